@@ -1,0 +1,17 @@
+from django.urls import include, path
+
+from relasi.api.router import api
+from relasi.core.admin import backoffice
+from relasi.web import views as web_views
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("readyz", web_views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("relasi.accounts.urls")),
+    path("partners/", include("relasi.partners.urls")),
+    path("backoffice/", backoffice.urls),
+    path("api/v1/", api.urls),
+    path("app/<slug:workspace_slug>/customers/", include("relasi.customers.urls")),
+    path("", include("relasi.web.urls")),
+]

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from relasi.accounts import services
+from relasi.accounts.models import User
+from relasi.core.emails import email_send_templated
+
+
+def client_address(request: HttpRequest | None) -> str:
+    if request is None:
+        return "0.0.0.0"
+    return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")
+
+
+class ThrottledSignInMixin:
+    """Refuse sign-in for an email+address pair after too many failures, even with the right password.
+
+    The message is the same whether or not the email has an account.
+    """
+
+    request: HttpRequest | None
+    cleaned_data: dict[str, Any]
+
+    def _lock_error(self, until: Any) -> forms.ValidationError:
+        minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
+        return forms.ValidationError(
+            _("Too many failed sign-ins. For your security, try again in %(minutes)d minutes."),
+            code="locked",
+            params={"minutes": minutes},
+        )
+
+    def clean(self) -> dict[str, Any]:
+        email = str(self.cleaned_data.get("username") or "")
+        address = client_address(self.request)
+        locked_until = services.sign_in_locked_until(email=email, ip_address=address)
+        if locked_until is not None:
+            raise self._lock_error(locked_until)
+        try:
+            cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        except forms.ValidationError:
+            locked_until = services.sign_in_record_failure(email=email, ip_address=address)
+            if locked_until is not None:
+                raise self._lock_error(locked_until) from None
+            raise
+        services.sign_in_record_success(email=email, ip_address=address)
+        return cleaned
+
+
+class SignInForm(ThrottledSignInMixin, AuthenticationForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Email")
+        self.fields["username"].widget.attrs.update({"autocomplete": "email", "type": "email"})
+        self.error_messages = {
+            "invalid_login": _("The email or password is not right."),
+            "inactive": _("This account is inactive."),
+        }
+
+
+class StaffSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    pass
+
+
+class RelasiPasswordResetForm(PasswordResetForm):
+    """Password reset through Relasi's templated, queued emails."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        email = self.cleaned_data["email"]
+        for user in self.get_users(email):
+            assert isinstance(user, User)
+            path = reverse(
+                "accounts:password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": default_token_generator.make_token(user),
+                },
+            )
+            email_send_templated(
+                to=[user.email],
+                template="password_reset",
+                context={"full_name": user.full_name, "reset_url": f"{settings.RELASI_SITE_URL}{path}"},
+            )

@@ -1,0 +1,56 @@
+"""API authentication: a workspace API key as a bearer token, or the browser's session.
+
+Either way the request leaves with `request.workspace` and `request.actor` set, and every
+endpoint reads data only through that workspace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja.security import HttpBearer, SessionAuth
+
+from relasi.core.audit import Actor
+from relasi.tenancy.selectors import membership_for_user
+from relasi.tenancy.services import api_key_authenticate
+
+WORKSPACE_HEADER = "X-Workspace"
+
+
+class ApiKeyAuth(HttpBearer):
+    openapi_description = "A workspace API key: `Authorization: Bearer rls_…` (Settings › API keys)."
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        api_key = api_key_authenticate(token=token)
+        if api_key is None:
+            return None
+        request.workspace = api_key.workspace  # type: ignore[attr-defined]
+        request.actor = Actor(api_key=api_key)  # type: ignore[attr-defined]
+        request.membership = None  # type: ignore[attr-defined]
+        return api_key
+
+
+class WorkspaceSessionAuth(SessionAuth):
+    """The signed-in browser user, for the workspace named in the X-Workspace header (CSRF enforced)."""
+
+    openapi_description = (
+        "Browser session plus an `X-Workspace: <slug>` header naming one of the user's workspaces."
+    )
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is None:
+            return None
+        slug = request.headers.get(WORKSPACE_HEADER, "")
+        try:
+            membership = membership_for_user(user=user, workspace_slug=slug)
+        except Http404:
+            return None
+        request.workspace = membership.workspace  # type: ignore[attr-defined]
+        request.actor = Actor(user=user)  # type: ignore[attr-defined]
+        request.membership = membership  # type: ignore[attr-defined]
+        return user
+
+
+api_auth = [ApiKeyAuth(), WorkspaceSessionAuth()]

@@ -1,0 +1,47 @@
+"""The Relasi JSON API, /api/v1/. Each domain package adds its own router here."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+
+from relasi.api.auth import api_auth
+from relasi.api.errors import install_problem_handlers
+from relasi.api.schemas import ProblemOut, WorkspaceOut
+from relasi.tenancy.models import Workspace
+
+api = NinjaAPI(
+    title="Relasi API",
+    version="1",
+    description=(
+        "Authenticate with a workspace API key (`Authorization: Bearer rls_…`). Errors are problem details "
+        "(`application/problem+json`). Lists page with `cursor` and `limit`; follow `next_cursor` until it is null."
+    ),
+    auth=api_auth,
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_problem_handlers(api)
+
+
+@api.get(
+    "/workspace",
+    response={200: WorkspaceOut, 401: ProblemOut},
+    tags=["workspace"],
+    summary="The key's workspace",
+)
+def workspace_read(request: HttpRequest) -> Workspace:
+    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
+    return workspace
+
+
+def _add_domain_routers() -> None:
+    from relasi.customers.api import router as customers_router
+    from relasi.customers.api_imports import router as customer_imports_router
+
+    api.add_router("/", customers_router)
+    api.add_router("/", customer_imports_router)
+
+
+_add_domain_routers()

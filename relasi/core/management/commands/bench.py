@@ -1,0 +1,65 @@
+"""`relasi bench customers --rows N`: the All customers performance benchmark (see docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark the All customers list and the customer import on N generated customers. "
+        "Prints one JSON document on stdout; progress on stderr."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("target", choices=["customers"], help="What to benchmark.")
+        parser.add_argument("--rows", type=int, default=1_000_000, help="Customers in the list workspace.")
+        parser.add_argument(
+            "--iterations", type=int, default=50, help="Timed runs per case (after warm-ups)."
+        )
+        parser.add_argument("--warmups", type=int, default=3, help="Untimed runs before each case.")
+        parser.add_argument("--skip-import", action="store_true", help="Do not benchmark the CSV import.")
+        parser.add_argument("--import-rows", type=int, default=1_048_576, help="Rows in the generated CSV.")
+        parser.add_argument(
+            "--import-in-process",
+            action="store_true",
+            help="Run the import in this process (peak memory is then the whole benchmark's); for tests.",
+        )
+        parser.add_argument(
+            "--deep-pages", type=int, default=500, help="Pages to walk for the deep-cursor case."
+        )
+        parser.add_argument("--json-out", type=Path, help="Also write the JSON to this file.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # bench/ is a developer tool beside the package, not installed with it: find it from the checkout.
+        root = str(settings.BASE_DIR)
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        from bench.customers import BenchOptions, run_customer_bench
+
+        bench_options = BenchOptions(
+            rows=options["rows"],
+            iterations=options["iterations"],
+            warmups=options["warmups"],
+            skip_import=options["skip_import"],
+            import_rows=options["import_rows"],
+            import_in_process=options["import_in_process"],
+            deep_pages=options["deep_pages"],
+        )
+
+        def log(message: str) -> None:
+            self.stderr.write(message)
+            self.stderr.flush()
+
+        result = run_customer_bench(bench_options, log=log)
+        text = json.dumps(result, indent=2, default=str)
+        self.stdout.write(text)
+        if options["json_out"]:
+            options["json_out"].write_text(text + "\n")
+            log(f"Wrote {options['json_out']}")

@@ -1,0 +1,80 @@
+"""Demo data: one workspace with an owner and an agent, a partner, a staff user, and varied customers.
+
+Safe to run again: existing rows are kept, missing ones are added.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from relasi.accounts.models import User
+from relasi.accounts.services import user_create
+from relasi.customers.services import customers_create_sample
+from relasi.partners.models import Partner
+from relasi.partners.services import partner_create
+from relasi.tenancy.models import Membership, Role, Workspace
+from relasi.tenancy.services import workspace_create
+
+DEMO_PASSWORD = "Relasi#2026"
+DEMO_ACCOUNTS = [
+    ("owner@relasi.test", "Sari Owner", "workspace owner"),
+    ("agent@relasi.test", "Bayu Agent", "workspace agent"),
+    ("partner@relasi.test", "Putri Partner", "partner"),
+    ("staff@relasi.test", "Staff Relasi", "platform staff"),
+]
+
+
+def _user(email: str, full_name: str, *, is_staff: bool = False) -> User:
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        return existing
+    user = user_create(
+        email=email, full_name=full_name, password=DEMO_PASSWORD, actor=None, is_staff=is_staff
+    )
+    if is_staff:
+        user.is_superuser = True
+        user.save(update_fields=["is_superuser"])
+    return user
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent) and print the demo sign-ins."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--customers", type=int, default=300, help="How many demo customers (first run only)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            owner = _user("owner@relasi.test", "Sari Owner")
+            agent = _user("agent@relasi.test", "Bayu Agent")
+            partner_user = _user("partner@relasi.test", "Putri Partner")
+            _user("staff@relasi.test", "Staff Relasi", is_staff=True)
+            workspace = Workspace.objects.filter(slug="demo").first()
+            if workspace is None:
+                workspace = workspace_create(name="Toko Nusantara", slug="demo", owner=owner, actor=None)
+            Membership.objects.get_or_create(user=agent, workspace=workspace, defaults={"role": Role.AGENT})
+            if not Partner.objects.filter(user=partner_user).exists():
+                partner_create(user=partner_user, actor=None, code="RPDEMO01")
+            created = customers_create_sample(
+                workspace=workspace,
+                actor=owner,
+                count=options["customers"],
+                now=timezone.now(),
+                seed=2026,
+                only_if_empty=True,
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: workspace 'demo', {created} customers added this run.")
+        )
+        self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+        for email, _name, role in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {role:<16} {email}")
+        self.stdout.write("  Workspace app:   http://127.0.0.1:8000/accounts/login/")
+        self.stdout.write("  Partner portal:  http://127.0.0.1:8000/partners/login/")
+        self.stdout.write("  Back-office:     http://127.0.0.1:8000/backoffice/")

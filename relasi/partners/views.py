@@ -1,0 +1,57 @@
+"""The partner portal. Pages whose module is not built yet say so plainly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from relasi.accounts.models import User
+from relasi.accounts.views import SignInView
+from relasi.partners.selectors import partner_for_user
+
+
+class PartnerSignInView(SignInView):
+    template_name = "partners/sign_in.html"
+    extra_context = {"door": "partners"}
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("partners:dashboard")
+
+
+def partner_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url=reverse("partners:login"))
+        assert isinstance(request.user, User)
+        request.partner = partner_for_user(user=request.user)  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@partner_page
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "partners/not_yet.html", {"section": "dashboard", "title": _("Dashboard")})
+
+
+@partner_page
+def programs(request: HttpRequest) -> HttpResponse:
+    return render(request, "partners/not_yet.html", {"section": "programs", "title": _("Program")})
+
+
+@partner_page
+def commission(request: HttpRequest) -> HttpResponse:
+    return render(request, "partners/not_yet.html", {"section": "commission", "title": _("Commission")})
+
+
+@partner_page
+def profile(request: HttpRequest) -> HttpResponse:
+    return render(request, "partners/profile.html", {"section": "profile", "partner": request.partner})  # type: ignore[attr-defined]

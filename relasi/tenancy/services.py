@@ -1,0 +1,202 @@
+"""Writes for workspaces, members and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from relasi.accounts.models import User
+from relasi.core.audit import Actor, audit_record
+from relasi.core.emails import email_send_templated
+from relasi.tenancy.models import ApiKey, Membership, Role, Workspace
+
+API_KEY_PREFIX = "rls"
+# Recording every use would write on every request; a coarse last-used time is enough to spot dead keys.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def workspace_create(
+    *, name: str, slug: str, owner: User, actor: User | None, time_zone: str = "Asia/Jakarta"
+) -> Workspace:
+    with transaction.atomic():
+        workspace = Workspace(name=name, slug=slug, time_zone=time_zone)
+        workspace.full_clean()
+        workspace.save()
+        Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
+        audit_record(workspace=workspace, actor=actor, action="workspace.created", target=workspace)
+    return workspace
+
+
+def _owner_count(workspace: Workspace) -> int:
+    return Membership.objects.filter(workspace=workspace, role=Role.OWNER).count()
+
+
+def membership_invite(
+    *, workspace: Workspace, actor: User, email: str, full_name: str, role: str
+) -> Membership:
+    """Add a person to the workspace. Someone without an account gets one, and an email to set a password."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose owner, admin or agent.")})
+    normalized = email.strip().lower()
+    with transaction.atomic():
+        user = User.objects.filter(email=normalized).first()
+        is_new = user is None
+        if user is None:
+            user = User.objects.create_user(normalized, None, full_name=full_name or normalized.split("@")[0])
+            audit_record(workspace=workspace, actor=actor, action="user.created", target=user)
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(user=user, workspace=workspace, role=role)
+        except IntegrityError:
+            raise ValidationError({"email": _("This person is already a member of the workspace.")}) from None
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="membership.invited",
+            target=membership,
+            changes={"role": role},
+        )
+        context = {
+            "workspace_name": workspace.name,
+            "inviter_name": actor.full_name,
+            "full_name": user.full_name,
+            "url": f"{settings.RELASI_SITE_URL}{reverse('web:home')}",
+        }
+        if is_new:
+            path = reverse(
+                "accounts:password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": default_token_generator.make_token(user),
+                },
+            )
+            context["url"] = f"{settings.RELASI_SITE_URL}{path}"
+        email_send_templated(to=[user.email], template="member_invited", context=context)
+    return membership
+
+
+def membership_set_role(*, workspace: Workspace, actor: User, membership_id: int, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose owner, admin or agent.")})
+    with transaction.atomic():
+        membership = _membership_for_update(workspace=workspace, membership_id=membership_id)
+        if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(workspace) == 1:
+            raise ValidationError(_("A workspace needs at least one owner."))
+        previous = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="membership.role_changed",
+            target=membership,
+            changes={"role": [previous, role]},
+        )
+    return membership
+
+
+def membership_remove(*, workspace: Workspace, actor: User, membership_id: int) -> None:
+    with transaction.atomic():
+        membership = _membership_for_update(workspace=workspace, membership_id=membership_id)
+        if membership.role == Role.OWNER and _owner_count(workspace) == 1:
+            raise ValidationError(_("A workspace needs at least one owner."))
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="membership.removed",
+            target=membership,
+            changes={"email": membership.user.email, "role": membership.role},
+        )
+        membership.delete()
+
+
+def _membership_for_update(*, workspace: Workspace, membership_id: int) -> Membership:
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(workspace=workspace, pk=membership_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def _hash_secret(secret: str) -> str:
+    # Secrets are 256-bit random values, so a fast hash cannot be brute-forced and a slow KDF would tax
+    # every request; not keyed by SECRET_KEY so that rotating it does not break every integration.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    token: str
+
+
+def api_key_create(*, workspace: Workspace, actor: User | None, name: str) -> IssuedApiKey:
+    """Create a key and return its token, which is never stored and cannot be shown again."""
+    clean_name = name.strip()
+    if not clean_name:
+        raise ValidationError({"name": _("Give the key a name, such as the integration that uses it.")})
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        prefix = secrets.token_hex(4)
+        api_key = ApiKey.objects.create(
+            workspace=workspace,
+            name=clean_name[:100],
+            prefix=prefix,
+            secret_hash=_hash_secret(secret),
+            created_by=actor,
+        )
+        audit_record(workspace=workspace, actor=actor, action="api_key.created", target=api_key)
+    return IssuedApiKey(api_key=api_key, token=f"{API_KEY_PREFIX}_{prefix}_{secret}")
+
+
+def api_key_revoke(*, workspace: Workspace, actor: User, api_key_id: int) -> ApiKey:
+    with transaction.atomic():
+        api_key = ApiKey.objects.for_workspace(workspace).select_for_update().filter(pk=api_key_id).first()
+        if api_key is None:
+            raise Http404
+        if api_key.revoked_at is None:
+            api_key.revoked_at = timezone.now()
+            api_key.save(update_fields=["revoked_at"])
+            audit_record(workspace=workspace, actor=actor, action="api_key.revoked", target=api_key)
+    return api_key
+
+
+def api_key_authenticate(*, token: str) -> ApiKey | None:
+    """The active key for a bearer token, or None. Records a coarse last-used time."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
+        return None
+    _label, prefix, secret = parts
+    # Authentication happens before any workspace is known, so this lookup is deliberately unscoped.
+    api_key = (
+        ApiKey.unscoped.select_related("workspace").filter(prefix=prefix, revoked_at__isnull=True).first()
+    )
+    if api_key is None or not hmac.compare_digest(api_key.secret_hash, _hash_secret(secret)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.unscoped.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+def api_actor(api_key: ApiKey) -> Actor:
+    return Actor(api_key=api_key)

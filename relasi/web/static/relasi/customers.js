@@ -1,0 +1,83 @@
+// All customers page: date filter inputs, row selection, confirmations, column ordering, export filters.
+(function () {
+  "use strict";
+
+  function showDateInputs() {
+    var mode = document.getElementById("date-mode");
+    if (!mode) return;
+    document.querySelectorAll(".date-extra").forEach(function (element) {
+      element.classList.toggle("d-none", element.dataset.mode !== mode.value);
+    });
+  }
+
+  function syncExportFilters() {
+    var source = document.getElementById("export-filter-values");
+    var target = document.getElementById("export-filters");
+    if (source && target) target.innerHTML = source.innerHTML;
+  }
+
+  function wireTable() {
+    var selectAll = document.getElementById("select-all");
+    var bulk = document.getElementById("bulk-action");
+    var boxes = document.querySelectorAll(".row-select");
+    function refresh() {
+      var any = Array.prototype.some.call(boxes, function (box) { return box.checked; });
+      if (bulk) bulk.disabled = !any;
+    }
+    if (selectAll) {
+      selectAll.addEventListener("change", function () {
+        boxes.forEach(function (box) { box.checked = selectAll.checked; });
+        refresh();
+      });
+    }
+    boxes.forEach(function (box) { box.addEventListener("change", refresh); });
+    syncExportFilters();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var submitter = event.submitter;
+    var message = submitter && submitter.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+    if (submitter && submitter.name === "ids" && submitter.value) {
+      // A row's own action acts on that row only, whatever else is ticked.
+      event.target.querySelectorAll(".row-select").forEach(function (box) { box.checked = false; });
+    }
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showDateInputs();
+    var mode = document.getElementById("date-mode");
+    if (mode) {
+      // Choosing "per day" or "per month" starts from today / this month rather than an empty filter.
+      mode.addEventListener("change", function () {
+        var today = new Date();
+        var iso = new Date(today.getTime() - today.getTimezoneOffset() * 60000).toISOString();
+        var day = document.getElementById("date-day");
+        var month = document.getElementById("date-month");
+        if (mode.value === "day" && day && !day.value) day.value = iso.slice(0, 10);
+        if (mode.value === "month" && month && !month.value) month.value = iso.slice(0, 7);
+        showDateInputs();
+      }, true);
+    }
+    wireTable();
+    var list = document.getElementById("column-list");
+    if (list && window.Sortable) {
+      window.Sortable.create(list, { handle: ".drag-handle", animation: 150, forceFallback: true });
+    }
+  });
+  document.body.addEventListener("htmx:afterSwap", wireTable);
+  // Keep shared URLs short: leave out empty fields and the defaults.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "filters") return;
+    var parameters = event.detail.parameters;
+    Object.keys(parameters).forEach(function (key) {
+      var value = parameters[key];
+      var isDefault = (key === "date" && value === "all") || (key === "sort" && value === "recent");
+      if (value === "" || isDefault) delete parameters[key];
+    });
+    var mode = parameters.date || "all";
+    if (mode !== "day") delete parameters.day;
+    if (mode !== "month") delete parameters.month;
+    if (mode !== "custom") { delete parameters.from; delete parameters.to; }
+  });
+})();

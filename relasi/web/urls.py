@@ -1,0 +1,27 @@
+from django.urls import include, path
+
+from relasi.web import views
+
+app_name = "web"
+
+workspace_patterns = [
+    path("", views.workspace_home, name="workspace_home"),
+    path("usage/", views.package_usage, name="package_usage"),
+    path("settings/subscription/", views.settings_subscription, name="settings_subscription"),
+    path("settings/members/", views.settings_members, name="settings_members"),
+    path(
+        "settings/members/<int:membership_id>/", views.settings_member_update, name="settings_member_update"
+    ),
+    path("settings/api-keys/", views.settings_api_keys, name="settings_api_keys"),
+    path(
+        "settings/api-keys/<int:api_key_id>/revoke/",
+        views.settings_api_key_revoke,
+        name="settings_api_key_revoke",
+    ),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("app/", views.workspaces, name="workspaces"),
+    path("app/<slug:workspace_slug>/", include(workspace_patterns)),
+]

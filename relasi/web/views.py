@@ -1,0 +1,197 @@
+"""The workspace app's shell and settings pages, the partner portal shell, and health checks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from relasi.accounts.models import User
+from relasi.api.errors import django_validation_errors
+from relasi.tenancy import selectors as tenancy_selectors
+from relasi.tenancy import services as tenancy_services
+from relasi.web.access import workspace_page
+from relasi.web.forms import ApiKeyForm, InviteMemberForm, MemberRoleForm
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each kind of person to their own front door."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    user = _user(request)
+    if tenancy_selectors.memberships_of_user(user=user).exists():
+        return redirect("web:workspaces")
+    if hasattr(user, "partner"):
+        return redirect("partners:dashboard")
+    if user.is_staff:
+        return redirect("admin:index")
+    return render(request, "web/no_workspace.html")
+
+
+@login_required
+def workspaces(request: HttpRequest) -> HttpResponse:
+    memberships = list(tenancy_selectors.memberships_of_user(user=_user(request)))
+    if len(memberships) == 1:
+        return redirect("customers:list", workspace_slug=memberships[0].workspace.slug)
+    return render(request, "web/workspaces.html", {"memberships": memberships})
+
+
+@workspace_page()
+def workspace_home(request: HttpRequest) -> HttpResponse:
+    return redirect("customers:list", workspace_slug=request.workspace.slug)  # type: ignore[attr-defined]
+
+
+@workspace_page()
+def package_usage(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/not_yet.html", {"section": "usage", "title": _("Package usage")})
+
+
+@workspace_page()
+def settings_subscription(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/not_yet.html", {"section": "subscription", "title": _("Subscription")})
+
+
+@workspace_page()
+def settings_members(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    membership = request.membership  # type: ignore[attr-defined]
+    invite_form = InviteMemberForm()
+    if request.method == "POST":
+        if not membership.is_owner:
+            return render(request, "403.html", status=403)
+        invite_form = InviteMemberForm(request.POST)
+        if invite_form.is_valid():
+            try:
+                tenancy_services.membership_invite(
+                    workspace=workspace, actor=_user(request), **invite_form.cleaned_data
+                )
+            except ValidationError as error:
+                for field, field_messages in django_validation_errors(error).items():
+                    for message in field_messages:
+                        invite_form.add_error(None if field == "__all__" else field, message)
+            else:
+                messages.success(
+                    request, _("%(email)s was invited.") % {"email": invite_form.cleaned_data["email"]}
+                )
+                return redirect("web:settings_members", workspace_slug=workspace.slug)
+    return render(
+        request,
+        "web/settings_members.html",
+        {
+            "section": "members",
+            "members": tenancy_selectors.workspace_members(workspace=workspace),
+            "invite_form": invite_form,
+            "role_choices": MemberRoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        },
+        status=400 if invite_form.errors else 200,
+    )
+
+
+@require_POST
+@workspace_page()
+def settings_member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    if not request.membership.is_owner:  # type: ignore[attr-defined]
+        return render(request, "403.html", status=403)
+    try:
+        if request.POST.get("action") == "remove":
+            tenancy_services.membership_remove(
+                workspace=workspace, actor=_user(request), membership_id=membership_id
+            )
+            messages.success(request, _("The member was removed."))
+        else:
+            form = MemberRoleForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Choose owner, admin or agent."))
+            else:
+                tenancy_services.membership_set_role(
+                    workspace=workspace,
+                    actor=_user(request),
+                    membership_id=membership_id,
+                    role=form.cleaned_data["role"],
+                )
+                messages.success(request, _("The role was changed."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("web:settings_members", workspace_slug=workspace.slug)
+
+
+@workspace_page(managers_only=True)
+def settings_api_keys(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    form = ApiKeyForm()
+    issued_token = None
+    if request.method == "POST":
+        form = ApiKeyForm(request.POST)
+        if form.is_valid():
+            issued = tenancy_services.api_key_create(
+                workspace=workspace, actor=_user(request), name=form.cleaned_data["name"]
+            )
+            issued_token = issued.token
+            form = ApiKeyForm()
+    return render(
+        request,
+        "web/settings_api_keys.html",
+        {
+            "section": "api_keys",
+            "api_keys": tenancy_selectors.api_keys_of_workspace(workspace=workspace),
+            "form": form,
+            "issued_token": issued_token,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@workspace_page(managers_only=True)
+def settings_api_key_revoke(request: HttpRequest, api_key_id: int) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    api_key = tenancy_services.api_key_revoke(
+        workspace=workspace, actor=_user(request), api_key_id=api_key_id
+    )
+    messages.success(request, _("The key “%(name)s” was revoked.") % {"name": api_key.name})
+    return redirect(reverse("web:settings_api_keys", kwargs={"workspace_slug": workspace.slug}))
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:
+        checks["database"] = f"error: {error.__class__.__name__}"
+    if settings.REDIS_URL:
+        checks["broker"] = _broker_status()
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
+
+
+def _broker_status() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"error: {error.__class__.__name__}"
+    return "ok"

@@ -1,0 +1,106 @@
+"""The benchmark (`relasi bench customers`) runs end to end on a tiny data set, so it cannot rot between
+real runs. The figures themselves mean nothing here; the real ones are in docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from django.core.management import call_command
+
+CASES = {
+    f"{name}_{channel}"
+    for name in (
+        "first_page",
+        "filter_source_month",
+        "search_prefix",
+        "search_infix",
+        "search_phone",
+        "search_rare",
+        "deep_cursor",
+    )
+    for channel in ("page", "api")
+}
+
+
+def test_bench_customers_reports_every_case_naive_comparison_and_import(db) -> None:
+    # given 300 customers, two timed runs per case and a 200-row import file
+    out, err = io.StringIO(), io.StringIO()
+
+    # when
+    call_command(
+        "bench",
+        "customers",
+        "--rows=300",
+        "--iterations=2",
+        "--warmups=1",
+        "--deep-pages=3",
+        "--import-rows=200",
+        "--import-in-process",
+        stdout=out,
+        stderr=err,
+    )
+
+    # then one JSON document with every figure
+    result = json.loads(out.getvalue())
+    assert set(result) == {
+        "machine",
+        "date",
+        "command",
+        "load_average",
+        "rows",
+        "generation_seconds",
+        "generation_reused",
+        "iterations",
+        "warmups",
+        "parameters",
+        "cases",
+        "naive",
+        "ratios",
+        "import",
+        "targets",
+        "meets_targets",
+    }
+    assert result["rows"] == 300
+    assert result["generation_reused"] is False
+    assert set(result["cases"]) == CASES
+    for figures in result["cases"].values():
+        assert figures["n"] == 2
+        assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+    assert result["parameters"]["deep_page_number"] == 4
+    assert result["parameters"]["deep_api_page_number"] == 4
+    assert result["parameters"]["offset"] == 150
+    assert set(result["naive"]) == {"offset_paging", "like_infix", "like_rare", "exact_count", "ours_sql"}
+    assert set(result["naive"]["ours_sql"]) == {
+        "keyset_paging",
+        "trigram_infix",
+        "trigram_rare",
+        "capped_count",
+    }
+    assert set(result["ratios"]) == {
+        "offset_vs_keyset_sql",
+        "offset_sql_vs_keyset_api_request",
+        "like_infix_vs_trigram_sql",
+        "like_infix_sql_vs_search_infix_api_request",
+        "like_rare_vs_trigram_sql",
+        "like_rare_sql_vs_search_rare_api_request",
+        "exact_count_vs_capped_count",
+    }
+    imported = result["import"]
+    assert imported["status"] == "completed"
+    assert imported["rows"] == imported["total_rows"] == imported["processed_rows"] == 200
+    assert imported["created"] + imported["updated"] + imported["skipped"] + imported["failed"] == 200
+    assert imported["counts_add_up"] is True
+    assert imported["failed"] == imported["expected"]["bad_rows"]
+    assert imported["skipped"] == imported["expected"]["duplicate_rows"]
+    assert imported["rows_per_second"] > 0
+    assert imported["peak_rss_mb"] > 0
+    assert result["targets"] == {"list_p95_ms": 50, "import_rows_per_second": 5000, "import_peak_rss_mb": 300}
+    assert set(result["meets_targets"]) == {
+        "list_p95",
+        "list_misses_p95_ms",
+        "import_rows_per_second",
+        "import_peak_rss",
+        "import_counts_add_up",
+        "all",
+    }

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from relasi.core.models import AuditLog
+from relasi.customers.models import Customer
+from relasi.tenancy.models import ApiKey, Membership, Role
+from relasi.tenancy.scoping import UnscopedQueryError
+
+WORKSPACE_PAGES = [
+    "web:workspace_home",
+    "web:package_usage",
+    "web:settings_subscription",
+    "web:settings_members",
+    "web:settings_api_keys",
+    "customers:list",
+    "customers:properties",
+]
+
+
+def test_a_tenant_query_without_a_workspace_raises(db) -> None:
+    with pytest.raises(UnscopedQueryError):
+        list(Customer.objects.all())
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.filter(full_name="x").exists()
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.for_workspace(None)
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.create(full_name="No workspace")
+
+
+def test_scoped_query_sees_only_its_workspace(acme, globex) -> None:
+    Customer.objects.create(workspace=acme, full_name="Acme customer")
+    Customer.objects.create(workspace=globex, full_name="Globex customer")
+    assert [c.full_name for c in Customer.objects.for_workspace(acme)] == ["Acme customer"]
+
+
+@pytest.mark.parametrize("name", WORKSPACE_PAGES)
+def test_outsider_gets_404_on_every_workspace_page(name: str, acme, globex, charlie, client_for) -> None:
+    response = client_for(charlie).get(reverse(name, kwargs={"workspace_slug": "acme"}))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", WORKSPACE_PAGES)
+def test_anonymous_is_sent_to_sign_in(name: str, acme, client) -> None:
+    response = client.get(reverse(name, kwargs={"workspace_slug": "acme"}))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
+
+
+@pytest.mark.parametrize(
+    ("name", "agent_status"), [(n, 403 if n == "web:settings_api_keys" else 200) for n in WORKSPACE_PAGES]
+)
+def test_owner_and_agent_open_workspace_pages(
+    name: str, agent_status: int, acme, alice, bob, client_for
+) -> None:
+    url = reverse(name, kwargs={"workspace_slug": "acme"})
+    assert client_for(alice).get(url, follow=True).status_code == 200
+    assert client_for(bob).get(url, follow=True).status_code == agent_status
+
+
+def test_outsider_cannot_change_members_or_keys_and_nothing_changes(
+    acme, globex, alice, bob, charlie, client_for
+) -> None:
+    bob_membership = Membership.objects.get(user=bob, workspace=acme)
+    key = ApiKey.objects.create(workspace=acme, name="Site", prefix="abcd1234", secret_hash="x")
+    outsider = client_for(charlie)
+    before = AuditLog.objects.count()
+    responses = [
+        outsider.post(
+            reverse("web:settings_members", kwargs={"workspace_slug": "acme"}),
+            {"email": "x@y.z", "role": "owner"},
+        ),
+        outsider.post(
+            reverse(
+                "web:settings_member_update",
+                kwargs={"workspace_slug": "acme", "membership_id": bob_membership.pk},
+            ),
+            {"action": "remove"},
+        ),
+        outsider.post(reverse("web:settings_api_keys", kwargs={"workspace_slug": "acme"}), {"name": "Evil"}),
+        outsider.post(
+            reverse("web:settings_api_key_revoke", kwargs={"workspace_slug": "acme", "api_key_id": key.pk})
+        ),
+    ]
+    assert [r.status_code for r in responses] == [404, 404, 404, 404]
+    assert Membership.objects.filter(workspace=acme).count() == 2
+    assert ApiKey.objects.for_workspace(acme).count() == 1
+    key.refresh_from_db()
+    assert key.revoked_at is None
+    assert AuditLog.objects.count() == before
+
+
+def test_owner_invites_a_new_person_who_gets_an_email_to_set_a_password(
+    acme, alice, client_for, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(alice).post(
+            reverse("web:settings_members", kwargs={"workspace_slug": "acme"}),
+            {"email": "Dina@Acme.test", "full_name": "Dina", "role": "admin"},
+        )
+    assert response.status_code == 302
+    membership = Membership.objects.get(workspace=acme, user__email="dina@acme.test")
+    assert membership.role == Role.ADMIN
+    assert not membership.user.has_usable_password()
+    assert [m.to for m in mail.outbox] == [["dina@acme.test"]]
+    assert mail.outbox[0].subject == "You were added to Acme Indonesia on Relasi"
+    assert "/accounts/password/reset/" in mail.outbox[0].body
+    assert AuditLog.objects.filter(action="membership.invited", workspace=acme).count() == 1
+
+
+def test_inviting_an_existing_member_is_a_field_error(acme, alice, client_for) -> None:
+    response = client_for(alice).post(
+        reverse("web:settings_members", kwargs={"workspace_slug": "acme"}),
+        {"email": "bob@acme.test", "role": "agent"},
+    )
+    assert response.status_code == 400
+    assert "This person is already a member of the workspace." in response.content.decode()
+    assert Membership.objects.filter(workspace=acme).count() == 2
+
+
+def test_agent_cannot_invite_or_remove_and_nothing_changes(acme, alice, bob, client_for) -> None:
+    agent = client_for(bob)
+    alice_membership = Membership.objects.get(user=alice, workspace=acme)
+    invite = agent.post(
+        reverse("web:settings_members", kwargs={"workspace_slug": "acme"}),
+        {"email": "x@acme.test", "role": "owner"},
+    )
+    remove = agent.post(
+        reverse(
+            "web:settings_member_update",
+            kwargs={"workspace_slug": "acme", "membership_id": alice_membership.pk},
+        ),
+        {"action": "remove"},
+    )
+    assert (invite.status_code, remove.status_code) == (403, 403)
+    assert sorted(Membership.objects.filter(workspace=acme).values_list("user__email", "role")) == [
+        ("alice@acme.test", "owner"),
+        ("bob@acme.test", "agent"),
+    ]
+
+
+def test_owner_changes_a_role_and_removes_a_member(acme, alice, bob, client_for) -> None:
+    owner = client_for(alice)
+    bob_membership = Membership.objects.get(user=bob, workspace=acme)
+    url = reverse(
+        "web:settings_member_update", kwargs={"workspace_slug": "acme", "membership_id": bob_membership.pk}
+    )
+    owner.post(url, {"action": "role", "role": "admin"})
+    bob_membership.refresh_from_db()
+    assert bob_membership.role == Role.ADMIN
+    owner.post(url, {"action": "remove"})
+    assert not Membership.objects.filter(pk=bob_membership.pk).exists()
+    assert list(
+        AuditLog.objects.filter(workspace=acme, action__startswith="membership.")
+        .values_list("action", flat=True)
+        .order_by("id")
+    ) == [
+        "membership.role_changed",
+        "membership.removed",
+    ]
+
+
+def test_the_last_owner_cannot_be_removed_or_demoted(acme, alice, client_for) -> None:
+    own = Membership.objects.get(user=alice, workspace=acme)
+    url = reverse("web:settings_member_update", kwargs={"workspace_slug": "acme", "membership_id": own.pk})
+    page = client_for(alice).post(url, {"action": "remove"}, follow=True)
+    assert "A workspace needs at least one owner." in page.content.decode()
+    client_for(alice).post(url, {"action": "role", "role": "agent"})
+    own.refresh_from_db()
+    assert own.role == Role.OWNER
+
+
+def test_api_key_page_shows_the_token_once_and_stores_only_a_hash(acme, alice, client_for) -> None:
+    page = client_for(alice).post(
+        reverse("web:settings_api_keys", kwargs={"workspace_slug": "acme"}), {"name": "Website"}
+    )
+    body = page.content.decode()
+    key = ApiKey.objects.for_workspace(acme).get()
+    token_start = body.index("rls_" + key.prefix + "_")
+    token = body[token_start : body.index("<", token_start)]
+    assert len(token) == len("rls_") + 8 + 1 + 43
+    assert token.split("_", 2)[2] not in key.secret_hash
+    again = (
+        client_for(alice)
+        .get(reverse("web:settings_api_keys", kwargs={"workspace_slug": "acme"}))
+        .content.decode()
+    )
+    assert token not in again
+    assert f"rls_{key.prefix}_…" in again
+
+
+def test_revoking_a_key_from_the_page(acme, alice, client_for) -> None:
+    from relasi.tenancy.services import api_key_create
+
+    issued = api_key_create(workspace=acme, actor=alice, name="Zapier")
+    client_for(alice).post(
+        reverse(
+            "web:settings_api_key_revoke", kwargs={"workspace_slug": "acme", "api_key_id": issued.api_key.pk}
+        )
+    )
+    issued.api_key.refresh_from_db()
+    assert issued.api_key.revoked_at is not None
+    assert AuditLog.objects.filter(action="api_key.revoked", target_id=str(issued.api_key.pk)).count() == 1
