@@ -1,0 +1,207 @@
+"""CSV export of exactly the customers the current filters select: streamed, or a background job when large."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from relasi.core.audit import Actor, audit_record
+from relasi.customers.models import ChannelIdentity, Customer, CustomerExport, ExportStatus
+from relasi.customers.selectors import (
+    CustomerFilters,
+    customer_filters_parse,
+    customer_ordering,
+    customer_queryset,
+    property_definitions,
+)
+from relasi.tenancy.models import Workspace
+
+STANDARD_COLUMNS = [
+    "id",
+    "full_name",
+    "source",
+    "channel_username",
+    "phone",
+    "email",
+    "status",
+    "job_title",
+    "province",
+    "city",
+    "district",
+    "subdistrict",
+    "zip_code",
+    "owner",
+    "assignee",
+    "added_by",
+    "created_at",
+    "updated_at",
+]
+CHUNK = 2000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _safe(value: Any) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) while keeping phone numbers like +62812… as they are."""
+    text = "" if value is None else (", ".join(value) if isinstance(value, list) else str(value))
+    if text.startswith(FORMULA_START) and not text[1:].replace(" ", "").isdigit():
+        return "'" + text
+    return text
+
+
+def export_header(*, workspace: Workspace) -> list[str]:
+    return STANDARD_COLUMNS + [
+        definition.key
+        for definition in property_definitions(workspace=workspace)
+        if not definition.is_builtin
+    ]
+
+
+def _rows(*, workspace: Workspace, filters: CustomerFilters) -> Iterator[list[str]]:
+    custom_keys = [
+        definition.key
+        for definition in property_definitions(workspace=workspace)
+        if not definition.is_builtin
+    ]
+    rows = (
+        customer_queryset(workspace=workspace, filters=filters)
+        .select_related("owner", "assignee")
+        .order_by(*customer_ordering(filters))
+    )
+    batch: list[Customer] = []
+    for customer in rows.iterator(chunk_size=CHUNK):
+        batch.append(customer)
+        if len(batch) == CHUNK:
+            yield from _format(workspace, batch, custom_keys)
+            batch = []
+    if batch:
+        yield from _format(workspace, batch, custom_keys)
+
+
+def _format(workspace: Workspace, customers: list[Customer], custom_keys: list[str]) -> Iterator[list[str]]:
+    usernames: dict[int, str] = {}
+    for customer_id, channel, external_id in (
+        ChannelIdentity.objects.for_workspace(workspace)
+        .filter(customer_id__in=[customer.pk for customer in customers])
+        .values_list("customer_id", "channel", "external_id")
+    ):
+        usernames.setdefault(customer_id, f"{channel}:{external_id}")
+    for customer in customers:
+        yield [
+            str(customer.pk),
+            _safe(customer.full_name),
+            customer.source,
+            _safe(usernames.get(customer.pk, "")),
+            customer.phone,
+            _safe(customer.email),
+            _safe(customer.status),
+            _safe(customer.job_title),
+            _safe(customer.province),
+            _safe(customer.city),
+            _safe(customer.district),
+            _safe(customer.subdistrict),
+            _safe(customer.zip_code),
+            _safe(customer.owner.full_name if customer.owner else ""),
+            _safe(customer.assignee.full_name if customer.assignee else ""),
+            _safe(customer.added_by_label),
+            customer.created_at.isoformat(),
+            customer.updated_at.isoformat(),
+            *[_safe(customer.properties.get(key)) for key in custom_keys],
+        ]
+
+
+def customer_export_lines(*, workspace: Workspace, filters: CustomerFilters) -> Iterable[str]:
+    """CSV lines (UTF-8 with BOM so spreadsheet programs read Indonesian names right)."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(export_header(workspace=workspace))
+    for row in _rows(workspace=workspace, filters=filters):
+        yield writer.writerow(row)
+
+
+def customer_export_needs_job(*, workspace: Workspace, filters: CustomerFilters) -> bool:
+    rows = customer_queryset(workspace=workspace, filters=filters).order_by()
+    return rows[: settings.CUSTOMER_EXPORT_SYNC_LIMIT + 1].count() > settings.CUSTOMER_EXPORT_SYNC_LIMIT
+
+
+def customer_export_record(*, workspace: Workspace, actor: Actor, filters: CustomerFilters) -> None:
+    """Exports carry personal data: each one is audited."""
+    with transaction.atomic():
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="customer.exported",
+            target=workspace,
+            changes={"filters": filters.as_query()},
+        )
+
+
+def customer_export_create(*, workspace: Workspace, actor: Actor, filters: CustomerFilters) -> CustomerExport:
+    from relasi.customers.tasks import customer_export_run_task
+
+    with transaction.atomic():
+        export = CustomerExport.objects.create(
+            workspace=workspace, created_by=actor.user, filters=filters.as_query()
+        )
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="customer.exported",
+            target=export,
+            changes={"filters": export.filters},
+        )
+        transaction.on_commit(lambda: customer_export_run_task.delay(export.pk))
+    return export
+
+
+def customer_export_run(*, export_id: int) -> CustomerExport:
+    export = CustomerExport.unscoped.select_related("workspace").filter(pk=export_id).first()
+    if export is None:
+        raise Http404
+    CustomerExport.unscoped.filter(pk=export.pk).update(status=ExportStatus.RUNNING)
+    try:
+        filters = customer_filters_parse(export.filters)
+        # Written to a temporary file, not memory: a large export can hold a million rows.
+        with tempfile.TemporaryFile(mode="w+b") as handle:
+            text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+            writer = csv.writer(text)
+            text.write("\ufeff")
+            writer.writerow(export_header(workspace=export.workspace))
+            count = 0
+            for row in _rows(workspace=export.workspace, filters=filters):
+                writer.writerow(row)
+                count += 1
+            text.flush()
+            handle.seek(0)
+            export.file.save(f"customers-{export.workspace.slug}-{export.pk}.csv", File(handle), save=False)
+            text.detach()
+        export.row_count = count
+        export.status = ExportStatus.COMPLETED
+    except Exception:
+        export.status = ExportStatus.FAILED
+        export.save(update_fields=["status"])
+        raise
+    export.finished_at = timezone.now()
+    export.save(update_fields=["file", "row_count", "status", "finished_at"])
+    return export
+
+
+def customer_export_get(*, workspace: Workspace, export_id: int) -> CustomerExport:
+    export = CustomerExport.objects.for_workspace(workspace).filter(pk=export_id).first()
+    if export is None:
+        raise Http404
+    return export

@@ -1,0 +1,168 @@
+"""The customer form: the default fields plus the workspace's shown built-in and custom properties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from relasi.customers.models import Channel, Customer, PropertyDefinition, PropertyKind
+from relasi.customers.selectors import property_definitions, property_label
+from relasi.tenancy.models import Workspace
+from relasi.tenancy.selectors import workspace_member_users
+
+PROPERTY_PREFIX = "prop__"
+
+
+class CollectedChoiceField(forms.ChoiceField):
+    """A select whose value the service validates, so every field's error shows at once with one wording."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+class CollectedMultipleChoiceField(forms.MultipleChoiceField):
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+def _custom_field(definition: PropertyDefinition) -> forms.Field:
+    common: dict[str, Any] = {"label": property_label(definition), "required": False}
+    kind = definition.kind
+    if kind == PropertyKind.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if kind == PropertyKind.NUMBER:
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
+    if kind == PropertyKind.DATE:
+        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == PropertyKind.DATETIME:
+        return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common)
+    if kind == PropertyKind.BOOLEAN:
+        return CollectedChoiceField(choices=[("", "—"), ("yes", _("Yes")), ("no", _("No"))], **common)
+    if kind == PropertyKind.SELECT:
+        return CollectedChoiceField(
+            choices=[("", "—")] + [(option, option) for option in definition.options], **common
+        )
+    if kind == PropertyKind.MULTISELECT:
+        return CollectedMultipleChoiceField(
+            choices=[(option, option) for option in definition.options],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
+        )
+    if kind == PropertyKind.EMAIL:
+        return forms.CharField(widget=forms.EmailInput(), **common)
+    if kind == PropertyKind.URL:
+        return forms.CharField(widget=forms.URLInput(), **common)
+    if kind == PropertyKind.PHONE:
+        return forms.CharField(widget=forms.TextInput(attrs={"type": "tel"}), **common)
+    return forms.CharField(**common)
+
+
+class CustomerForm(forms.Form):
+    """Collects input only; CustomerCleaner in services validates it, so form, API and import agree."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    owner = CollectedChoiceField(label=_("Owner"), required=False)
+    assignee = CollectedChoiceField(label=_("Assignee"), required=False)
+
+    def __init__(
+        self, *args: Any, workspace: Workspace, customer: Customer | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["full_name"].widget.attrs["autofocus"] = True
+        members = [("", "—")] + [
+            (str(user.pk), user.full_name or user.email)
+            for user in workspace_member_users(workspace=workspace)
+        ]
+        for name in ("owner", "assignee"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = members
+        self.builtin_keys: list[str] = []
+        self.property_keys: list[str] = []
+        for definition in property_definitions(workspace=workspace):
+            if not definition.is_visible:
+                continue
+            if definition.is_builtin:
+                self.fields[definition.key] = self._builtin_field(definition)
+                self.builtin_keys.append(definition.key)
+            else:
+                self.fields[PROPERTY_PREFIX + definition.key] = _custom_field(definition)
+                self.property_keys.append(definition.key)
+        if customer is not None and not self.is_bound:
+            self.initial.update(self._initial_from(customer))
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                widget.attrs["class"] = "form-check-input"
+            else:
+                css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+                invalid = " is-invalid" if self.is_bound and name in self.errors else ""
+                widget.attrs["class"] = css + invalid
+
+    @staticmethod
+    def _builtin_field(definition: PropertyDefinition) -> forms.Field:
+        if definition.key == "source":
+            return CollectedChoiceField(
+                label=property_label(definition), choices=[("", "—"), *Channel.choices], required=False
+            )
+        if definition.key == "status":
+            return CollectedChoiceField(
+                label=property_label(definition),
+                choices=[("", "—")] + [(o, o) for o in definition.options],
+                required=False,
+            )
+        widget = forms.TextInput(attrs={"type": "tel"}) if definition.key == "phone" else forms.TextInput()
+        return forms.CharField(label=property_label(definition), required=False, widget=widget)
+
+    def _initial_from(self, customer: Customer) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "full_name": customer.full_name,
+            "owner": str(customer.owner_id or ""),
+            "assignee": str(customer.assignee_id or ""),
+        }
+        for key in self.builtin_keys:
+            if key == "channel_username":
+                identity = (
+                    customer.identities.filter(channel=customer.source).first() if customer.source else None
+                )
+                initial[key] = identity.external_id if identity else ""
+            else:
+                initial[key] = getattr(customer, key, "")
+        for key in self.property_keys:
+            value = customer.properties.get(key)
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            initial[PROPERTY_PREFIX + key] = value
+        return initial
+
+    def service_data(self) -> dict[str, Any]:
+        """The cleaned input in the shape services.customer_create/update expect."""
+        data: dict[str, Any] = {
+            "full_name": self.cleaned_data.get("full_name", ""),
+            "owner": self.cleaned_data.get("owner") or None,
+        }
+        data["assignee"] = self.cleaned_data.get("assignee") or None
+        for key in self.builtin_keys:
+            data[key] = self.cleaned_data.get(key, "")
+        data["properties"] = {key: self.cleaned_data.get(PROPERTY_PREFIX + key) for key in self.property_keys}
+        return data
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for field, messages in error.message_dict.items():
+            name = PROPERTY_PREFIX + field.split(".", 1)[1] if field.startswith("properties.") else field
+            target = name if name in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+
+    @property
+    def default_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in ("full_name", "owner", "assignee")]
+
+    @property
+    def additional_fields(self) -> list[forms.BoundField]:
+        return [self[key] for key in self.builtin_keys] + [
+            self[PROPERTY_PREFIX + key] for key in self.property_keys
+        ]

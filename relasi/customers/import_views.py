@@ -1,0 +1,167 @@
+"""Import customers from a CSV or XLSX file: upload → column mapping → progress and result (htmx polling)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from relasi.accounts.models import User
+from relasi.api.errors import django_validation_errors
+from relasi.customers import imports
+from relasi.customers.models import CustomerImport, DuplicateMode, ImportStatus
+from relasi.web.access import workspace_page
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+ACCEPT = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _limits() -> dict[str, str]:
+    return {
+        "max_rows": f"{settings.CUSTOMER_IMPORT_MAX_ROWS:,}",
+        "max_megabytes": f"{settings.CUSTOMER_IMPORT_MAX_BYTES / (1024 * 1024):g}",
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_page()
+def import_upload(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = [_("Choose a CSV or XLSX file.")]
+        else:
+            try:
+                customer_import = imports.customer_import_upload(
+                    workspace=workspace, actor=_user(request), file=upload, original_name=upload.name or ""
+                )
+            except ValidationError as error:
+                errors = [
+                    message for messages in django_validation_errors(error).values() for message in messages
+                ]
+            else:
+                return redirect(
+                    "customers:import_mapping", workspace_slug=workspace.slug, import_id=customer_import.pk
+                )
+    return render(
+        request,
+        "customers/import_upload.html",
+        {
+            "section": "customers",
+            "errors": errors,
+            "accept": ACCEPT,
+            "recent": imports.customer_imports_recent(workspace=workspace),
+            **_limits(),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_page()
+def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    customer_import = imports.customer_import_get(workspace=workspace, import_id=import_id)
+    if customer_import.status != ImportStatus.UPLOADED:
+        return redirect("customers:import_progress", workspace_slug=workspace.slug, import_id=import_id)
+    headers = customer_import.headers
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        mapping = {str(index): request.POST.get(f"column_{index}", "") for index in range(len(headers))}
+        duplicate_mode = request.POST.get("duplicate_mode", "")
+        try:
+            imports.customer_import_start(
+                workspace=workspace,
+                actor=_user(request),
+                import_id=import_id,
+                mapping=mapping,
+                duplicate_mode=duplicate_mode,
+            )
+        except ValidationError as error:
+            errors = django_validation_errors(error)
+        else:
+            return redirect("customers:import_progress", workspace_slug=workspace.slug, import_id=import_id)
+    else:
+        mapping = imports.customer_import_suggest_mapping(workspace=workspace, headers=headers)
+        duplicate_mode = DuplicateMode.SKIP
+    preview = imports.customer_import_preview(customer_import=customer_import)
+    columns = [
+        {
+            "index": index,
+            "name": f"column_{index}",
+            "header": header,
+            "samples": [row[index] for row in preview if row[index].strip()][:3],
+            "selected": mapping.get(str(index), ""),
+            "header_label": header or _("Column %(number)d") % {"number": index + 1},
+            "errors": errors.get(f"mapping.{index}", []),
+        }
+        for index, header in enumerate(headers)
+    ]
+    return render(
+        request,
+        "customers/import_mapping.html",
+        {
+            "section": "customers",
+            "customer_import": customer_import,
+            "preview": preview,
+            "columns": columns,
+            "targets": imports.customer_import_targets(workspace=workspace),
+            "duplicate_mode": duplicate_mode,
+            "duplicate_modes": DuplicateMode.choices,
+            "mapping_errors": errors.get("mapping", []) + errors.get("__all__", []),
+            "duplicate_errors": errors.get("duplicate_mode", []),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@require_GET
+@workspace_page()
+def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    customer_import = imports.customer_import_get(workspace=workspace, import_id=import_id)
+    if customer_import.status == ImportStatus.UPLOADED:
+        return redirect("customers:import_mapping", workspace_slug=workspace.slug, import_id=import_id)
+    context = _progress_context(customer_import)
+    if request.headers.get("HX-Request"):
+        return render(request, "customers/import_progress_fragment.html", context)
+    return render(request, "customers/import_progress.html", context)
+
+
+def _progress_context(customer_import: CustomerImport) -> dict[str, object]:
+    finished = customer_import.status in imports.FINISHED
+    return {
+        "section": "customers",
+        "customer_import": customer_import,
+        "finished": finished,
+        "completed": customer_import.status == ImportStatus.COMPLETED,
+        "percent": imports.customer_import_progress_percent(customer_import),
+        "errors": imports.customer_import_errors(customer_import=customer_import) if finished else [],
+    }
+
+
+@require_GET
+@workspace_page()
+def import_error_file(request: HttpRequest, import_id: int) -> Any:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    customer_import = imports.customer_import_get(workspace=workspace, import_id=import_id)
+    if not customer_import.error_file:
+        raise Http404
+    return FileResponse(
+        customer_import.error_file.open("rb"),
+        as_attachment=True,
+        filename=imports.customer_import_error_filename(customer_import),
+        content_type="text/csv; charset=utf-8",
+    )

@@ -1,0 +1,82 @@
+"""`relasi import-customers FILE --workspace SLUG`: import a CSV or XLSX file in this process, with progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from relasi.core.audit import Actor
+from relasi.customers import imports
+from relasi.customers.models import CustomerImport, DuplicateMode, ImportStatus
+from relasi.tenancy.models import Workspace
+
+
+class Command(BaseCommand):
+    help = (
+        "Import customers from a CSV or XLSX file into a workspace, using the suggested column mapping. "
+        "Runs in this process and prints progress and the final counts."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="Path of the CSV or XLSX file.")
+        parser.add_argument("--workspace", required=True, help="The workspace slug.")
+        parser.add_argument(
+            "--duplicates",
+            choices=DuplicateMode.values,
+            default=DuplicateMode.SKIP,
+            help="What a row matching an existing customer does (default: skip).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        workspace = Workspace.objects.filter(slug=options["workspace"]).first()
+        if workspace is None:
+            raise CommandError(f"No workspace with the slug {options['workspace']!r}.")
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"No file at {path}.")
+        with path.open("rb") as handle:
+            try:
+                customer_import = imports.customer_import_upload_and_start(
+                    workspace=workspace,
+                    actor=Actor(system="import-customers"),
+                    file=File(handle, name=path.name),
+                    original_name=path.name,
+                    mapping=None,
+                    duplicate_mode=options["duplicates"],
+                    enqueue=False,
+                )
+            except ValidationError as error:
+                raise CommandError(f"Refused: {' '.join(error.messages)}") from None
+        for index, target in customer_import.mapping.items():
+            self.stderr.write(f"  column {customer_import.headers[int(index)]!r} → {target}")
+        ignored = [
+            header
+            for index, header in enumerate(customer_import.headers)
+            if str(index) not in customer_import.mapping
+        ]
+        if ignored:
+            self.stderr.write(f"  ignored: {', '.join(repr(header) for header in ignored)}")
+        self.stderr.write(f"Importing {customer_import.total_rows} rows (import {customer_import.pk})…")
+        try:
+            result = imports.customer_import_run(import_id=customer_import.pk, on_progress=self._progress)
+        except Exception as error:
+            raise CommandError(f"The import failed: {error}") from error
+        self.stdout.write(
+            f"Created {result.created_count}, updated {result.updated_count}, "
+            f"skipped as duplicate {result.skipped_count}, failed {result.failed_count} "
+            f"(of {result.total_rows} rows)."
+        )
+        if result.error_file:
+            self.stdout.write(f"Failed rows with the reason: {result.error_file.path}")
+        if result.status != ImportStatus.COMPLETED:
+            raise CommandError(f"The import ended as {result.status}.")
+
+    def _progress(self, customer_import: CustomerImport) -> None:
+        percent = imports.customer_import_progress_percent(customer_import)
+        self.stderr.write(
+            f"  {customer_import.processed_rows}/{customer_import.total_rows} rows ({percent}%)"
+        )

@@ -1,0 +1,274 @@
+"""Customer Data Platform: customers, their channel identities, property definitions, views, imports, exports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from relasi.tenancy.scoping import WorkspaceOwned
+
+
+class Channel(models.TextChoices):
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    INSTAGRAM = "instagram", _("Instagram")
+    FACEBOOK = "facebook", _("Facebook Messenger")
+    TELEGRAM = "telegram", _("Telegram")
+    LINE = "line", _("LINE")
+    LIVE_CHAT = "livechat", _("Live chat (web)")
+    EMAIL = "email", _("Email")
+    TIKTOK = "tiktok", _("TikTok")
+    OTHER = "other", _("Other")
+
+
+class Customer(WorkspaceOwned):
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="customers")
+    full_name = models.CharField(_("full name"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assignee"),
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Channel.choices, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, help_text=_("E.164, e.g. +6281234567890"))
+    phone_raw = models.CharField(_("phone as entered"), max_length=50, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    status = models.CharField(_("status"), max_length=60, blank=True)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    province = models.CharField(_("province"), max_length=80, blank=True)
+    city = models.CharField(_("regency/city"), max_length=80, blank=True)
+    district = models.CharField(_("district"), max_length=80, blank=True)
+    subdistrict = models.CharField(_("subdistrict"), max_length=80, blank=True)
+    zip_code = models.CharField(_("zip code"), max_length=10, blank=True)
+    properties = models.JSONField(_("custom properties"), default=dict, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_by_label = models.CharField(_("added by"), max_length=200, blank=True)
+    # Set by services (not auto_now) so imports and the benchmark can write real history in bulk.
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last update"), default=timezone.now)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    # Which import row created this customer: lets an interrupted import resume without duplicates.
+    source_import = models.ForeignKey(
+        "customers.CustomerImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_row = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(
+                fields=["workspace", "-updated_at", "-id"],
+                name="customer_recent",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["workspace", "full_name", "id"],
+                name="customer_name",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["workspace", "source", "-updated_at", "-id"],
+                name="customer_source_recent",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["workspace", "-deleted_at", "-id"],
+                name="customer_deleted",
+                condition=Q(deleted_at__isnull=False),
+            ),
+            models.Index(fields=["workspace", "phone"], name="customer_phone"),
+            models.Index(fields=["workspace", "email"], name="customer_email"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_import", "source_row"],
+                name="customer_import_row_unique",
+                condition=Q(source_import__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class ChannelIdentity(WorkspaceOwned):
+    """One customer's handle on one channel (an Instagram username, a WhatsApp number...).
+
+    Unique per workspace, so the same person reaching the business again lands on the same profile.
+    """
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    external_id = models.CharField(_("username or id"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("channel identity")
+        verbose_name_plural = _("channel identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "channel", "external_id"], name="channel_identity_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+
+class PropertyKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    LONG_TEXT = "long_text", _("Long text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    DATETIME = "datetime", _("Date and time")
+    BOOLEAN = "boolean", _("Yes/no")
+    SELECT = "select", _("Single select")
+    MULTISELECT = "multiselect", _("Multi select")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    URL = "url", _("URL")
+
+
+class PropertyDefinition(WorkspaceOwned):
+    """A customer field of a workspace. Built-in fields map to columns; custom ones to `Customer.properties`."""
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    key = models.SlugField(_("key"), max_length=60)
+    label = models.CharField(_("label"), max_length=100)
+    kind = models.CharField(_("type"), max_length=12, choices=PropertyKind.choices, default=PropertyKind.TEXT)
+    options = models.JSONField(_("options"), default=list, blank=True)
+    is_required = models.BooleanField(_("required"), default=False)
+    is_builtin = models.BooleanField(_("built-in"), default=False)
+    is_visible = models.BooleanField(_("shown"), default=True)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("customer property")
+        verbose_name_plural = _("customer properties")
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="property_key_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CustomerView(WorkspaceOwned):
+    """The columns one user chose, in order, for the All customers table of one workspace."""
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    columns = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="customer_view_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} view"
+
+
+class DuplicateMode(models.TextChoices):
+    SKIP = "skip", _("Skip the row")
+    UPDATE = "update", _("Update the existing customer")
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Waiting for column mapping")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+
+
+class CustomerImport(WorkspaceOwned):
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=4)
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, blank=True)
+    duplicate_mode = models.CharField(max_length=8, choices=DuplicateMode.choices, default=DuplicateMode.SKIP)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    error_file = models.FileField(upload_to="imports/errors/%Y/%m/", blank=True)
+    failure_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.original_name})"
+
+
+class CustomerImportError(models.Model):
+    """A failed row, kept so the error file can be rebuilt exactly after a resume."""
+
+    customer_import = models.ForeignKey(CustomerImport, on_delete=models.CASCADE, related_name="errors")
+    row_number = models.PositiveIntegerField()
+    values = models.JSONField(default=list)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["row_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer_import", "row_number"], name="import_error_row_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.message}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class CustomerExport(WorkspaceOwned):
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filters = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk}"

@@ -1,0 +1,331 @@
+"""Reads for the Customer Data Platform: the All customers list, its filters, columns and counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.http import Http404, QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relasi.accounts.models import User
+from relasi.core import timeranges
+from relasi.core.pagination import Page, keyset_page
+from relasi.customers.models import Channel, Customer, CustomerView, PropertyDefinition
+from relasi.customers.normalize import display_phone, phone_search_digits
+from relasi.tenancy.models import Workspace
+
+DATE_MODES = ("all", "today", "last7", "day", "month", "custom")
+SORTS = {"recent": ["-updated_at", "-id"], "name": ["full_name", "id"], "-name": ["-full_name", "-id"]}
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+# Up to this many matching rows the total is exact; above it, an estimate (counting a million rows is slow).
+EXACT_COUNT_LIMIT = 1000
+
+
+class FilterError(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    sources: tuple[str, ...] = ()
+    date_mode: str = "all"
+    day: date | None = None
+    month: str = ""  # YYYY-MM
+    date_from: date | None = None
+    date_to: date | None = None
+    search: str = ""
+    sort: str = "recent"
+    deleted: bool = False
+
+    def as_query(self) -> dict[str, Any]:
+        """The filters as URL/JSON parameters (for links, exports and the API)."""
+        query: dict[str, Any] = {}
+        if self.sources:
+            query["source"] = list(self.sources)
+        if self.date_mode != "all":
+            query["date"] = self.date_mode
+        if self.day:
+            query["day"] = self.day.isoformat()
+        if self.month:
+            query["month"] = self.month
+        if self.date_from:
+            query["from"] = self.date_from.isoformat()
+        if self.date_to:
+            query["to"] = self.date_to.isoformat()
+        if self.search:
+            query["q"] = self.search
+        if self.sort != "recent":
+            query["sort"] = self.sort
+        if self.deleted:
+            query["deleted"] = "1"
+        return query
+
+
+def _parse_day(value: str, name: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[name] = _("Use a date like 2026-03-31.")
+        return None
+
+
+def customer_filters_parse(params: QueryDict | dict[str, Any]) -> CustomerFilters:
+    """Filters from query parameters; FilterError names each bad parameter."""
+
+    def get_list(name: str) -> list[str]:
+        if isinstance(params, QueryDict):
+            values = params.getlist(name)
+        else:
+            raw = params.get(name) or []
+            values = raw if isinstance(raw, list) else [raw]
+        return [part for value in values for part in str(value).split(",") if part]
+
+    def get(name: str) -> str:
+        value = params.get(name)
+        return str(value).strip() if value is not None else ""
+
+    errors: dict[str, str] = {}
+    sources = tuple(dict.fromkeys(source.strip().lower() for source in get_list("source")))
+    unknown = [source for source in sources if source not in Channel.values]
+    if unknown:
+        errors["source"] = _("Unknown channel: %(values)s.") % {"values": ", ".join(unknown)}
+    date_mode = get("date") or "all"
+    if date_mode not in DATE_MODES:
+        errors["date"] = _("Choose all, today, last7, day, month or custom.")
+    day = _parse_day(get("day"), "day", errors)
+    month = get("month")
+    if month:
+        try:
+            datetime.strptime(month, "%Y-%m")
+        except ValueError:
+            errors["month"] = _("Use a month like 2026-03.")
+    date_from = _parse_day(get("from"), "from", errors)
+    date_to = _parse_day(get("to"), "to", errors)
+    if date_mode == "day" and day is None and "day" not in errors:
+        errors["day"] = _("Choose a day.")
+    if date_mode == "month" and not month:
+        errors["month"] = _("Choose a month.")
+    if date_mode == "custom":
+        if date_from is None and "from" not in errors:
+            errors["from"] = _("Choose the first day.")
+        if date_to is None and "to" not in errors:
+            errors["to"] = _("Choose the last day.")
+        if date_from and date_to and date_to < date_from:
+            errors["to"] = _("The last day is before the first day.")
+    sort = get("sort") or "recent"
+    if sort not in SORTS:
+        errors["sort"] = _("Sort by recent, name or -name.")
+    if errors:
+        raise FilterError(errors)
+    return CustomerFilters(
+        sources=sources,
+        date_mode=date_mode,
+        day=day,
+        month=month,
+        date_from=date_from,
+        date_to=date_to,
+        search=get("q")[:100],
+        sort=sort,
+        deleted=get("deleted") in ("1", "true", "yes"),
+    )
+
+
+def customer_date_range(
+    *, workspace: Workspace, filters: CustomerFilters, now: datetime | None = None
+) -> timeranges.DateRange:
+    zone = workspace.zone
+    if filters.date_mode == "today":
+        return timeranges.range_today(zone=zone, now=now)
+    if filters.date_mode == "last7":
+        return timeranges.range_last_days(days=7, zone=zone, now=now)
+    if filters.date_mode == "day" and filters.day:
+        return timeranges.range_day(day=filters.day, zone=zone)
+    if filters.date_mode == "month" and filters.month:
+        year, month = (int(part) for part in filters.month.split("-"))
+        return timeranges.range_month(year=year, month=month, zone=zone)
+    if filters.date_mode == "custom" and filters.date_from and filters.date_to:
+        return timeranges.range_custom(first_day=filters.date_from, last_day=filters.date_to, zone=zone)
+    return timeranges.range_all_time()
+
+
+def _search_condition(search: str) -> Q:
+    condition = Q(full_name__icontains=search) | Q(email__contains=search.lower())
+    digits = phone_search_digits(search)
+    if digits:
+        condition |= Q(phone__contains=digits)
+    return condition
+
+
+def customer_queryset(
+    *, workspace: Workspace, filters: CustomerFilters, now: datetime | None = None
+) -> QuerySet[Customer]:
+    """Every customer of the workspace that the filters select (no order, no paging)."""
+    rows = Customer.objects.for_workspace(workspace).filter(deleted_at__isnull=not filters.deleted)
+    if filters.sources:
+        rows = rows.filter(source__in=filters.sources)
+    window = customer_date_range(workspace=workspace, filters=filters, now=now)
+    if window.start is not None:
+        rows = rows.filter(updated_at__gte=window.start)
+    if window.end is not None:
+        rows = rows.filter(updated_at__lt=window.end)
+    if filters.search:
+        rows = rows.filter(_search_condition(filters.search))
+    return rows
+
+
+def customer_ordering(filters: CustomerFilters) -> list[str]:
+    if filters.deleted:
+        return ["-deleted_at", "-id"]
+    return SORTS[filters.sort]
+
+
+def customer_page(
+    *, workspace: Workspace, filters: CustomerFilters, cursor: str | None, limit: int = PAGE_SIZE
+) -> Page[Customer]:
+    rows = customer_queryset(workspace=workspace, filters=filters).select_related("owner", "assignee")
+    return keyset_page(
+        rows, ordering=customer_ordering(filters), cursor=cursor, limit=max(1, min(limit, MAX_PAGE_SIZE))
+    )
+
+
+@dataclass(frozen=True)
+class CustomerCount:
+    value: int
+    is_estimate: bool
+
+
+def customer_count(*, workspace: Workspace, filters: CustomerFilters) -> CustomerCount:
+    """Exact when small; on PostgreSQL, the planner's estimate when counting would be slow."""
+    rows = customer_queryset(workspace=workspace, filters=filters)
+    capped = rows.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+    if capped <= EXACT_COUNT_LIMIT or connection.vendor != "postgresql":
+        return CustomerCount(value=capped if capped <= EXACT_COUNT_LIMIT else rows.count(), is_estimate=False)
+    return CustomerCount(value=max(_planner_estimate(rows), EXACT_COUNT_LIMIT + 1), is_estimate=True)
+
+
+def _planner_estimate(rows: QuerySet[Customer]) -> int:
+    sql, params = rows.order_by().values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def customer_get(*, workspace: Workspace, customer_id: int, include_deleted: bool = False) -> Customer:
+    rows = Customer.objects.for_workspace(workspace).select_related("owner", "assignee", "added_by")
+    if not include_deleted:
+        rows = rows.filter(deleted_at__isnull=True)
+    customer = rows.filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def customer_duplicates(
+    *, workspace: Workspace, phone: str, email: str, exclude_id: int | None = None
+) -> list[Customer]:
+    """Live customers with the same (normalised) phone or email, for the "already exists" warning."""
+    condition = Q()
+    if phone:
+        condition |= Q(phone=phone)
+    if email:
+        condition |= Q(email=email)
+    if not condition:
+        return []
+    rows = Customer.objects.for_workspace(workspace).filter(condition, deleted_at__isnull=True)
+    if exclude_id:
+        rows = rows.exclude(pk=exclude_id)
+    return list(rows.order_by("-updated_at")[:5])
+
+
+# --- Columns and properties -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    is_property: bool = False
+    definition: PropertyDefinition | None = field(default=None, compare=False)
+
+
+DEFAULT_COLUMNS = ["source", "phone", "email", "updated_at", "added_by"]
+
+
+def property_definitions(*, workspace: Workspace, include_archived: bool = False) -> list[PropertyDefinition]:
+    rows = PropertyDefinition.objects.for_workspace(workspace)
+    if not include_archived:
+        rows = rows.filter(archived_at__isnull=True)
+    return list(rows.order_by("position", "id"))
+
+
+def property_label(definition: PropertyDefinition) -> str:
+    """The label to show: built-in labels are translated; custom ones are the workspace's own words."""
+    return _(definition.label) if definition.is_builtin else definition.label
+
+
+def customer_available_columns(*, workspace: Workspace) -> list[Column]:
+    """Every column the table can show: the standard ones, then shown built-in and custom properties."""
+    columns = [
+        Column("full_name", _("Customer name")),
+        Column("source", _("Source")),
+        Column("phone", _("Phone number")),
+        Column("email", _("Email")),
+        Column("updated_at", _("Last update")),
+        Column("added_by", _("Added by")),
+        Column("owner", _("Owner")),
+        Column("assignee", _("Assignee")),
+        Column("created_at", _("Created")),
+    ]
+    taken = {column.key for column in columns}
+    for definition in property_definitions(workspace=workspace):
+        if definition.key in taken or definition.key == "channel_username" or not definition.is_visible:
+            continue
+        columns.append(
+            Column(
+                definition.key, definition.label, is_property=not definition.is_builtin, definition=definition
+            )
+        )
+    return columns
+
+
+def customer_columns_for_user(*, workspace: Workspace, user: User) -> list[Column]:
+    """The user's chosen columns in their order (name always first), or the defaults."""
+    available = {column.key: column for column in customer_available_columns(workspace=workspace)}
+    view = CustomerView.objects.for_workspace(workspace).filter(user=user).first()
+    chosen = view.columns if view is not None else DEFAULT_COLUMNS
+    return [available["full_name"]] + [
+        available[key] for key in chosen if key in available and key != "full_name"
+    ]
+
+
+def customer_cell(customer: Customer, column: Column) -> Any:
+    """The value a column shows for a customer."""
+    if column.is_property:
+        return customer.properties.get(column.key)
+    if column.key == "source":
+        return customer.get_source_display() if customer.source else ""
+    if column.key == "added_by":
+        return customer.added_by_label
+    if column.key in ("owner", "assignee"):
+        person = getattr(customer, column.key)
+        return person.full_name if person else ""
+    if column.key in ("updated_at", "created_at"):
+        return timezone.localtime(getattr(customer, column.key))
+    if column.key == "phone":
+        return display_phone(customer.phone)
+    return getattr(customer, column.key, "")

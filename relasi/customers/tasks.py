@@ -1,0 +1,27 @@
+"""Celery tasks of the CDP: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task
+def customers_purge_deleted_task() -> int:
+    from relasi.customers.services import customers_purge_deleted
+
+    return customers_purge_deleted()
+
+
+@shared_task(acks_late=True)
+def customer_import_run_task(import_id: int) -> None:
+    # Re-delivered after a worker crash (acks_late); the import resumes from its checkpoint.
+    from relasi.customers.imports import customer_import_run
+
+    customer_import_run(import_id=import_id)
+
+
+@shared_task(acks_late=True)
+def customer_export_run_task(export_id: int) -> None:
+    from relasi.customers.exports import customer_export_run
+
+    customer_export_run(export_id=export_id)

@@ -1,0 +1,28 @@
+"""All customers pages, under /app/<workspace_slug>/customers/. Imports and properties have their own modules."""
+
+from django.urls import path
+
+from relasi.customers import import_views, property_views, views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("new/", views.customer_new, name="new"),
+    path("export/", views.customer_export, name="export"),
+    path("exports/<int:export_id>/", views.customer_export_status, name="export_status"),
+    path("exports/<int:export_id>/download/", views.customer_export_download, name="export_download"),
+    path("view/", views.customer_view_update, name="view_update"),
+    path("delete/", views.customer_delete, name="delete"),
+    path("restore/", views.customer_restore, name="restore"),
+    path("<int:customer_id>/", views.customer_detail, name="detail"),
+    path("imports/", import_views.import_upload, name="import_upload"),
+    path("imports/<int:import_id>/", import_views.import_mapping, name="import_mapping"),
+    path("imports/<int:import_id>/progress/", import_views.import_progress, name="import_progress"),
+    path("imports/<int:import_id>/errors.csv", import_views.import_error_file, name="import_error_file"),
+    path("properties/", property_views.property_list, name="properties"),
+    path("properties/new/", property_views.property_new, name="property_new"),
+    path("properties/<int:property_id>/", property_views.property_edit, name="property_edit"),
+    path("properties/<int:property_id>/archive/", property_views.property_archive, name="property_archive"),
+    path("properties/reorder/", property_views.property_reorder, name="property_reorder"),
+]

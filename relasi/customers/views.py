@@ -1,0 +1,304 @@
+"""All customers pages: the list with filters and columns, add/edit one, delete/restore, export."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from relasi.accounts.models import User
+from relasi.core.audit import Actor
+from relasi.core.pagination import InvalidCursor
+from relasi.customers import exports, selectors, services
+from relasi.customers.forms import CustomerForm
+from relasi.customers.models import Channel, Customer, ExportStatus
+from relasi.customers.normalize import normalize_email, normalize_phone
+from relasi.tenancy.models import Workspace
+from relasi.web.access import workspace_page
+
+
+def _workspace(request: HttpRequest) -> Workspace:
+    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
+    return workspace
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _list_url(workspace: Workspace, query: dict[str, Any] | None = None) -> str:
+    url = reverse("customers:list", kwargs={"workspace_slug": workspace.slug})
+    return f"{url}?{urlencode(query, doseq=True)}" if query else url
+
+
+def _table_context(request: HttpRequest, workspace: Workspace) -> dict[str, Any]:
+    context: dict[str, Any] = {"filter_errors": {}, "customers": [], "next_url": None}
+    try:
+        filters = selectors.customer_filters_parse(request.GET)
+    except selectors.FilterError as error:
+        context.update(filters=selectors.CustomerFilters(), filter_errors=error.errors)
+        return context
+    context["filters"] = filters
+    columns = selectors.customer_columns_for_user(workspace=workspace, user=_user(request))
+    if filters.deleted:
+        columns = [*columns, selectors.Column("deleted_at", _("Deleted"))]
+    try:
+        page = selectors.customer_page(
+            workspace=workspace, filters=filters, cursor=request.GET.get("cursor") or None
+        )
+    except InvalidCursor:
+        context["filter_errors"] = {
+            "cursor": _("This page link is no longer valid. Start again from the first page.")
+        }
+        return context
+    rows = [
+        (
+            customer,
+            [
+                selectors.customer_cell(customer, column)
+                if column.key != "deleted_at"
+                else timezone.localtime(customer.deleted_at)
+                for column in columns
+            ],
+        )
+        for customer in page.items
+    ]
+    query = filters.as_query()
+    context.update(
+        columns=columns,
+        rows=rows,
+        count=selectors.customer_count(workspace=workspace, filters=filters),
+        next_url=_list_url(workspace, {**query, "cursor": page.next_cursor}) if page.next_cursor else None,
+        first_url=_list_url(workspace, query) if request.GET.get("cursor") else None,
+        query_string=urlencode(query, doseq=True),
+        retention_days=settings.CUSTOMER_DELETED_RETENTION_DAYS,
+    )
+    return context
+
+
+@workspace_page()
+def customer_list(request: HttpRequest) -> HttpResponse:
+    workspace = _workspace(request)
+    context = _table_context(request, workspace)
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "customer-table":
+        return render(request, "customers/_table.html", context)
+    context.update(
+        section="customers",
+        channels=Channel.choices,
+        date_modes=[
+            ("all", _("All time")),
+            ("today", _("Today")),
+            ("last7", _("Last 7 days")),
+            ("day", _("Per day")),
+            ("month", _("Per month")),
+            ("custom", _("Custom range")),
+        ],
+        available_columns=selectors.customer_available_columns(workspace=workspace),
+        chosen_columns=[
+            column.key
+            for column in selectors.customer_columns_for_user(workspace=workspace, user=_user(request))
+        ],
+    )
+    return render(request, "customers/list.html", context, status=400 if context["filter_errors"] else 200)
+
+
+def _back_to_list(request: HttpRequest, workspace: Workspace) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(_list_url(workspace))
+
+
+@require_POST
+@workspace_page()
+def customer_view_update(request: HttpRequest) -> HttpResponse:
+    workspace = _workspace(request)
+    services.customer_view_save(
+        workspace=workspace, user=_user(request), columns=request.POST.getlist("columns")
+    )
+    messages.success(request, _("Your view was saved."))
+    return _back_to_list(request, workspace)
+
+
+def _ids(request: HttpRequest) -> list[int]:
+    return [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+
+
+@require_POST
+@workspace_page()
+def customer_delete(request: HttpRequest) -> HttpResponse:
+    workspace = _workspace(request)
+    count = services.customers_delete(workspace=workspace, actor=_user(request), customer_ids=_ids(request))
+    if count:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d customer was deleted. You can restore it from Deleted for %(days)d days.",
+                "%(count)d customers were deleted. You can restore them from Deleted for %(days)d days.",
+                count,
+            )
+            % {"count": count, "days": settings.CUSTOMER_DELETED_RETENTION_DAYS},
+        )
+    else:
+        messages.error(request, _("Select at least one customer."))
+    return _back_to_list(request, workspace)
+
+
+@require_POST
+@workspace_page()
+def customer_restore(request: HttpRequest) -> HttpResponse:
+    workspace = _workspace(request)
+    count = services.customers_restore(workspace=workspace, actor=_user(request), customer_ids=_ids(request))
+    if count:
+        messages.success(
+            request,
+            ngettext("%(count)d customer was restored.", "%(count)d customers were restored.", count)
+            % {"count": count},
+        )
+    else:
+        messages.error(request, _("Select at least one customer."))
+    return _back_to_list(request, workspace)
+
+
+def _duplicates_for(workspace: Workspace, form: CustomerForm, exclude_id: int | None) -> list[Customer]:
+    # An invalid phone or email is reported by the service; here it simply cannot match anyone.
+    phone = email = ""
+    with contextlib.suppress(ValidationError):
+        phone = normalize_phone(str(form.cleaned_data.get("phone") or ""))
+    with contextlib.suppress(ValidationError):
+        email = normalize_email(str(form.cleaned_data.get("email") or ""))
+    return selectors.customer_duplicates(workspace=workspace, phone=phone, email=email, exclude_id=exclude_id)
+
+
+@workspace_page()
+def customer_new(request: HttpRequest) -> HttpResponse:
+    workspace = _workspace(request)
+    form = CustomerForm(request.POST or None, workspace=workspace, initial={"owner": str(request.user.pk)})
+    duplicates: list[Customer] = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = [] if request.POST.get("confirm_duplicate") else _duplicates_for(workspace, form, None)
+        if not duplicates:
+            try:
+                customer = services.customer_create(
+                    workspace=workspace, actor=_user(request), data=form.service_data()
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("%(name)s was added.") % {"name": customer.full_name})
+                return redirect(_list_url(workspace))
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "customers/form.html",
+        {"section": "customers", "form": form, "duplicates": duplicates, "customer": None},
+        status=status,
+    )
+
+
+@workspace_page()
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    workspace = _workspace(request)
+    customer = selectors.customer_get(workspace=workspace, customer_id=customer_id)
+    form = CustomerForm(request.POST or None, workspace=workspace, customer=customer)
+    duplicates: list[Customer] = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = (
+            [] if request.POST.get("confirm_duplicate") else _duplicates_for(workspace, form, customer.pk)
+        )
+        if not duplicates:
+            try:
+                services.customer_update(
+                    workspace=workspace,
+                    actor=_user(request),
+                    customer_id=customer.pk,
+                    data=form.service_data(),
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("customers:detail", workspace_slug=workspace.slug, customer_id=customer.pk)
+    return render(
+        request,
+        "customers/form.html",
+        {
+            "section": "customers",
+            "form": form,
+            "duplicates": duplicates,
+            "customer": customer,
+            "identities": customer.identities.all(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@workspace_page()
+def customer_export(request: HttpRequest) -> HttpResponseBase:
+    workspace = _workspace(request)
+    try:
+        filters = selectors.customer_filters_parse(request.POST)
+    except selectors.FilterError as error:
+        messages.error(request, " ".join(error.errors.values()))
+        return redirect(_list_url(workspace))
+    actor = Actor(user=_user(request))
+    if exports.customer_export_needs_job(workspace=workspace, filters=filters):
+        export = exports.customer_export_create(workspace=workspace, actor=actor, filters=filters)
+        return redirect("customers:export_status", workspace_slug=workspace.slug, export_id=export.pk)
+    exports.customer_export_record(workspace=workspace, actor=actor, filters=filters)
+    response = StreamingHttpResponse(
+        exports.customer_export_lines(workspace=workspace, filters=filters),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localtime(timezone.now(), workspace.zone).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="customers-{workspace.slug}-{stamp}.csv"'
+    return response
+
+
+@workspace_page()
+def customer_export_status(request: HttpRequest, export_id: int) -> HttpResponse:
+    workspace = _workspace(request)
+    export = exports.customer_export_get(workspace=workspace, export_id=export_id)
+    template = (
+        "customers/_export_status.html"
+        if request.headers.get("HX-Request")
+        else "customers/export_status.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "section": "customers",
+            "export": export,
+            "done": export.status in (ExportStatus.COMPLETED, ExportStatus.FAILED),
+        },
+    )
+
+
+@workspace_page()
+def customer_export_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
+    workspace = _workspace(request)
+    export = exports.customer_export_get(workspace=workspace, export_id=export_id)
+    if export.status != ExportStatus.COMPLETED or not export.file:
+        raise Http404
+    return FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=f"customers-{workspace.slug}-{export.pk}.csv",
+        content_type="text/csv",
+    )

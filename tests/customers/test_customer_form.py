@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from django.urls import reverse
+
+from relasi.core.models import AuditLog
+from relasi.customers.models import Channel, ChannelIdentity, Customer, CustomerExport, ExportStatus
+from relasi.customers.services import property_create
+
+
+def new_url() -> str:
+    return reverse("customers:new", kwargs={"workspace_slug": "acme"})
+
+
+def test_owner_adds_a_customer_with_defaults_and_properties(acme, alice, bob, client_for) -> None:
+    property_create(workspace=acme, actor=alice, label="Budget", key="budget", kind="number")
+    response = client_for(alice).post(
+        new_url(),
+        {
+            "full_name": "  Budi Santoso ",
+            "owner": alice.pk,
+            "assignee": bob.pk,
+            "source": "instagram",
+            "channel_username": "@BudiS",
+            "phone": "0812-3456-7890",
+            "email": "Budi@Toko.ID",
+            "status": "Lead",
+            "city": "Bandung",
+            "prop__budget": "1500000",
+        },
+    )
+    assert response.status_code == 302
+    customer = Customer.objects.for_workspace(acme).get()
+    assert (customer.full_name, customer.owner, customer.assignee, customer.source) == (
+        "Budi Santoso",
+        alice,
+        bob,
+        "instagram",
+    )
+    assert (customer.phone, customer.phone_raw, customer.email) == (
+        "+6281234567890",
+        "0812-3456-7890",
+        "budi@toko.id",
+    )
+    assert (customer.status, customer.city, customer.properties) == ("Lead", "Bandung", {"budget": 1500000})
+    assert (customer.added_by, customer.added_by_label) == (alice, "Alice Owner")
+    assert list(
+        ChannelIdentity.objects.for_workspace(acme).values_list("channel", "external_id", "customer")
+    ) == [("instagram", "budis", customer.pk)]
+    assert AuditLog.objects.filter(action="customer.created", target_id=str(customer.pk)).count() == 1
+
+
+def test_field_errors_in_place_and_nothing_created(acme, alice, client_for) -> None:
+    response = client_for(alice).post(
+        new_url(), {"full_name": "", "phone": "12ab", "email": "not-an-email", "status": "Vip"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Full name is required." in body
+    assert "“12ab” is not a phone number." in body
+    assert "“not-an-email” is not an email address." in body
+    assert "“Vip” is not one of the statuses: Lead, Prospect, Customer, Inactive." in body
+    assert Customer.objects.for_workspace(acme).count() == 0
+
+
+def test_same_phone_warns_with_a_link_then_save_anyway_keeps_both(
+    acme, bob, client_for, make_customer
+) -> None:
+    existing = make_customer(acme, "Budi Lama", phone="+6281234567890")
+    client = client_for(bob)
+    warned = client.post(new_url(), {"full_name": "Budi Baru", "phone": "081234567890"})
+    body = warned.content.decode()
+    assert warned.status_code == 200
+    assert "A customer with the same phone number or email already exists:" in body
+    assert reverse("customers:detail", kwargs={"workspace_slug": "acme", "customer_id": existing.pk}) in body
+    assert Customer.objects.for_workspace(acme).count() == 1
+    saved = client.post(
+        new_url(), {"full_name": "Budi Baru", "phone": "081234567890", "confirm_duplicate": "1"}
+    )
+    assert saved.status_code == 302
+    assert Customer.objects.for_workspace(acme).count() == 2
+
+
+def test_same_channel_and_username_as_another_customer_is_refused(
+    acme, alice, client_for, make_customer
+) -> None:
+    make_customer(acme, "Pemilik", source=Channel.INSTAGRAM, username="tokobudi")
+    response = client_for(alice).post(
+        new_url(), {"full_name": "Peniru", "source": "instagram", "channel_username": "@TokoBudi"}
+    )
+    assert response.status_code == 400
+    assert "Another customer already uses this Instagram username." in response.content.decode()
+    assert list(Customer.objects.for_workspace(acme).values_list("full_name", flat=True)) == ["Pemilik"]
+
+
+def test_owner_must_be_a_member_of_the_workspace(acme, globex, alice, charlie, client_for) -> None:
+    response = client_for(alice).post(new_url(), {"full_name": "X", "owner": charlie.pk})
+    assert response.status_code == 400
+    assert Customer.objects.for_workspace(acme).count() == 0
+
+
+def test_edit_a_customer_from_its_detail_page(acme, bob, client_for, make_customer) -> None:
+    customer = make_customer(acme, "Budi", phone="+6281234567890")
+    url = reverse("customers:detail", kwargs={"workspace_slug": "acme", "customer_id": customer.pk})
+    page = client_for(bob).get(url)
+    assert 'value="+6281234567890"' in page.content.decode()
+    client_for(bob).post(url, {"full_name": "Budi Santoso", "phone": "+6281234567890", "job_title": "Owner"})
+    customer.refresh_from_db()
+    assert (customer.full_name, customer.job_title) == ("Budi Santoso", "Owner")
+    entry = AuditLog.objects.get(action="customer.updated", target_id=str(customer.pk))
+    assert entry.changes == {"full_name": ["Budi", "Budi Santoso"], "job_title": ["", "Owner"]}
+
+
+def _csv_rows(response) -> list[list[str]]:
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(content)))
+
+
+def test_export_streams_exactly_the_filtered_customers(acme, alice, client_for, make_customer) -> None:
+    make_customer(acme, "Budi", source=Channel.WHATSAPP, phone="+6281234567890")
+    make_customer(acme, '=HYPERLINK("x")', source=Channel.WHATSAPP)
+    make_customer(acme, "Siti", source=Channel.EMAIL)
+    response = client_for(alice).post(
+        reverse("customers:export", kwargs={"workspace_slug": "acme"}), {"source": "whatsapp", "sort": "name"}
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="customers-acme-')
+    rows = _csv_rows(response)
+    assert rows[0][:6] == ["id", "full_name", "source", "channel_username", "phone", "email"]
+    assert [(row[1], row[2], row[4]) for row in rows[1:]] == [
+        ('\'=HYPERLINK("x")', "whatsapp", ""),
+        ("Budi", "whatsapp", "+6281234567890"),
+    ]
+    assert AuditLog.objects.filter(action="customer.exported", workspace=acme).count() == 1
+
+
+def test_large_export_runs_as_a_job_with_a_download_link(
+    acme, alice, client_for, make_customer, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.CUSTOMER_EXPORT_SYNC_LIMIT = 2
+    for name in ("A", "B", "C"):
+        make_customer(acme, name)
+    client = client_for(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("customers:export", kwargs={"workspace_slug": "acme"}), {})
+    export = CustomerExport.objects.for_workspace(acme).get()
+    assert response.url == reverse(
+        "customers:export_status", kwargs={"workspace_slug": "acme", "export_id": export.pk}
+    )
+    export.refresh_from_db()
+    assert (export.status, export.row_count) == (ExportStatus.COMPLETED, 3)
+    status_page = client.get(response.url).content.decode()
+    assert "The export is ready: 3 customers." in status_page
+    download = client.get(
+        reverse("customers:export_download", kwargs={"workspace_slug": "acme", "export_id": export.pk})
+    )
+    content = b"".join(download.streaming_content).decode("utf-8-sig")
+    assert sorted(row[1] for row in list(csv.reader(io.StringIO(content)))[1:]) == ["A", "B", "C"]
+
+
+def test_outsider_cannot_see_or_download_an_export(
+    acme, globex, alice, charlie, client_for, make_customer, settings
+) -> None:
+    settings.CUSTOMER_EXPORT_SYNC_LIMIT = 0
+    make_customer(acme, "A")
+    client_for(alice).post(reverse("customers:export", kwargs={"workspace_slug": "acme"}), {})
+    export = CustomerExport.objects.for_workspace(acme).get()
+    for name in ("customers:export_status", "customers:export_download"):
+        assert (
+            client_for(charlie)
+            .get(reverse(name, kwargs={"workspace_slug": "acme", "export_id": export.pk}))
+            .status_code
+            == 404
+        )
+        assert (
+            client_for(charlie)
+            .get(reverse(name, kwargs={"workspace_slug": "globex", "export_id": export.pk}))
+            .status_code
+            == 404
+        )

@@ -1,0 +1,252 @@
+"""The import pages: upload → mapping → progress and result → error file; members only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from relasi.accounts.models import User
+from relasi.customers import imports
+from relasi.customers.models import Customer, CustomerImport, ImportStatus, PropertyDefinition
+from relasi.tenancy.models import Workspace
+
+BASE = "/app/acme/customers/imports/"
+FILE = b"Nama;No HP;Kota;Hobi\r\nAni;081234567801;Medan;Catur\r\nBad;12ab;;\r\nJoko;081234567803;Solo;\r\n"
+
+
+@pytest.fixture(autouse=True)
+def _small_batches(settings) -> None:
+    settings.CUSTOMER_IMPORT_BATCH_SIZE = 2
+
+
+def uploaded(workspace: Workspace, actor: User, content: bytes = FILE) -> CustomerImport:
+    return imports.customer_import_upload(
+        workspace=workspace,
+        actor=actor,
+        file=SimpleUploadedFile("data.csv", content),
+        original_name="data.csv",
+    )
+
+
+def finished(workspace: Workspace, actor: User) -> CustomerImport:
+    customer_import = uploaded(workspace, actor)
+    imports.customer_import_start(
+        workspace=workspace,
+        actor=actor,
+        import_id=customer_import.pk,
+        mapping={"0": "full_name", "1": "phone", "2": "city"},
+        duplicate_mode="skip",
+        enqueue=False,
+    )
+    return imports.customer_import_run(import_id=customer_import.pk)
+
+
+@pytest.mark.parametrize("member", ["alice", "bob"])
+def test_owner_and_agent_import_a_file_from_upload_to_error_file(
+    member: str, acme, request, client_for: Callable[[User], Client], django_capture_on_commit_callbacks
+) -> None:
+    user: User = request.getfixturevalue(member)
+    client = client_for(user)
+    # the upload page states the limits
+    page = client.get(BASE)
+    assert page.status_code == 200
+    assert "Up to 1,048,576 rows and 100 MB per file." in page.content.decode()
+    # upload → mapping page
+    response = client.post(BASE, {"file": SimpleUploadedFile("data.csv", FILE)})
+    customer_import = CustomerImport.objects.for_workspace(acme).get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{BASE}{customer_import.pk}/"
+    mapping_page = client.get(response["Location"])
+    html = mapping_page.content.decode()
+    assert mapping_page.status_code == 200
+    assert "<td>Ani</td><td>081234567801</td><td>Medan</td><td>Catur</td>" in html
+    assert '<option value="full_name" selected>Full name</option>' in html
+    assert '<option value="phone" selected>Phone number</option>' in html
+    assert '<option value="city" selected>Regency/City</option>' in html
+    assert '<option value="new:Hobi">New property “Hobi”</option>' in html
+    assert 'value="skip" checked' in html
+    # start with the Hobi column as a new property, duplicates updated
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            response["Location"],
+            {
+                "column_0": "full_name",
+                "column_1": "phone",
+                "column_2": "city",
+                "column_3": "new:Hobi",
+                "duplicate_mode": "update",
+            },
+        )
+    assert response.status_code == 302
+    assert response["Location"] == f"{BASE}{customer_import.pk}/progress/"
+    customer_import.refresh_from_db()
+    assert (customer_import.status, customer_import.duplicate_mode) == ("completed", "update")
+    assert PropertyDefinition.objects.for_workspace(acme).filter(key="hobi", label="Hobi").exists()
+    assert sorted(Customer.objects.for_workspace(acme).values_list("full_name", flat=True)) == ["Ani", "Joko"]
+    # the result: honest counts and the error file
+    progress = client.get(response["Location"])
+    html = progress.content.decode()
+    assert progress.status_code == 200
+    assert '<div class="fs-4" data-testid="count-created">2</div>' in html
+    assert '<div class="fs-4" data-testid="count-updated">0</div>' in html
+    assert '<div class="fs-4" data-testid="count-skipped">0</div>' in html
+    assert '<div class="fs-4 text-danger" data-testid="count-failed">1</div>' in html
+    assert "3 of 3 rows" in html
+    assert "hx-trigger" not in html
+    download = client.get(f"{BASE}{customer_import.pk}/errors.csv")
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == 'attachment; filename="data-errors.csv"'
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert b"".join(download.streaming_content).decode() == (
+        "\ufeffNama;No HP;Kota;Hobi;error\r\nBad;12ab;;;phone: “12ab” is not a phone number.\r\n"
+    )
+
+
+def test_a_large_upload_spooled_to_disk_is_read_the_same(acme, alice, client_for, settings) -> None:
+    # Django writes uploads above this size to a temporary file instead of memory
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 16
+    response = client_for(alice).post(BASE, {"file": SimpleUploadedFile("data.csv", FILE)})
+    assert response.status_code == 302
+    customer_import = CustomerImport.objects.for_workspace(acme).get()
+    assert (customer_import.headers, customer_import.total_rows) == (["Nama", "No HP", "Kota", "Hobi"], 3)
+    assert imports.customer_import_preview(customer_import=customer_import, rows=1) == [
+        ["Ani", "081234567801", "Medan", "Catur"]
+    ]
+
+
+def test_progress_polls_with_htmx_until_finished(acme, alice, client_for) -> None:
+    customer_import = uploaded(acme, alice)
+    imports.customer_import_start(
+        workspace=acme,
+        actor=alice,
+        import_id=customer_import.pk,
+        mapping={"0": "full_name"},
+        duplicate_mode="skip",
+        enqueue=False,
+    )
+    CustomerImport.objects.for_workspace(acme).filter(pk=customer_import.pk).update(
+        status=ImportStatus.RUNNING, processed_rows=1
+    )
+    client = client_for(alice)
+    url = f"{BASE}{customer_import.pk}/progress/"
+    page = client.get(url).content.decode()
+    assert f'hx-get="{url}" hx-trigger="every 1s" hx-swap="outerHTML"' in page
+    assert 'aria-valuenow="33"' in page
+    assert "1 of 3 rows" in page
+    fragment = client.get(url, HTTP_HX_REQUEST="true")
+    html = fragment.content.decode()
+    assert html.startswith('<div id="import-progress"')
+    assert "<html" not in html
+    assert 'hx-trigger="every 1s"' in html
+    imports.customer_import_run(import_id=customer_import.pk)
+    html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in html
+    assert 'data-status="completed"' in html
+    assert "3 of 3 rows" in html
+
+
+def test_upload_errors_are_shown_in_place_and_store_nothing(acme, alice, client_for, settings) -> None:
+    client = client_for(alice)
+    response = client.post(BASE, {"file": SimpleUploadedFile("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00")})
+    assert response.status_code == 400
+    assert (
+        "This is not a CSV or XLSX file: CSV files must be UTF-8 text. Save it as CSV (UTF-8) or XLSX."
+        in response.content.decode()
+    )
+    settings.CUSTOMER_IMPORT_MAX_BYTES = 10
+    response = client.post(BASE, {"file": SimpleUploadedFile("data.csv", FILE)})
+    assert response.status_code == 400
+    assert "The file is 89 bytes; the limit is 10 bytes." in response.content.decode()
+    assert client.post(BASE, {}).status_code == 400
+    assert CustomerImport.objects.for_workspace(acme).count() == 0
+    media = Path(settings.MEDIA_ROOT)
+    assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
+
+
+def test_mapping_errors_are_shown_in_place_and_change_nothing(acme, alice, client_for) -> None:
+    customer_import = uploaded(acme, alice)
+    properties = PropertyDefinition.objects.for_workspace(acme).count()
+    response = client_for(alice).post(
+        f"{BASE}{customer_import.pk}/",
+        {
+            "column_0": "",
+            "column_1": "phone",
+            "column_2": "phone",
+            "column_3": "new:Hobi",
+            "duplicate_mode": "skip",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Phone number is already imported from the column “No HP”." in html
+    # the user's choices stay selected
+    assert '<option value="new:Hobi" selected>' in html
+    customer_import.refresh_from_db()
+    assert customer_import.status == "uploaded"
+    assert PropertyDefinition.objects.for_workspace(acme).count() == properties
+    response = client_for(alice).post(
+        f"{BASE}{customer_import.pk}/", {"column_1": "phone", "duplicate_mode": "skip"}
+    )
+    assert "Choose the column that holds the customer&#x27;s full name." in response.content.decode()
+
+
+def test_pages_follow_the_import_state(acme, alice, client_for) -> None:
+    client = client_for(alice)
+    customer_import = uploaded(acme, alice)
+    assert client.get(f"{BASE}{customer_import.pk}/progress/")["Location"] == f"{BASE}{customer_import.pk}/"
+    assert client.get(f"{BASE}{customer_import.pk}/errors.csv").status_code == 404
+    done = finished(acme, alice)
+    assert client.get(f"{BASE}{done.pk}/")["Location"] == f"{BASE}{done.pk}/progress/"
+    assert "data.csv" in client.get(BASE).content.decode()
+
+
+def test_error_file_is_404_when_every_row_was_good(acme, alice, client_for) -> None:
+    customer_import = uploaded(acme, alice, b"Nama\nAni\n")
+    imports.customer_import_start(
+        workspace=acme,
+        actor=alice,
+        import_id=customer_import.pk,
+        mapping={"0": "full_name"},
+        duplicate_mode="skip",
+        enqueue=False,
+    )
+    imports.customer_import_run(import_id=customer_import.pk)
+    client = client_for(alice)
+    assert client.get(f"{BASE}{customer_import.pk}/errors.csv").status_code == 404
+    assert (
+        'data-testid="error-file-link"'
+        not in client.get(f"{BASE}{customer_import.pk}/progress/").content.decode()
+    )
+
+
+def test_outsider_gets_404_everywhere_and_changes_nothing(acme, alice, globex, charlie, client_for) -> None:
+    pending = uploaded(acme, alice)
+    done = finished(acme, alice)
+    client = client_for(charlie)
+    assert client.get(BASE).status_code == 404
+    assert client.post(BASE, {"file": SimpleUploadedFile("data.csv", FILE)}).status_code == 404
+    assert client.get(f"{BASE}{pending.pk}/").status_code == 404
+    assert (
+        client.post(f"{BASE}{pending.pk}/", {"column_0": "full_name", "duplicate_mode": "skip"}).status_code
+        == 404
+    )
+    assert client.get(f"{BASE}{done.pk}/progress/").status_code == 404
+    assert client.get(f"{BASE}{done.pk}/progress/", HTTP_HX_REQUEST="true").status_code == 404
+    assert client.get(f"{BASE}{done.pk}/errors.csv").status_code == 404
+    pending.refresh_from_db()
+    assert pending.status == "uploaded"
+    assert CustomerImport.objects.for_workspace(acme).count() == 2
+    assert CustomerImport.objects.for_workspace(globex).count() == 0
+    # and an import of acme is not reachable through charlie's own workspace either
+    assert client.get(f"/app/globex/customers/imports/{done.pk}/progress/").status_code == 404
+    assert client.get(f"/app/globex/customers/imports/{done.pk}/errors.csv").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(acme) -> None:
+    response = Client().get(BASE)
+    assert response.status_code == 302
+    assert "/accounts/" in response["Location"] or "login" in response["Location"]

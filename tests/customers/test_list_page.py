@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from relasi.customers.models import Channel, Customer, CustomerView
+from relasi.customers.selectors import customer_filters_parse, customer_queryset
+
+# 2026-03-15 10:00 in Jakarta (UTC+7) = 03:00 UTC.
+NOW = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)
+
+
+def list_url(slug: str = "acme") -> str:
+    return reverse("customers:list", kwargs={"workspace_slug": slug})
+
+
+def names(workspace, **params) -> list[str]:
+    with time_machine.travel(NOW, tick=False):
+        filters = customer_filters_parse(params)
+        return sorted(
+            customer_queryset(workspace=workspace, filters=filters).values_list("full_name", flat=True)
+        )
+
+
+@pytest.fixture
+def dated(acme, make_customer):
+    # Edges of the Jakarta calendar: 17:00 UTC is midnight in Jakarta.
+    make_customer(acme, "Before today", updated_at=datetime(2026, 3, 14, 16, 59, 59, tzinfo=UTC))
+    make_customer(acme, "Start of today", updated_at=datetime(2026, 3, 14, 17, 0, tzinfo=UTC))
+    make_customer(acme, "Now", updated_at=NOW)
+    make_customer(acme, "Start of last7", updated_at=datetime(2026, 3, 8, 17, 0, tzinfo=UTC))
+    make_customer(acme, "Just before last7", updated_at=datetime(2026, 3, 8, 16, 59, 59, tzinfo=UTC))
+    make_customer(acme, "Last second of February", updated_at=datetime(2026, 2, 28, 16, 59, 59, tzinfo=UTC))
+    make_customer(acme, "First second of March", updated_at=datetime(2026, 2, 28, 17, 0, tzinfo=UTC))
+
+
+def test_today_is_the_jakarta_day(dated, acme) -> None:
+    assert names(acme, date="today") == ["Now", "Start of today"]
+
+
+def test_last_seven_days_start_at_jakarta_midnight_six_days_ago(dated, acme) -> None:
+    assert names(acme, date="last7") == ["Before today", "Now", "Start of last7", "Start of today"]
+
+
+def test_a_given_day(dated, acme) -> None:
+    assert names(acme, date="day", day="2026-03-14") == ["Before today"]
+
+
+def test_a_given_month_uses_jakarta_month_edges(dated, acme) -> None:
+    assert names(acme, date="month", month="2026-02") == ["Last second of February"]
+    assert "First second of March" in names(acme, date="month", month="2026-03")
+    assert "Last second of February" not in names(acme, date="month", month="2026-03")
+
+
+def test_custom_range_includes_both_days(dated, acme) -> None:
+    assert names(acme, date="custom", **{"from": "2026-03-01", "to": "2026-03-09"}) == [
+        "First second of March",
+        "Just before last7",
+        "Start of last7",
+    ]
+    assert names(acme, date="custom", **{"from": "2026-03-01", "to": "2026-03-08"}) == [
+        "First second of March",
+        "Just before last7",
+    ]
+
+
+def test_source_filter_with_several_channels(acme, make_customer) -> None:
+    make_customer(acme, "Wa", source=Channel.WHATSAPP)
+    make_customer(acme, "Ig", source=Channel.INSTAGRAM)
+    make_customer(acme, "Tg", source=Channel.TELEGRAM)
+    assert names(acme, source=["whatsapp", "instagram"]) == ["Ig", "Wa"]
+    assert names(acme, source="telegram,whatsapp") == ["Tg", "Wa"]
+
+
+def test_search_by_part_of_name_phone_in_both_forms_and_email(acme, make_customer) -> None:
+    make_customer(acme, "Budi Santoso", phone="+6281234567890", email="budi@toko.id")
+    make_customer(acme, "Siti Rahma", phone="+6285711112222", email="siti@contoh.id")
+    assert names(acme, q="santo") == ["Budi Santoso"]
+    assert names(acme, q="BUDI") == ["Budi Santoso"]
+    assert names(acme, q="081234") == ["Budi Santoso"]
+    assert names(acme, q="0812-3456-7890") == ["Budi Santoso"]
+    assert names(acme, q="+6285711") == ["Siti Rahma"]
+    assert names(acme, q="contoh.id") == ["Siti Rahma"]
+
+
+def test_the_page_filters_and_the_htmx_fragment(acme, alice, client_for, make_customer) -> None:
+    make_customer(acme, "Budi Santoso", source=Channel.WHATSAPP)
+    make_customer(acme, "Siti Rahma", source=Channel.EMAIL)
+    page = client_for(alice).get(list_url(), {"source": "whatsapp"})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Budi Santoso" in body and "Siti Rahma" not in body
+    fragment = client_for(alice).get(
+        list_url(), {"q": "siti"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-table"
+    )
+    assert fragment.content.decode().lstrip().startswith('<div id="customer-table"')
+    assert "Siti Rahma" in fragment.content.decode()
+    assert "1 customer" in fragment.content.decode()
+
+
+def test_bad_filters_say_what_is_wrong(acme, alice, client_for) -> None:
+    page = client_for(alice).get(list_url(), {"date": "custom", "from": "2026-03-10", "to": "2026-03-01"})
+    assert page.status_code == 400
+    assert "The last day is before the first day." in page.content.decode()
+    assert "Unknown channel: fax." in client_for(alice).get(list_url(), {"source": "fax"}).content.decode()
+
+
+def test_paging_is_by_cursor_and_reaches_every_row_once(
+    acme, alice, client_for, make_customer, settings
+) -> None:
+    from relasi.customers import selectors
+
+    for number in range(7):
+        make_customer(
+            acme, f"Customer {number}", updated_at=datetime(2026, 3, 1, tzinfo=UTC)
+        )  # same time: id breaks ties
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = selectors.customer_page(
+            workspace=acme, filters=customer_filters_parse({}), cursor=cursor, limit=3
+        )
+        seen.extend(customer.full_name for customer in page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == [f"Customer {number}" for number in reversed(range(7))]
+
+
+def test_manage_view_persists_per_user_and_keeps_name_first(acme, alice, bob, client_for) -> None:
+    response = client_for(alice).post(
+        reverse("customers:view_update", kwargs={"workspace_slug": "acme"}),
+        {"columns": ["email", "full_name", "status", "bogus", "email"], "next": list_url()},
+    )
+    assert response.status_code == 302
+    assert CustomerView.objects.for_workspace(acme).get(user=alice).columns == ["email", "status"]
+    alice_page = client_for(alice).get(list_url()).content.decode()
+    headers = [part.split('"')[0] for part in alice_page.split('data-column="')[1:]]
+    assert headers == ["full_name", "email", "status"]
+    bob_page = client_for(bob).get(list_url()).content.decode()
+    assert [part.split('"')[0] for part in bob_page.split('data-column="')[1:]] == [
+        "full_name",
+        "source",
+        "phone",
+        "email",
+        "updated_at",
+        "added_by",
+    ]
+
+
+def test_delete_one_then_restore_from_deleted(acme, alice, client_for, make_customer) -> None:
+    from relasi.core.models import AuditLog
+
+    customer = make_customer(acme, "Budi")
+    client = client_for(alice)
+    client.post(reverse("customers:delete", kwargs={"workspace_slug": "acme"}), {"ids": [customer.pk]})
+    customer.refresh_from_db()
+    assert customer.deleted_at is not None
+    assert "Budi" not in client.get(list_url()).content.decode()
+    assert "Budi" in client.get(list_url(), {"deleted": "1"}).content.decode()
+    client.post(reverse("customers:restore", kwargs={"workspace_slug": "acme"}), {"ids": [customer.pk]})
+    customer.refresh_from_db()
+    assert customer.deleted_at is None
+    assert list(
+        AuditLog.objects.filter(target_type="customers.customer", target_id=str(customer.pk))
+        .values_list("action", flat=True)
+        .order_by("id")
+    ) == [
+        "customer.deleted",
+        "customer.restored",
+    ]
+
+
+def test_delete_many(acme, bob, client_for, make_customer) -> None:
+    first, second, kept = (make_customer(acme, name) for name in ("A", "B", "C"))
+    client_for(bob).post(
+        reverse("customers:delete", kwargs={"workspace_slug": "acme"}), {"ids": [first.pk, second.pk]}
+    )
+    assert sorted(
+        Customer.objects.for_workspace(acme)
+        .filter(deleted_at__isnull=False)
+        .values_list("full_name", flat=True)
+    ) == ["A", "B"]
+    kept.refresh_from_db()
+    assert kept.deleted_at is None
+
+
+def test_purge_removes_only_customers_deleted_more_than_30_days_ago(acme, make_customer) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from relasi.customers.tasks import customers_purge_deleted_task
+
+    old = make_customer(acme, "Old", deleted_at=timezone.now() - timedelta(days=30, minutes=1))
+    recent = make_customer(acme, "Recent", deleted_at=timezone.now() - timedelta(days=29))
+    live = make_customer(acme, "Live")
+    assert customers_purge_deleted_task.delay().get() == 1
+    assert set(Customer.objects.for_workspace(acme).values_list("pk", flat=True)) == {recent.pk, live.pk}
+    assert not Customer.unscoped.filter(pk=old.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "name", "kwargs"),
+    [
+        ("get", "customers:list", {}),
+        ("get", "customers:new", {}),
+        ("post", "customers:new", {}),
+        ("get", "customers:detail", {"customer_id": 0}),
+        ("post", "customers:detail", {"customer_id": 0}),
+        ("post", "customers:delete", {}),
+        ("post", "customers:restore", {}),
+        ("post", "customers:view_update", {}),
+        ("post", "customers:export", {}),
+    ],
+)
+def test_outsider_gets_404_and_nothing_changes(
+    method, name, kwargs, acme, globex, charlie, client_for, make_customer
+) -> None:
+    from relasi.core.models import AuditLog
+
+    customer = make_customer(acme, "Budi", deleted_at=None)
+    kwargs = {**kwargs, "workspace_slug": "acme"}
+    if "customer_id" in kwargs:
+        kwargs["customer_id"] = customer.pk
+    audit_before = AuditLog.objects.count()
+    response = getattr(client_for(charlie), method)(
+        reverse(name, kwargs=kwargs), {"ids": [customer.pk], "full_name": "Hacked", "columns": ["email"]}
+    )
+    assert response.status_code == 404
+    customer.refresh_from_db()
+    assert (customer.full_name, customer.deleted_at) == ("Budi", None)
+    assert Customer.objects.for_workspace(acme).count() == 1
+    assert not CustomerView.unscoped.exists()
+    assert AuditLog.objects.count() == audit_before
+
+
+def test_a_customer_of_another_workspace_is_404_even_for_a_member_elsewhere(
+    acme, globex, alice, client_for, make_customer
+) -> None:
+    other = make_customer(globex, "Globex customer")
+    response = client_for(alice).get(
+        reverse("customers:detail", kwargs={"workspace_slug": "acme", "customer_id": other.pk})
+    )
+    assert response.status_code == 404
+    client_for(alice).post(
+        reverse("customers:delete", kwargs={"workspace_slug": "acme"}), {"ids": [other.pk]}
+    )
+    other.refresh_from_db()
+    assert other.deleted_at is None
