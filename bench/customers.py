@@ -1,0 +1,878 @@
+"""The All customers benchmark (issue 3): a million customers, timed through the real request path.
+
+In order:
+1. make sure workspace "bench" holds exactly N live customers (reused when it does, so reruns are cheap;
+   generated with PostgreSQL COPY otherwise, bulk_create on other databases);
+2. time the All customers page (the htmx table fragment) and the API list: first page, page 501 by cursor,
+   source + month filter, prefix / infix / phone / rare search;
+3. time the naive alternatives (OFFSET paging, LIKE no index covers, exact count) as raw SQL in the same run;
+4. import a generated 1,048,576-row CSV into workspace "bench-import" in a child process and sample its
+   peak RSS.
+
+`run_customer_bench` returns the JSON-ready result; progress goes to the `log` callable.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import platform
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.files import File
+from django.db import connection, transaction
+from django.db.models import Max
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from relasi.accounts.models import User
+from relasi.core.audit import Actor, audit_record
+from relasi.core.models import AuditLog
+from relasi.customers import selectors
+from relasi.customers.models import (
+    ChannelIdentity,
+    Customer,
+    CustomerImport,
+    CustomerImportError,
+)
+from relasi.customers.sample import SampleCustomer, sample_customers
+from relasi.tenancy.models import Membership, Role, Workspace
+from relasi.tenancy.services import api_key_create, api_key_revoke, workspace_create
+
+Log = Callable[[str], None]
+
+LIST_SLUG = "bench"
+IMPORT_SLUG = "bench-import"
+OWNER_EMAIL = "bench-owner@relasi.test"
+AGENT_EMAIL = "bench-agent@relasi.test"
+SEED = 20261123
+PAGE_LIMIT = 50
+DEEP_PAGES = 500
+COPY_CHUNK = 100_000
+BULK_BATCH = 2_000
+TARGETS: dict[str, int] = {"list_p95_ms": 50, "import_rows_per_second": 5000, "import_peak_rss_mb": 300}
+HTMX_HEADERS = {"HX-Request": "true", "HX-Target": "customer-table"}
+BENCH_ACTOR = Actor(system="bench")
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    rows: int = 1_000_000
+    iterations: int = 50
+    warmups: int = 3
+    skip_import: bool = False
+    import_rows: int = 1_048_576
+    # In-process import is for the smoke test, whose database a child process cannot see.
+    import_in_process: bool = False
+    deep_pages: int = DEEP_PAGES
+
+    def command(self) -> str:
+        parts = ["relasi bench customers", f"--rows {self.rows}", f"--iterations {self.iterations}"]
+        if self.skip_import:
+            parts.append("--skip-import")
+        else:
+            parts.append(f"--import-rows {self.import_rows}")
+        return " ".join(parts)
+
+
+# --- Timing ----------------------------------------------------------------------------------------------
+
+
+def summarize(samples_ms: list[float]) -> dict[str, float]:
+    """p50, p95 (nearest rank) and max of a list of durations in milliseconds."""
+    ordered = sorted(samples_ms)
+    rank95 = max(0, math.ceil(0.95 * len(ordered)) - 1)
+    return {
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p95_ms": round(ordered[rank95], 2),
+        "max_ms": round(ordered[-1], 2),
+        "n": len(ordered),
+    }
+
+
+def timed(call: Callable[[], object], *, iterations: int, warmups: int) -> dict[str, float]:
+    for _ in range(warmups):
+        call()
+    samples: list[float] = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return summarize(samples)
+
+
+def _ratio(naive: dict[str, Any], ours: dict[str, Any]) -> float:
+    return round(float(naive["p50_ms"]) / max(float(ours["p50_ms"]), 0.001), 1)
+
+
+# --- Machine ---------------------------------------------------------------------------------------------
+
+
+def _memory_gb() -> float:
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def _load_average() -> list[float]:
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "memory_gb": _memory_gb(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "database": connection.vendor,
+    }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            info["postgres"] = cursor.fetchone()[0]
+            server: dict[str, str] = {}
+            for name in ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit"):
+                cursor.execute(f"SHOW {name}")
+                server[name] = cursor.fetchone()[0]
+            info["postgres_settings"] = server
+    elif connection.vendor == "sqlite":
+        info["sqlite"] = sqlite3.sqlite_version
+    return info
+
+
+# --- Data ------------------------------------------------------------------------------------------------
+
+
+def _bench_user(email: str, full_name: str) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        # No password: the benchmark signs in with force_login, nobody can sign in as it.
+        user = User.objects.create_user(email, None, full_name=full_name)
+    return user
+
+
+def bench_workspace(*, slug: str, name: str, owner: User, agent: User | None = None) -> Workspace:
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        workspace = workspace_create(name=name, slug=slug, owner=owner, actor=None)
+    Membership.objects.get_or_create(user=owner, workspace=workspace, defaults={"role": Role.OWNER})
+    if agent is not None:
+        Membership.objects.get_or_create(user=agent, workspace=workspace, defaults={"role": Role.AGENT})
+    return workspace
+
+
+def purge_workspace_customers(*, workspace: Workspace, include_audit: bool) -> int:
+    """Delete every customer, identity and import of a bench workspace; the number of customers deleted."""
+    for record in CustomerImport.objects.for_workspace(workspace):
+        for stored in (record.file, record.error_file):
+            if stored:
+                stored.delete(save=False)
+    customers = Customer._meta.db_table
+    identities = ChannelIdentity._meta.db_table
+    imports = CustomerImport._meta.db_table
+    import_errors = CustomerImportError._meta.db_table
+    # Plain SQL: the ORM would collect and cascade a million rows one by one. These are all the tables
+    # that point at customers and imports today; a new one makes the deferred foreign key fail loudly.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {identities} WHERE workspace_id = %s", [workspace.pk])
+        cursor.execute(
+            f"DELETE FROM {import_errors} WHERE customer_import_id IN "
+            f"(SELECT id FROM {imports} WHERE workspace_id = %s)",
+            [workspace.pk],
+        )
+        cursor.execute(f"DELETE FROM {customers} WHERE workspace_id = %s", [workspace.pk])
+        deleted = cursor.rowcount
+        cursor.execute(f"DELETE FROM {imports} WHERE workspace_id = %s", [workspace.pk])
+        if include_audit:
+            # Only for the scratch import workspace: a million audit rows per run would fill the disk.
+            cursor.execute(f"DELETE FROM {AuditLog._meta.db_table} WHERE workspace_id = %s", [workspace.pk])
+    return max(deleted, 0)
+
+
+CUSTOMER_COLUMNS = (
+    "id",
+    "workspace_id",
+    "full_name",
+    "owner_id",
+    "assignee_id",
+    "source",
+    "phone",
+    "phone_raw",
+    "email",
+    "status",
+    "job_title",
+    "province",
+    "city",
+    "district",
+    "subdistrict",
+    "zip_code",
+    "properties",
+    "added_by_id",
+    "added_by_label",
+    "created_at",
+    "updated_at",
+)
+
+
+def _copy_customers(
+    *, workspace: Workspace, members: list[int], label: str, rows: int, now: datetime, log: Log
+) -> None:
+    customer_table = Customer._meta.db_table
+    identity_table = ChannelIdentity._meta.db_table
+    samples = sample_customers(count=rows, seed=SEED, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        row = cursor.fetchone()
+    # Not inside an outer transaction (the smoke test): SET LOCAL would outlive the chunk there.
+    skip_foreign_key_checks = bool(row and row[0]) and not connection.in_atomic_block
+    done = 0
+    while done < rows:
+        size = min(COPY_CHUNK, rows - done)
+        # A transaction per chunk keeps the queue of deferred foreign-key checks small.
+        with transaction.atomic(), connection.cursor() as cursor:
+            if skip_foreign_key_checks:
+                # As pg_restore --disable-triggers: the rows point at the workspace and members loaded
+                # above, and checking four foreign keys per row would double the load time.
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            # Ids up front so the identities can point at their customers without reading them back.
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [customer_table, size],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            identities: list[tuple[Any, ...]] = []
+            psycopg_cursor = cursor.cursor
+            columns = ", ".join(CUSTOMER_COLUMNS)
+            with psycopg_cursor.copy(f"COPY {customer_table} ({columns}) FROM STDIN") as copy:
+                for offset, customer_id in enumerate(ids):
+                    sample = next(samples)
+                    copy.write_row(
+                        (
+                            customer_id,
+                            workspace.pk,
+                            sample.full_name,
+                            members[0],
+                            members[(done + offset) % len(members)],
+                            sample.source,
+                            sample.phone,
+                            sample.phone,
+                            sample.email,
+                            sample.status,
+                            sample.job_title,
+                            sample.province,
+                            sample.city,
+                            sample.district,
+                            sample.subdistrict,
+                            sample.zip_code,
+                            "{}",
+                            members[0],
+                            label,
+                            sample.updated_at,
+                            sample.updated_at,
+                        )
+                    )
+                    if sample.username:
+                        identities.append((workspace.pk, customer_id, sample.source, sample.username, now))
+            with psycopg_cursor.copy(
+                f"COPY {identity_table} (workspace_id, customer_id, channel, external_id, created_at) FROM STDIN"
+            ) as copy:
+                for identity in identities:
+                    copy.write_row(identity)
+        done += size
+        log(f"  {done:,} / {rows:,} customers written")
+
+
+def _customer_from_sample(
+    sample: SampleCustomer, *, workspace: Workspace, owner_id: int, assignee_id: int, label: str
+) -> Customer:
+    return Customer(
+        workspace=workspace,
+        full_name=sample.full_name,
+        owner_id=owner_id,
+        assignee_id=assignee_id,
+        source=sample.source,
+        phone=sample.phone,
+        phone_raw=sample.phone,
+        email=sample.email,
+        status=sample.status,
+        job_title=sample.job_title,
+        province=sample.province,
+        city=sample.city,
+        district=sample.district,
+        subdistrict=sample.subdistrict,
+        zip_code=sample.zip_code,
+        added_by_id=owner_id,
+        added_by_label=label,
+        created_at=sample.updated_at,
+        updated_at=sample.updated_at,
+    )
+
+
+def _bulk_create_customers(
+    *, workspace: Workspace, members: list[int], label: str, rows: int, now: datetime, log: Log
+) -> None:
+    batch: list[tuple[Customer, SampleCustomer]] = []
+
+    def flush() -> None:
+        with transaction.atomic():
+            created = Customer.unscoped.bulk_create([customer for customer, _sample in batch])
+            ChannelIdentity.unscoped.bulk_create(
+                [
+                    ChannelIdentity(
+                        workspace=workspace,
+                        customer=customer,
+                        channel=sample.source,
+                        external_id=sample.username,
+                    )
+                    for customer, (_unused, sample) in zip(created, batch, strict=True)
+                    if sample.username
+                ]
+            )
+        batch.clear()
+
+    for index, sample in enumerate(sample_customers(count=rows, seed=SEED, now=now)):
+        customer = _customer_from_sample(
+            sample,
+            workspace=workspace,
+            owner_id=members[0],
+            assignee_id=members[index % len(members)],
+            label=label,
+        )
+        batch.append((customer, sample))
+        if len(batch) >= BULK_BATCH:
+            flush()
+            log(f"  {index + 1:,} / {rows:,} customers written")
+    if batch:
+        flush()
+
+
+def analyze_customers(*, vacuum: bool) -> None:
+    tables = [Customer._meta.db_table, ChannelIdentity._meta.db_table]
+    with connection.cursor() as cursor:
+        for table in tables:
+            if vacuum and connection.vendor == "postgresql" and not connection.in_atomic_block:
+                # VACUUM also sets the visibility map, which index-only scans (the capped count) rely on.
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
+            else:
+                cursor.execute(f"ANALYZE {table}")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    workspace: Workspace
+    owner: User
+    rows: int
+    generation_seconds: float
+    reused: bool
+
+
+def ensure_dataset(*, rows: int, log: Log) -> Dataset:
+    """Workspace "bench" with exactly `rows` live customers: reused if it has them, regenerated otherwise."""
+    owner = _bench_user(OWNER_EMAIL, "Bench Owner")
+    agent = _bench_user(AGENT_EMAIL, "Bench Agent")
+    workspace = bench_workspace(slug=LIST_SLUG, name="Benchmark", owner=owner, agent=agent)
+    customers = Customer.objects.for_workspace(workspace)
+    live = customers.filter(deleted_at__isnull=True).count()
+    if live == rows and customers.count() == rows:
+        log(f"Reusing workspace '{LIST_SLUG}' with {rows:,} customers.")
+        analyze_customers(vacuum=False)
+        return Dataset(workspace=workspace, owner=owner, rows=rows, generation_seconds=0.0, reused=True)
+    if live or customers.exists():
+        log(f"Workspace '{LIST_SLUG}' has {live:,} customers, not {rows:,}: deleting them first.")
+        purge_workspace_customers(workspace=workspace, include_audit=False)
+    members = [owner.pk, agent.pk]
+    label = owner.full_name
+    method = "COPY" if connection.vendor == "postgresql" else "bulk_create"
+    log(f"Generating {rows:,} customers in workspace '{LIST_SLUG}' with {method}...")
+    started = time.perf_counter()
+    generate = _copy_customers if connection.vendor == "postgresql" else _bulk_create_customers
+    generate(workspace=workspace, members=members, label=label, rows=rows, now=timezone.now(), log=log)
+    with transaction.atomic():
+        audit_record(
+            workspace=workspace,
+            actor=BENCH_ACTOR,
+            action="customer.bench_generated",
+            target=workspace,
+            changes={"rows": rows, "seed": SEED},
+        )
+    generated = time.perf_counter()
+    log(f"  written in {generated - started:.1f} s; analyzing...")
+    analyze_customers(vacuum=True)
+    seconds = time.perf_counter() - started
+    log(f"  ready in {seconds:.1f} s")
+    return Dataset(
+        workspace=workspace, owner=owner, rows=rows, generation_seconds=round(seconds, 1), reused=False
+    )
+
+
+# --- Requests --------------------------------------------------------------------------------------------
+
+
+def _check(response: Any, url: str) -> Any:
+    if response.status_code != 200:
+        body = response.content[:300].decode(errors="replace")
+        raise BenchError(f"GET {url} answered {response.status_code}: {body}")
+    return response
+
+
+def page_url(workspace: Workspace, params: dict[str, Any]) -> str:
+    base = f"/app/{workspace.slug}/customers/"
+    return f"{base}?{urlencode(params, doseq=True)}" if params else base
+
+
+def api_url(params: dict[str, Any]) -> str:
+    return f"/api/v1/customers?{urlencode({**params, 'limit': PAGE_LIMIT}, doseq=True)}"
+
+
+def _api_json(client: Client, url: str) -> dict[str, Any]:
+    data = _check(client.get(url), url).json()
+    if not isinstance(data, dict) or "next_cursor" not in data:
+        keys = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise BenchError(f"GET {url}: expected a JSON object with next_cursor, got {keys}")
+    return data
+
+
+def _request_call(client: Client, url: str, headers: dict[str, str] | None = None) -> Callable[[], object]:
+    def call() -> object:
+        return _check(client.get(url, headers=headers), url)
+
+    return call
+
+
+def _sql_call(sql: str, params: list[Any] | None = None) -> Callable[[], object]:
+    def call() -> object:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    return call
+
+
+def page_sql(*, workspace: Workspace, params: dict[str, Any], cursor: str | None) -> str:
+    """The SQL the list selector runs for these filters, as sent to the database (to time it bare)."""
+    filters = selectors.customer_filters_parse(params)
+    with CaptureQueriesContext(connection) as captured:
+        selectors.customer_page(workspace=workspace, filters=filters, cursor=cursor, limit=PAGE_LIMIT)
+    statements = [query["sql"] for query in captured.captured_queries if "ORDER BY" in query["sql"]]
+    if not statements:
+        raise BenchError("Could not capture the list query of selectors.customer_page.")
+    return statements[-1]
+
+
+def _selector_deep_cursor(*, workspace: Workspace, pages: int) -> tuple[str | None, int]:
+    """The cursor the page would link to after `pages` pages, and how many pages there were to walk."""
+    filters = selectors.CustomerFilters()
+    cursor: str | None = None
+    walked = 0
+    for _ in range(pages):
+        page = selectors.customer_page(workspace=workspace, filters=filters, cursor=cursor, limit=PAGE_LIMIT)
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+        walked += 1
+    return cursor, walked
+
+
+def _api_deep_cursor(*, client: Client, pages: int) -> tuple[str | None, int]:
+    cursor: str | None = None
+    walked = 0
+    for _ in range(pages):
+        data = _api_json(client, api_url({"cursor": cursor} if cursor else {}))
+        if not data["next_cursor"]:
+            break
+        cursor = str(data["next_cursor"])
+        walked += 1
+    return cursor, walked
+
+
+@dataclass(frozen=True)
+class Probes:
+    """Search terms and a month that exist in the generated data."""
+
+    month: str
+    phone_query: str
+    rare_query: str
+
+
+def find_probes(*, workspace: Workspace) -> Probes:
+    customers = Customer.objects.for_workspace(workspace).filter(deleted_at__isnull=True)
+    latest = customers.aggregate(latest=Max("updated_at"))["latest"] or timezone.now()
+    # Half a year back: a full month of data whatever day the set was generated on.
+    month = timezone.localtime(latest - timedelta(days=182), workspace.zone).strftime("%Y-%m")
+    phone = customers.filter(phone__startswith="+62812").values_list("phone", flat=True).first()
+    if phone is None:
+        phone = customers.exclude(phone="").values_list("phone", flat=True).first() or "+6281200000000"
+    # Local format, as people type it: 0812 and the next four digits.
+    phone_query = "0" + phone[3:10]
+    email = customers.exclude(email="").order_by("-id").values_list("email", flat=True).first() or "nobody"
+    return Probes(month=month, phone_query=phone_query, rare_query=email.split("@")[0])
+
+
+def measure_lists(
+    *, dataset: Dataset, probes: Probes, options: BenchOptions, log: Log
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Cases, naive alternatives, ratios and the parameters used."""
+    workspace = dataset.workspace
+    iterations, warmups = options.iterations, options.warmups
+    page_client = Client()
+    page_client.force_login(dataset.owner)
+    issued = api_key_create(workspace=workspace, actor=dataset.owner, name="benchmark")
+    api_client = Client(headers={"Authorization": f"Bearer {issued.token}"})
+    cases: dict[str, Any] = {}
+    naive: dict[str, Any] = {}
+    ratios: dict[str, Any] = {}
+    try:
+        scenarios: dict[str, dict[str, Any]] = {
+            "first_page": {},
+            "filter_source_month": {
+                "source": ["whatsapp", "instagram"],
+                "date": "month",
+                "month": probes.month,
+            },
+            "search_prefix": {"q": "Bud"},
+            "search_infix": {"q": "anto"},
+            "search_phone": {"q": probes.phone_query},
+            "search_rare": {"q": probes.rare_query},
+        }
+        for name, params in scenarios.items():
+            log(f"Timing {name} ({iterations} runs after {warmups} warm-ups)...")
+            cases[f"{name}_page"] = timed(
+                _request_call(page_client, page_url(workspace, params), HTMX_HEADERS),
+                iterations=iterations,
+                warmups=warmups,
+            )
+            cases[f"{name}_api"] = timed(
+                _request_call(api_client, api_url(params)), iterations=iterations, warmups=warmups
+            )
+
+        log(f"Walking {options.deep_pages} pages by cursor (page and API)...")
+        page_cursor, page_depth = _selector_deep_cursor(workspace=workspace, pages=options.deep_pages)
+        api_cursor, api_depth = _api_deep_cursor(client=api_client, pages=options.deep_pages)
+        deep_page_params = {"cursor": page_cursor} if page_cursor else {}
+        deep_api_params = {"cursor": api_cursor} if api_cursor else {}
+        log(f"Timing page {page_depth + 1} by cursor...")
+        cases["deep_cursor_page"] = timed(
+            _request_call(page_client, page_url(workspace, deep_page_params), HTMX_HEADERS),
+            iterations=iterations,
+            warmups=warmups,
+        )
+        cases["deep_cursor_api"] = timed(
+            _request_call(api_client, api_url(deep_api_params)), iterations=iterations, warmups=warmups
+        )
+
+        log("Timing the naive alternatives as raw SQL...")
+        table = Customer._meta.db_table
+        live = f"workspace_id = {int(workspace.pk)} AND deleted_at IS NULL"
+        offset = page_depth * PAGE_LIMIT
+        naive_sql = {
+            "offset_paging": (
+                f"SELECT * FROM {table} WHERE {live} ORDER BY updated_at DESC, id DESC LIMIT {PAGE_LIMIT} OFFSET {offset}",
+                None,
+            ),
+            "like_infix": (
+                f"SELECT * FROM {table} WHERE {live} AND lower(full_name) LIKE %s "
+                f"ORDER BY updated_at DESC, id DESC LIMIT {PAGE_LIMIT}",
+                ["%anto%"],
+            ),
+            "like_rare": (
+                f"SELECT * FROM {table} WHERE {live} AND (lower(full_name) LIKE %s OR lower(email) LIKE %s) "
+                f"ORDER BY updated_at DESC, id DESC LIMIT {PAGE_LIMIT}",
+                [f"%{probes.rare_query.lower()}%"] * 2,
+            ),
+            "exact_count": (f"SELECT count(*) FROM {table} WHERE {live}", None),
+        }
+        for name, (sql, sql_params) in naive_sql.items():
+            naive[name] = {
+                **timed(_sql_call(sql, sql_params), iterations=iterations, warmups=warmups),
+                "sql": sql,
+                "params": sql_params or [],
+            }
+        ours_sql = {
+            "keyset_paging": page_sql(workspace=workspace, params={}, cursor=page_cursor),
+            "trigram_infix": page_sql(workspace=workspace, params={"q": "anto"}, cursor=None),
+            "trigram_rare": page_sql(workspace=workspace, params={"q": probes.rare_query}, cursor=None),
+        }
+        ours: dict[str, Any] = {
+            name: {**timed(_sql_call(sql), iterations=iterations, warmups=warmups), "sql": sql}
+            for name, sql in ours_sql.items()
+        }
+        ours["capped_count"] = {
+            **timed(
+                lambda: selectors.customer_count(workspace=workspace, filters=selectors.CustomerFilters()),
+                iterations=iterations,
+                warmups=warmups,
+            ),
+            "sql": "selectors.customer_count: COUNT over LIMIT 1001, then the planner's estimate",
+        }
+        naive["ours_sql"] = ours
+        ratios = {
+            "offset_vs_keyset_sql": _ratio(naive["offset_paging"], ours["keyset_paging"]),
+            "offset_sql_vs_keyset_api_request": _ratio(naive["offset_paging"], cases["deep_cursor_api"]),
+            "like_infix_vs_trigram_sql": _ratio(naive["like_infix"], ours["trigram_infix"]),
+            "like_infix_sql_vs_search_infix_api_request": _ratio(
+                naive["like_infix"], cases["search_infix_api"]
+            ),
+            "like_rare_vs_trigram_sql": _ratio(naive["like_rare"], ours["trigram_rare"]),
+            "like_rare_sql_vs_search_rare_api_request": _ratio(naive["like_rare"], cases["search_rare_api"]),
+            "exact_count_vs_capped_count": _ratio(naive["exact_count"], ours["capped_count"]),
+        }
+        parameters = {
+            "page_size": PAGE_LIMIT,
+            "deep_page_number": page_depth + 1,
+            "deep_api_page_number": api_depth + 1,
+            "offset": offset,
+            "scenarios": scenarios,
+            "page_headers": HTMX_HEADERS,
+        }
+    finally:
+        api_key_revoke(workspace=workspace, actor=dataset.owner, api_key_id=issued.api_key.pk)
+    return cases, naive, ratios, parameters
+
+
+# --- Import ----------------------------------------------------------------------------------------------
+
+IMPORT_HEADERS = ["Nama", "No HP", "Email", "Kota", "Status"]
+
+
+def _local_phone(e164: str, generator: random.Random) -> str:
+    """The number the way people keep it in a spreadsheet: 0812…, +62 812-…, or 62812…."""
+    if not e164:
+        return ""
+    national = e164[3:]
+    roll = generator.random()
+    if roll < 0.6:
+        return "0" + national
+    if roll < 0.8:
+        return f"+62 {national[:3]}-{national[3:7]}-{national[7:]}"
+    return "62" + national
+
+
+def write_import_csv(path: Path, *, rows: int, seed: int, now: datetime) -> dict[str, int]:
+    """A realistic customer file with about 5% bad rows and 2% repeated phones; the counts to expect."""
+    generator = random.Random(seed)
+    recent_phones: list[str] = []
+    bad = duplicates = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(IMPORT_HEADERS)
+        for sample in sample_customers(count=rows, seed=seed, now=now):
+            name, email = sample.full_name, sample.email
+            phone = _local_phone(sample.phone, generator)
+            roll = generator.random()
+            if roll < 0.05:
+                bad += 1
+                fault = generator.randrange(3)
+                if fault == 0:
+                    name = ""
+                elif fault == 1:
+                    phone = generator.choice(["12345", "0812-abc", "08"])
+                else:
+                    email = generator.choice(["budi@", "siti.gmail.com", "@yahoo.co.id"])
+            elif roll < 0.07 and recent_phones:
+                # Someone already in the file, typed again with another name and no email.
+                duplicates += 1
+                phone, email = generator.choice(recent_phones), ""
+            elif sample.phone:
+                recent_phones.append(phone)
+                if len(recent_phones) > 1000:
+                    recent_phones.pop(0)
+            writer.writerow([name, phone, email, sample.city, sample.status])
+    return {"rows": rows, "bad_rows": bad, "duplicate_rows": duplicates, "bytes": path.stat().st_size}
+
+
+def import_file(*, path: Path, workspace_slug: str, actor_email: str) -> dict[str, Any]:
+    """Upload, map and run one import the way the page does; timings and the honest counts."""
+    # Imported here: the importer is optional for the list benchmark (--skip-import).
+    from relasi.customers import imports
+
+    workspace = Workspace.objects.get(slug=workspace_slug)
+    actor = User.objects.get(email=actor_email)
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        upload = imports.customer_import_upload(
+            workspace=workspace, actor=actor, file=File(handle, name=path.name), original_name=path.name
+        )
+    uploaded = time.perf_counter()
+    mapping = imports.customer_import_suggest_mapping(workspace=workspace, headers=list(upload.headers))
+    # Run here rather than through the task queue, so that this process is the one measured.
+    imports.customer_import_start(
+        workspace=workspace,
+        actor=actor,
+        import_id=upload.pk,
+        mapping=mapping,
+        duplicate_mode="skip",
+        enqueue=False,
+    )
+    record = imports.customer_import_run(import_id=upload.pk)
+    finished = time.perf_counter()
+    return {
+        "status": record.status,
+        "failure_reason": record.failure_reason,
+        "mapping": mapping,
+        "total_rows": record.total_rows,
+        "processed_rows": record.processed_rows,
+        "created": record.created_count,
+        "updated": record.updated_count,
+        "skipped": record.skipped_count,
+        "failed": record.failed_count,
+        "upload_seconds": round(uploaded - started, 2),
+        "run_seconds": round(finished - uploaded, 2),
+        "seconds": round(finished - started, 2),
+    }
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _import_in_child(*, path: Path, workspace_slug: str, actor_email: str, log: Log) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        "-m",
+        "bench.import_child",
+        "--file",
+        str(path),
+        "--workspace",
+        workspace_slug,
+        "--actor",
+        actor_email,
+    ]
+    output_path = path.with_suffix(".result.json")
+    started = time.perf_counter()
+    with output_path.open("w") as output:
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=output)
+        peak_kb = 0
+        last_report = started
+        while process.poll() is None:
+            peak_kb = max(peak_kb, _vm_hwm_kb(process.pid))
+            if time.perf_counter() - last_report > 30:
+                last_report = time.perf_counter()
+                log(f"  importing... {last_report - started:.0f} s, peak RSS so far {peak_kb / 1024:.0f} MB")
+            time.sleep(0.2)
+    wall = time.perf_counter() - started
+    text = output_path.read_text().strip()
+    if process.returncode != 0 or not text:
+        raise BenchError(f"The import child process failed (exit {process.returncode}): {text[-500:]}")
+    result: dict[str, Any] = json.loads(text.splitlines()[-1])
+    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result["peak_rss_mb"] = round(max(peak_kb, children_kb, int(result.pop("self_peak_rss_kb", 0))) / 1024, 1)
+    result["rss_scope"] = "import child process (VmHWM)"
+    result["wall_seconds_with_startup"] = round(wall, 2)
+    return result
+
+
+def measure_import(*, options: BenchOptions, owner: User, log: Log) -> dict[str, Any]:
+    workspace = bench_workspace(slug=IMPORT_SLUG, name="Benchmark import", owner=owner)
+    if purge_workspace_customers(workspace=workspace, include_audit=True):
+        analyze_customers(vacuum=True)
+    with tempfile.TemporaryDirectory(prefix="relasi-bench-") as folder:
+        path = Path(folder) / "pelanggan.csv"
+        log(f"Writing a {options.import_rows:,}-row CSV...")
+        expected = write_import_csv(path, rows=options.import_rows, seed=SEED + 1, now=timezone.now())
+        log(f"  {expected['bytes'] / 1024 / 1024:.1f} MB; importing into '{IMPORT_SLUG}'...")
+        if options.import_in_process:
+            result = import_file(path=path, workspace_slug=IMPORT_SLUG, actor_email=owner.email)
+            result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+            result["rss_scope"] = "whole benchmark process (in-process import)"
+        else:
+            result = _import_in_child(path=path, workspace_slug=IMPORT_SLUG, actor_email=owner.email, log=log)
+    rows = options.import_rows
+    counted = int(result["created"]) + int(result["updated"]) + int(result["skipped"]) + int(result["failed"])
+    result.update(
+        rows=rows,
+        rows_per_second=round(rows / max(float(result["seconds"]), 0.001)),
+        expected=expected,
+        counts_add_up=counted == rows,
+    )
+    log(
+        f"  {result['status']}: {rows:,} rows in {result['seconds']} s = {result['rows_per_second']:,} rows/s, "
+        f"peak RSS {result['peak_rss_mb']} MB"
+    )
+    log("Removing the imported customers...")
+    purge_workspace_customers(workspace=workspace, include_audit=True)
+    analyze_customers(vacuum=True)
+    return result
+
+
+# --- The run ---------------------------------------------------------------------------------------------
+
+
+def _meets_targets(cases: dict[str, Any], imported: dict[str, Any] | None) -> dict[str, Any]:
+    limit = TARGETS["list_p95_ms"]
+    misses = {name: figures["p95_ms"] for name, figures in cases.items() if figures["p95_ms"] > limit}
+    verdict: dict[str, Any] = {"list_p95": not misses, "list_misses_p95_ms": misses}
+    if imported is not None:
+        verdict["import_rows_per_second"] = imported["rows_per_second"] >= TARGETS["import_rows_per_second"]
+        verdict["import_peak_rss"] = imported["peak_rss_mb"] <= TARGETS["import_peak_rss_mb"]
+        verdict["import_counts_add_up"] = bool(imported["counts_add_up"])
+    verdict["all"] = all(value for key, value in verdict.items() if key != "list_misses_p95_ms")
+    return verdict
+
+
+def run_customer_bench(options: BenchOptions, *, log: Log) -> dict[str, Any]:
+    # Production runs with DEBUG off: no query log, no template debug information.
+    with override_settings(DEBUG=False):
+        load_before = _load_average()
+        started = timezone.now()
+        dataset = ensure_dataset(rows=options.rows, log=log)
+        probes = find_probes(workspace=dataset.workspace)
+        cases, naive, ratios, parameters = measure_lists(
+            dataset=dataset, probes=probes, options=options, log=log
+        )
+        imported = (
+            None if options.skip_import else measure_import(options=options, owner=dataset.owner, log=log)
+        )
+        return {
+            "machine": machine_info(),
+            "date": started.isoformat(timespec="seconds"),
+            "command": options.command(),
+            "load_average": {"before": load_before, "after": _load_average()},
+            "rows": dataset.rows,
+            "generation_seconds": dataset.generation_seconds,
+            "generation_reused": dataset.reused,
+            "iterations": options.iterations,
+            "warmups": options.warmups,
+            "parameters": parameters,
+            "cases": cases,
+            "naive": naive,
+            "ratios": ratios,
+            "import": imported,
+            "targets": TARGETS,
+            "meets_targets": _meets_targets(cases, imported),
+        }
