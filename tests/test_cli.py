@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -34,9 +35,22 @@ def test_demo_data_is_idempotent(db) -> None:
 
 def test_demo_sign_ins_work(db) -> None:
     call_command("demo", customers=5, stdout=io.StringIO())
-    for email, door in (("owner@relasi.test", "/accounts/login/"), ("partner@relasi.test", "/partners/login/"), ("staff@relasi.test", "/backoffice/login/")):
+    for email, door in (
+        ("owner@relasi.test", "/accounts/login/"),
+        ("partner@relasi.test", "/partners/login/"),
+        ("staff@relasi.test", "/backoffice/login/"),
+    ):
         response = Client().post(door, {"username": email, "password": "Relasi#2026"})
         assert response.status_code == 302, email
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch) -> None:
+    # run_from_argv closes every connection when a command ends (the process would exit); inside a test
+    # that would close the connection holding the test's transaction (PostgreSQL).
+    from django.db import connections
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
 
 def test_relasi_api_key_create_prints_the_token_once(acme, capsys) -> None:
@@ -51,7 +65,7 @@ def test_relasi_api_key_create_prints_the_token_once(acme, capsys) -> None:
 
 
 def test_relasi_api_key_create_for_an_unknown_workspace_fails(db) -> None:
-    with pytest.raises(CommandError, match="No workspace with the slug 'nope'."):
+    with pytest.raises(CommandError, match=re.escape("No workspace with the slug 'nope'.")):
         call_command("api_key", "create", "--workspace", "nope", "--name", "x")
     assert not ApiKey.unscoped.exists()
 

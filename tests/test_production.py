@@ -14,8 +14,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Also leave out what other tests set for themselves (the browser tests allow sync ORM calls in async code).
+SETTINGS_UNDER_TEST = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
 def run_manage(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    base = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG")}
+    base = {key: value for key, value in os.environ.items() if key not in SETTINGS_UNDER_TEST}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -35,7 +39,11 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
 def test_check_deploy_reports_nothing_with_production_settings(tmp_path: Path) -> None:
     result = run_manage(
         ["check", "--deploy", "--fail-level", "WARNING"],
-        {"DEBUG": "false", "SECRET_KEY": "x" * 30 + uuid.uuid4().hex + "y" * 20, "ALLOWED_HOSTS": "relasi.example.com"},
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "x" * 30 + uuid.uuid4().hex + "y" * 20,
+            "ALLOWED_HOSTS": "relasi.example.com",
+        },
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
@@ -53,7 +61,9 @@ def _redis_up() -> bool:
 
 def test_a_task_travels_through_redis_to_a_celery_worker(tmp_path: Path) -> None:
     if not _redis_up():
-        pytest.fail("Redis is not reachable at 127.0.0.1:6379: run scripts/ensure-test-system.sh (make test does).")
+        pytest.fail(
+            "Redis is not reachable at 127.0.0.1:6379: run scripts/ensure-test-system.sh (make test does)."
+        )
     mail_dir = tmp_path / "mail"
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
@@ -64,7 +74,22 @@ def test_a_task_travels_through_redis_to_a_celery_worker(tmp_path: Path) -> None
         "RELASI_VAR_DIR": str(tmp_path),
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--concurrency", "1", "-Q", queue, "--loglevel", "WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "-Q",
+            queue,
+            "--loglevel",
+            "WARNING",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -256,11 +256,6 @@ def test_empty_deleted_tab_is_in_indonesian(alice: User, acme: Workspace, client
     assert "Tidak ada pelanggan yang dihapus." in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="customer_available_columns (relasi/customers/selectors.py) labels built-in property columns with "
-    "definition.label instead of property_label(definition), so Manage view lists them in English",
-)
 def test_manage_view_lists_built_in_property_columns_in_indonesian(
     alice: User, acme: Workspace, client_for
 ) -> None:

@@ -40,7 +40,7 @@ def password_policy_errors(password: str) -> list[ValidationError]:
     if all(character.isalnum() or character.isspace() for character in password):
         errors.append(
             ValidationError(
-                _("The password needs a special character such as ! @ # $ % or *."),
+                _("The password needs a special character such as ! @ # $ or *."),
                 code="password_no_special",
             )
         )

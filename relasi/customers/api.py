@@ -198,7 +198,9 @@ def customer_list(request: HttpRequest) -> dict[str, Any]:
         )
     page = _page(workspace=workspace, filters=filters, cursor=request.GET.get("cursor") or None, limit=limit)
     prefetch_related_objects(page.items, "identities")
-    count = selectors.customer_count(workspace=workspace, filters=filters)
+    count = selectors.customer_count(
+        workspace=workspace, filters=filters, first_page=None if request.GET.get("cursor") else page
+    )
     return {
         "items": page.items,
         "next_cursor": page.next_cursor,

@@ -151,6 +151,33 @@ def customer_import_read(request: HttpRequest, import_id: int) -> dict[str, Any]
     return _out(customer_import)
 
 
+@router.post(
+    "/customer-imports/{import_id}/resume",
+    response={202: CustomerImportOut, 401: ProblemOut, 404: ProblemOut, 409: ProblemOut},
+    summary="Continue an import that stopped before the end",
+    description=(
+        "Only for an import whose status is `failed`. It is queued again and continues after the last batch it "
+        "committed: rows already counted are neither written twice nor lost."
+    ),
+)
+def customer_import_resume(request: HttpRequest, import_id: int) -> Status[dict[str, Any]]:
+    try:
+        customer_import = imports.customer_import_resume(
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            actor=request.actor,  # type: ignore[attr-defined]
+            import_id=import_id,
+        )
+    except ValidationError as error:
+        raise ApiProblem(
+            status=409,
+            slug="import-not-stopped",
+            title="This import cannot be continued.",
+            detail=" ".join(error.messages),
+        ) from None
+    customer_import.refresh_from_db()
+    return Status(202, _out(customer_import))
+
+
 @router.get(
     "/customer-imports/{import_id}/errors.csv",
     response={401: ProblemOut, 404: ProblemOut},

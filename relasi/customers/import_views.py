@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relasi.accounts.models import User
 from relasi.api.errors import django_validation_errors
@@ -138,6 +139,19 @@ def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "customers/import_progress_fragment.html", context)
     return render(request, "customers/import_progress.html", context)
+
+
+@require_POST
+@workspace_page()
+def import_resume(request: HttpRequest, import_id: int) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    try:
+        imports.customer_import_resume(workspace=workspace, actor=_user(request), import_id=import_id)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The import continues after the rows it had already saved."))
+    return redirect("customers:import_progress", workspace_slug=workspace.slug, import_id=import_id)
 
 
 def _progress_context(customer_import: CustomerImport) -> dict[str, object]:

@@ -584,6 +584,38 @@ def customer_import_start(
     return customer_import
 
 
+def customer_import_resume(
+    *, workspace: Workspace, actor: Actor | User | None, import_id: int
+) -> CustomerImport:
+    """Queue a stopped (failed) import again; it continues after its last committed batch."""
+    with transaction.atomic():
+        customer_import = (
+            CustomerImport.objects.for_workspace(workspace).select_for_update().filter(pk=import_id).first()
+        )
+        if customer_import is None:
+            raise Http404
+        if customer_import.status != ImportStatus.FAILED:
+            raise ValidationError(_("Only an import that stopped before the end can be continued."))
+        customer_import.status = ImportStatus.QUEUED
+        customer_import.save(update_fields=["status"])
+        audit_record(
+            workspace=workspace,
+            actor=actor_of(actor),
+            action="customer_import.resumed",
+            target=customer_import,
+            changes={
+                "status": [ImportStatus.FAILED, ImportStatus.QUEUED],
+                "processed_rows": customer_import.processed_rows,
+                "failure_reason": customer_import.failure_reason,
+            },
+        )
+        from relasi.customers.tasks import customer_import_run_task
+
+        import_pk = customer_import.pk
+        transaction.on_commit(lambda: customer_import_run_task.delay(import_pk))
+    return customer_import
+
+
 def customer_import_upload_and_start(
     *,
     workspace: Workspace,

@@ -92,7 +92,13 @@ class Customer(WorkspaceOwned):
                 name="customer_deleted",
                 condition=Q(deleted_at__isnull=False),
             ),
-            models.Index(fields=["workspace", "phone"], name="customer_phone"),
+            # Pattern operators on PostgreSQL: the same index answers equality (duplicate checks) and
+            # "starts with" (searching 0812… finds +62812… without a trigram scan over digits).
+            models.Index(
+                fields=["workspace", "phone"],
+                name="customer_phone",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
             models.Index(fields=["workspace", "email"], name="customer_email"),
         ]
         constraints = [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db import OperationalError, connection, transaction
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models.lookups import Regex
 from django.http import Http404, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +27,10 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 # Up to this many matching rows the total is exact; above it, an estimate (counting a million rows is slow).
 EXACT_COUNT_LIMIT = 1000
+# How long an exact count may take before the list shows the planner's estimate instead.
+COUNT_BUDGET_MS = 10
+SKIP_COUNT_ESTIMATE = 20 * EXACT_COUNT_LIMIT
+QUERY_CANCELED = "57014"
 
 
 class FilterError(ValueError):
@@ -159,11 +165,28 @@ def customer_date_range(
 
 
 def _search_condition(search: str) -> Q:
-    condition = Q(full_name__icontains=search) | Q(email__contains=search.lower())
+    if connection.vendor == "postgresql":
+        # The same "contains" as a regular expression of literal characters: pg_trgm plans a regex with
+        # fewer, rarer trigrams than the LIKE pattern, which is 2-3x faster on a long term at a million rows.
+        # The expressions match the trigram indexes of migration 0002.
+        literal = re.escape(search)
+        upper_name = Func(F("full_name"), function="UPPER", output_field=TextField())
+        condition = Q(Regex(upper_name, Func(Value(literal), function="UPPER"))) | Q(
+            email__regex=literal.lower()
+        )
+    else:
+        condition = Q(full_name__icontains=search) | Q(email__contains=search.lower())
     digits = phone_search_digits(search)
-    if digits:
+    if digits and _is_whole_number_start(search):
+        # 0812…, 62812… and +62812… are the start of the number: a prefix, not anywhere inside it.
+        condition |= Q(phone__startswith=f"+{digits}")
+    elif digits:
         condition |= Q(phone__contains=digits)
     return condition
+
+
+def _is_whole_number_start(search: str) -> bool:
+    return search.lstrip().startswith(("0", "+", "62"))
 
 
 def customer_queryset(
@@ -204,13 +227,46 @@ class CustomerCount:
     is_estimate: bool
 
 
-def customer_count(*, workspace: Workspace, filters: CustomerFilters) -> CustomerCount:
-    """Exact when small; on PostgreSQL, the planner's estimate when counting would be slow."""
+def customer_count(
+    *, workspace: Workspace, filters: CustomerFilters, first_page: Page[Customer] | None = None
+) -> CustomerCount:
+    """Exact when small; on PostgreSQL, the planner's estimate when counting would be slow.
+
+    `first_page`, the first page of the same filters, saves the count when it is the whole result.
+    """
+    if first_page is not None and first_page.next_cursor is None:
+        return CustomerCount(value=len(first_page.items), is_estimate=False)
     rows = customer_queryset(workspace=workspace, filters=filters)
-    capped = rows.order_by()[: EXACT_COUNT_LIMIT + 1].count()
-    if capped <= EXACT_COUNT_LIMIT or connection.vendor != "postgresql":
-        return CustomerCount(value=capped if capped <= EXACT_COUNT_LIMIT else rows.count(), is_estimate=False)
-    return CustomerCount(value=max(_planner_estimate(rows), EXACT_COUNT_LIMIT + 1), is_estimate=True)
+    if connection.vendor != "postgresql":
+        return CustomerCount(value=rows.count(), is_estimate=False)
+    estimate = _planner_estimate(rows)
+    # Far above the exact limit, counting would only confirm what the estimate already says.
+    capped = None if estimate > SKIP_COUNT_ESTIMATE else _capped_count_within_budget(rows)
+    if capped is not None and capped <= EXACT_COUNT_LIMIT:
+        return CustomerCount(value=capped, is_estimate=False)
+    return CustomerCount(value=max(estimate, EXACT_COUNT_LIMIT + 1), is_estimate=True)
+
+
+def _capped_count_within_budget(rows: QuerySet[Customer]) -> int | None:
+    """COUNT over at most EXACT_COUNT_LIMIT + 1 rows, given up after COUNT_BUDGET_MS (None).
+
+    A broad search must read many rows to find a thousand matches; past the budget the estimate is
+    what the page shows anyway, so the time would be spent for nothing.
+    """
+    capped = rows.order_by()[: EXACT_COUNT_LIMIT + 1]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(COUNT_BUDGET_MS)])
+            value = capped.count()
+            # Inside a caller's transaction the local setting would outlive this count.
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return value
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        return None
 
 
 def _planner_estimate(rows: QuerySet[Customer]) -> int:
@@ -297,7 +353,10 @@ def customer_available_columns(*, workspace: Workspace) -> list[Column]:
             continue
         columns.append(
             Column(
-                definition.key, definition.label, is_property=not definition.is_builtin, definition=definition
+                definition.key,
+                property_label(definition),
+                is_property=not definition.is_builtin,
+                definition=definition,
             )
         )
     return columns
@@ -313,12 +372,16 @@ def customer_columns_for_user(*, workspace: Workspace, user: User) -> list[Colum
     ]
 
 
+CHANNEL_LABELS = dict(Channel.choices)
+
+
 def customer_cell(customer: Customer, column: Column) -> Any:
     """The value a column shows for a customer."""
     if column.is_property:
         return customer.properties.get(column.key)
     if column.key == "source":
-        return customer.get_source_display() if customer.source else ""
+        # A dictionary lookup: get_source_display() rebuilds the choices on every call.
+        return str(CHANNEL_LABELS.get(customer.source, customer.source)) if customer.source else ""
     if column.key == "added_by":
         return customer.added_by_label
     if column.key in ("owner", "assignee"):

@@ -19,6 +19,7 @@ urlpatterns = [
     path("imports/", import_views.import_upload, name="import_upload"),
     path("imports/<int:import_id>/", import_views.import_mapping, name="import_mapping"),
     path("imports/<int:import_id>/progress/", import_views.import_progress, name="import_progress"),
+    path("imports/<int:import_id>/resume/", import_views.import_resume, name="import_resume"),
     path("imports/<int:import_id>/errors.csv", import_views.import_error_file, name="import_error_file"),
     path("properties/", property_views.property_list, name="properties"),
     path("properties/new/", property_views.property_new, name="property_new"),

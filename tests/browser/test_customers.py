@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -80,3 +81,49 @@ def test_delete_then_restore_from_deleted(page, demo_data) -> None:
     row.get_by_role("button", name="Actions").click()
     row.get_by_role("button", name="Restore").click()
     expect(page.get_by_role("alert")).to_contain_text("1 customer was restored.")
+
+
+def test_import_a_small_file_with_one_bad_row_then_download_the_failed_rows(
+    page, demo_data, tmp_path
+) -> None:
+    # given a semicolon CSV with Indonesian headers: two good rows and one with a broken email
+    upload = tmp_path / "pelanggan.csv"
+    upload.write_text(
+        "Nama;No HP;Email;Kota\r\n"
+        "Rina Maharani;0812 7000 1001;rina@contoh.id;Bandung\r\n"
+        "Yoga Saputra;0812 7000 1002;yoga@contoh;Depok\r\n"
+        "Sari Wulandari;0812 7000 1003;sari@contoh.id;Malang\r\n",
+        encoding="utf-8-sig",
+    )
+    sign_in(page, "/accounts/login/", "owner@relasi.test")
+    page.get_by_test_id("add-customer").click()
+    page.get_by_role("link", name="Multiple customers").click()
+
+    # when the owner uploads it, keeps the suggested mapping and starts the import
+    page.get_by_label("CSV or XLSX file").set_input_files(str(upload))
+    page.get_by_role("button", name="Upload and map columns").click()
+    expect(page.get_by_test_id("import-summary")).to_contain_text("3 customer rows")
+    expect(page.get_by_label("Nama")).to_have_value("full_name")
+    expect(page.get_by_label("No HP")).to_have_value("phone")
+    page.get_by_role("button", name="Start import").click()
+
+    # then the result shows exact counts and the failed row can be downloaded with its reason
+    progress = page.get_by_test_id("import-progress")
+    expect(progress).to_have_attribute("data-status", "completed", timeout=20_000)
+    expect(page.get_by_test_id("import-rows")).to_contain_text("3 of 3 rows")
+    expect(page.get_by_test_id("count-created")).to_have_text("2")
+    expect(page.get_by_test_id("count-updated")).to_have_text("0")
+    expect(page.get_by_test_id("count-skipped")).to_have_text("0")
+    expect(page.get_by_test_id("count-failed")).to_have_text("1")
+    with page.expect_download() as download_info:
+        page.get_by_test_id("error-file-link").click()
+    download = download_info.value
+    content = Path(download.path()).read_text(encoding="utf-8-sig")
+    assert content.splitlines() == [
+        "Nama;No HP;Email;Kota;error",
+        "Yoga Saputra;0812 7000 1002;yoga@contoh;Depok;email: “yoga@contoh” is not an email address.",
+    ]
+
+    # and the imported customers are in the list
+    page.goto(page.url.split("/customers/")[0] + "/customers/?q=Rina+Maharani")
+    expect(page.get_by_test_id("customer-table").get_by_role("link", name="Rina Maharani")).to_be_visible()

@@ -1,0 +1,147 @@
+"""Continuing an import that stopped before the end: page button and API, for owner, agent and outsider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from relasi.accounts.models import User
+from relasi.core.models import AuditLog
+from relasi.customers import imports
+from relasi.customers.models import Customer, CustomerImport, ImportStatus
+from relasi.tenancy.models import Workspace
+from relasi.tenancy.services import api_key_create
+
+FILE = b"Nama,No HP\nA,081200000001\nB,081200000002\nC,081200000003\nD,081200000004\n"
+
+
+@pytest.fixture(autouse=True)
+def _small_batches(settings) -> None:
+    settings.CUSTOMER_IMPORT_BATCH_SIZE = 2
+
+
+def stopped_import(workspace: Workspace, actor: User, monkeypatch: pytest.MonkeyPatch) -> CustomerImport:
+    """An import whose second batch failed: two rows saved, status failed."""
+    customer_import = imports.customer_import_upload(
+        workspace=workspace, actor=actor, file=SimpleUploadedFile("c.csv", FILE), original_name="c.csv"
+    )
+    imports.customer_import_start(
+        workspace=workspace,
+        actor=actor,
+        import_id=customer_import.pk,
+        mapping={"0": "full_name", "1": "phone"},
+        duplicate_mode="skip",
+        enqueue=False,
+    )
+    real_write = imports._write_batch
+    calls = {"count": 0}
+
+    def dies_on_second_batch(job: Any, rows: Any) -> None:
+        calls["count"] += 1
+        if calls["count"] == 2:
+            raise RuntimeError("database went away")
+        real_write(job, rows)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(imports, "_write_batch", dies_on_second_batch)
+        with pytest.raises(RuntimeError):
+            imports.customer_import_run(import_id=customer_import.pk)
+    customer_import.refresh_from_db()
+    assert (customer_import.status, customer_import.processed_rows) == (ImportStatus.FAILED, 2)
+    return customer_import
+
+
+def resume_url(customer_import: CustomerImport, slug: str = "acme") -> str:
+    return reverse(
+        "customers:import_resume", kwargs={"workspace_slug": slug, "import_id": customer_import.pk}
+    )
+
+
+def state(customer_import: CustomerImport) -> tuple[str, int, int]:
+    customer_import.refresh_from_db()
+    return customer_import.status, customer_import.processed_rows, customer_import.created_count
+
+
+@pytest.mark.parametrize("member", ["alice", "bob"])
+def test_a_member_continues_a_stopped_import_from_its_page(
+    acme, member, request, client_for, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    user: User = request.getfixturevalue(member)
+    customer_import = stopped_import(acme, user, monkeypatch)
+    client = client_for(user)
+    progress = client.get(
+        reverse(
+            "customers:import_progress", kwargs={"workspace_slug": "acme", "import_id": customer_import.pk}
+        )
+    )
+    assert 'data-testid="resume-import"' in progress.content.decode()
+    # when the member presses "Continue the import"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(resume_url(customer_import))
+    # then the job runs again from its checkpoint: every row once
+    assert response.status_code == 302
+    assert state(customer_import) == (ImportStatus.COMPLETED, 4, 4)
+    assert sorted(Customer.objects.for_workspace(acme).values_list("full_name", flat=True)) == [
+        "A",
+        "B",
+        "C",
+        "D",
+    ]
+    resumed = AuditLog.objects.get(action="customer_import.resumed")
+    assert (resumed.actor_id, resumed.changes["processed_rows"]) == (user.pk, 2)
+    assert resumed.changes["failure_reason"] == "RuntimeError: database went away"
+    page = client.get(response["Location"])
+    assert "The import continues after the rows it had already saved." in page.content.decode()
+
+
+def test_a_completed_import_is_not_continued(acme, alice, client_for, monkeypatch) -> None:
+    customer_import = stopped_import(acme, alice, monkeypatch)
+    imports.customer_import_run(import_id=customer_import.pk)
+    audit_before = AuditLog.objects.count()
+    response = client_for(alice).post(resume_url(customer_import), follow=True)
+    assert "Only an import that stopped before the end can be continued." in response.content.decode()
+    assert state(customer_import) == (ImportStatus.COMPLETED, 4, 4)
+    assert AuditLog.objects.count() == audit_before
+
+
+def test_an_outsider_cannot_continue_an_import(acme, alice, charlie, client_for, monkeypatch) -> None:
+    customer_import = stopped_import(acme, alice, monkeypatch)
+    audit_before = AuditLog.objects.count()
+    assert client_for(charlie).post(resume_url(customer_import)).status_code == 404
+    assert client_for(charlie).post(resume_url(customer_import, slug="globex")).status_code == 404
+    assert state(customer_import) == (ImportStatus.FAILED, 2, 2)
+    assert AuditLog.objects.count() == audit_before
+
+
+def test_resume_needs_a_post(acme, alice, client_for, monkeypatch) -> None:
+    customer_import = stopped_import(acme, alice, monkeypatch)
+    assert client_for(alice).get(resume_url(customer_import)).status_code == 405
+    assert state(customer_import) == (ImportStatus.FAILED, 2, 2)
+
+
+def test_the_api_continues_a_stopped_import(
+    acme, alice, globex, charlie, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    customer_import = stopped_import(acme, alice, monkeypatch)
+    url = f"/api/v1/customer-imports/{customer_import.pk}/resume"
+    acme_token = api_key_create(workspace=acme, actor=alice, name="Sync").token
+    globex_token = api_key_create(workspace=globex, actor=charlie, name="Globex").token
+    # an outsider's key: 404, nothing changes
+    outsider = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {globex_token}")
+    assert outsider.status_code == 404
+    assert state(customer_import) == (ImportStatus.FAILED, 2, 2)
+    # the workspace's key: accepted, and (run in-process here) complete
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {acme_token}")
+    assert accepted.status_code == 202
+    assert accepted.json()["status"] == "queued"
+    assert state(customer_import) == (ImportStatus.COMPLETED, 4, 4)
+    # a second call is a conflict with a problem document
+    again = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {acme_token}")
+    assert again.status_code == 409
+    assert again["Content-Type"] == "application/problem+json"
+    assert again.json()["detail"] == "Only an import that stopped before the end can be continued."

@@ -1,0 +1,107 @@
+"""Search semantics and the total shown above the list (exact, or a marked estimate on PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from relasi.customers import selectors
+from relasi.customers.models import Customer
+from relasi.customers.selectors import customer_filters_parse, customer_queryset
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="planner estimates and statement timeouts are PostgreSQL's"
+)
+
+
+def names(workspace, **params) -> list[str]:
+    filters = customer_filters_parse(params)
+    return sorted(customer_queryset(workspace=workspace, filters=filters).values_list("full_name", flat=True))
+
+
+def test_search_takes_special_characters_literally(acme, make_customer) -> None:
+    # given names and emails with characters that mean something in LIKE or a regular expression
+    make_customer(acme, "Sari.Ginting")
+    make_customer(acme, "SariXGinting")
+    make_customer(acme, "Ana (Toko Jaya)", email="ana+promo@toko.id")
+    make_customer(acme, "Diskon 100%")
+    # when searching with them, then only literal matches come back and nothing fails
+    assert names(acme, q="i.G") == ["Sari.Ginting"]
+    assert names(acme, q="(toko") == ["Ana (Toko Jaya)"]
+    assert names(acme, q="ana+promo") == ["Ana (Toko Jaya)"]
+    assert names(acme, q="100%") == ["Diskon 100%"]
+    assert names(acme, q="[") == []
+    assert names(acme, q="a\\") == []
+    assert names(acme, q="_") == []
+
+
+def test_a_number_typed_from_its_start_matches_only_numbers_that_start_with_it(acme, make_customer) -> None:
+    # given a mobile number and a landline that holds the same digits further in
+    make_customer(acme, "Mobile", phone="+6281234567890")
+    make_customer(acme, "Landline", phone="+622162812345")
+    # when the search is written as the start of a number (local, with country code, or E.164)
+    assert names(acme, q="0812") == ["Mobile"]
+    assert names(acme, q="62812") == ["Mobile"]
+    assert names(acme, q="+62 812") == ["Mobile"]
+    # then digits without a leading 0 or country code may sit anywhere in the number
+    assert names(acme, q="2812") == ["Landline", "Mobile"]
+    assert names(acme, q="4567890") == ["Mobile"]
+
+
+def test_the_count_is_the_first_page_when_the_page_holds_the_whole_result(
+    acme, make_customer, django_assert_num_queries
+) -> None:
+    for number in range(3):
+        make_customer(acme, f"Customer {number}")
+    filters = customer_filters_parse({})
+    page = selectors.customer_page(workspace=acme, filters=filters, cursor=None, limit=5)
+    with django_assert_num_queries(0):
+        count = selectors.customer_count(workspace=acme, filters=filters, first_page=page)
+    assert count == selectors.CustomerCount(value=3, is_estimate=False)
+
+
+def test_a_full_first_page_is_counted(acme, make_customer) -> None:
+    for number in range(4):
+        make_customer(acme, f"Customer {number}")
+    filters = customer_filters_parse({})
+    page = selectors.customer_page(workspace=acme, filters=filters, cursor=None, limit=2)
+    count = selectors.customer_count(workspace=acme, filters=filters, first_page=page)
+    assert count == selectors.CustomerCount(value=4, is_estimate=False)
+
+
+@on_postgresql
+def test_above_the_exact_limit_the_total_is_a_marked_estimate(acme, make_customer, monkeypatch) -> None:
+    monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 3)
+    for number in range(6):
+        make_customer(acme, f"Customer {number}")
+    count = selectors.customer_count(workspace=acme, filters=customer_filters_parse({}))
+    assert count.is_estimate is True
+    assert count.value >= 4
+
+
+@on_postgresql
+def test_below_the_exact_limit_the_total_is_exact(acme, make_customer) -> None:
+    for number in range(6):
+        make_customer(acme, f"Customer {number}")
+    count = selectors.customer_count(workspace=acme, filters=customer_filters_parse({}))
+    assert count == selectors.CustomerCount(value=6, is_estimate=False)
+
+
+@on_postgresql
+def test_a_count_over_its_time_budget_gives_up_and_leaves_the_connection_as_it_was(
+    acme, make_customer
+) -> None:
+    make_customer(acme, "Slow to count")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        before = cursor.fetchone()[0]
+    slow = Customer.objects.for_workspace(acme).extra(where=["pg_sleep(0.05) IS NOT NULL"])
+    assert selectors._capped_count_within_budget(slow) is None
+    # the transaction is still usable and the timeout is what it was
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == before
+    assert selectors._capped_count_within_budget(Customer.objects.for_workspace(acme)) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == before
