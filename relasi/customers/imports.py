@@ -546,11 +546,7 @@ def customer_import_start(
         raise ValidationError({"duplicate_mode": [_("Choose whether duplicates are skipped or updated.")]})
     who = actor_of(actor)
     with transaction.atomic():
-        customer_import = (
-            CustomerImport.objects.for_workspace(workspace).select_for_update().filter(pk=import_id).first()
-        )
-        if customer_import is None:
-            raise Http404
+        customer_import = CustomerImport.objects.locked_or_404(workspace, import_id)
         if customer_import.status != ImportStatus.UPLOADED:
             raise ValidationError(_("This import has already been started."))
         chosen, new = _check_mapping(workspace=workspace, headers=customer_import.headers, mapping=mapping)
@@ -589,11 +585,7 @@ def customer_import_resume(
 ) -> CustomerImport:
     """Queue a stopped (failed) import again; it continues after its last committed batch."""
     with transaction.atomic():
-        customer_import = (
-            CustomerImport.objects.for_workspace(workspace).select_for_update().filter(pk=import_id).first()
-        )
-        if customer_import is None:
-            raise Http404
+        customer_import = CustomerImport.objects.locked_or_404(workspace, import_id)
         if customer_import.status != ImportStatus.FAILED:
             raise ValidationError(_("Only an import that stopped before the end can be continued."))
         customer_import.status = ImportStatus.QUEUED

@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -296,14 +295,7 @@ def customer_update(
     *, workspace: Workspace, actor: Actor | User | None, customer_id: int, data: dict[str, Any]
 ) -> Customer:
     with transaction.atomic():
-        customer = (
-            Customer.objects.for_workspace(workspace)
-            .select_for_update()
-            .filter(pk=customer_id, deleted_at__isnull=True)
-            .first()
-        )
-        if customer is None:
-            raise Http404
+        customer = Customer.objects.locked_or_404(workspace, customer_id, deleted_at__isnull=True)
         cleaned = CustomerCleaner(workspace=workspace).clean(
             {**data, "_existing_source": customer.source}, partial=True
         )
@@ -551,14 +543,7 @@ def property_update(
 ) -> PropertyDefinition:
     """Change label, options, required, shown or order. Key and type are fixed once values exist."""
     with transaction.atomic():
-        definition = (
-            PropertyDefinition.objects.for_workspace(workspace)
-            .select_for_update()
-            .filter(pk=property_id)
-            .first()
-        )
-        if definition is None:
-            raise Http404
+        definition = PropertyDefinition.objects.locked_or_404(workspace, property_id)
         changes: dict[str, list[Any]] = {}
         if "label" in data:
             label = str(data["label"] or "").strip()
@@ -595,14 +580,7 @@ def property_set_archived(
 ) -> PropertyDefinition:
     """Archive (values kept, field hidden everywhere) or restore a custom property."""
     with transaction.atomic():
-        definition = (
-            PropertyDefinition.objects.for_workspace(workspace)
-            .select_for_update()
-            .filter(pk=property_id)
-            .first()
-        )
-        if definition is None:
-            raise Http404
+        definition = PropertyDefinition.objects.locked_or_404(workspace, property_id)
         if definition.is_builtin:
             raise ValidationError(_("Built-in fields can be hidden, not archived."))
         definition.archived_at = timezone.now() if archived else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import models
+from django.http import Http404
 
 if TYPE_CHECKING:
     from relasi.tenancy.models import Workspace
@@ -32,6 +33,16 @@ class WorkspaceScopedManager(models.Manager[M], Generic[M]):
         if workspace is None or workspace.pk is None:
             raise UnscopedQueryError(f"{self.model.__name__} queried without a saved workspace.")
         return super().get_queryset().filter(workspace=workspace)
+
+    def locked_or_404(self, workspace: Workspace | None, pk: int, **conditions: Any) -> M:
+        """The workspace's row, locked until the transaction ends (call inside `transaction.atomic`).
+
+        Another workspace's row, or one that fails `conditions`, is simply not found: Http404.
+        """
+        row = self.for_workspace(workspace).select_for_update().filter(pk=pk, **conditions).first()
+        if row is None:
+            raise Http404
+        return row
 
     def create(self, **kwargs: Any) -> M:
         if kwargs.get("workspace") is None and kwargs.get("workspace_id") is None:

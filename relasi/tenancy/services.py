@@ -169,9 +169,7 @@ def api_key_create(*, workspace: Workspace, actor: User | None, name: str) -> Is
 
 def api_key_revoke(*, workspace: Workspace, actor: User, api_key_id: int) -> ApiKey:
     with transaction.atomic():
-        api_key = ApiKey.objects.for_workspace(workspace).select_for_update().filter(pk=api_key_id).first()
-        if api_key is None:
-            raise Http404
+        api_key = ApiKey.objects.locked_or_404(workspace, api_key_id)
         if api_key.revoked_at is None:
             api_key.revoked_at = timezone.now()
             api_key.save(update_fields=["revoked_at"])
