@@ -32,3 +32,24 @@ def make_customer() -> Callable[..., Customer]:
         return customer
 
     return build
+
+
+@pytest.fixture
+def second_batch_dies(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], dict[str, int]]:
+    """Make an import's second batch raise once, as a worker killed mid-import; returns the batch counter."""
+    from relasi.customers import imports
+
+    def arm(message: str) -> dict[str, int]:
+        real_write = imports._write_batch
+        calls = {"count": 0}
+
+        def dies_on_second_batch(job: Any, rows: Any) -> None:
+            calls["count"] += 1
+            if calls["count"] == 2:
+                raise RuntimeError(message)
+            real_write(job, rows)
+
+        monkeypatch.setattr(imports, "_write_batch", dies_on_second_batch)
+        return calls
+
+    return arm

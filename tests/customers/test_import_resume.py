@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,8 +25,17 @@ def _small_batches(settings) -> None:
     settings.CUSTOMER_IMPORT_BATCH_SIZE = 2
 
 
-def stopped_import(workspace: Workspace, actor: User, monkeypatch: pytest.MonkeyPatch) -> CustomerImport:
-    """An import whose second batch failed: two rows saved, status failed."""
+@pytest.fixture
+def stopped_import(second_batch_dies) -> Callable[[Workspace, User], CustomerImport]:
+    """An import whose second batch failed: two rows saved, status failed. Later runs write normally."""
+
+    def build(workspace: Workspace, actor: User) -> CustomerImport:
+        return _stop_after_first_batch(workspace, actor, second_batch_dies)
+
+    return build
+
+
+def _stop_after_first_batch(workspace: Workspace, actor: User, second_batch_dies: Any) -> CustomerImport:
     customer_import = imports.customer_import_upload(
         workspace=workspace, actor=actor, file=SimpleUploadedFile("c.csv", FILE), original_name="c.csv"
     )
@@ -37,19 +47,9 @@ def stopped_import(workspace: Workspace, actor: User, monkeypatch: pytest.Monkey
         duplicate_mode="skip",
         enqueue=False,
     )
-    real_write = imports._write_batch
-    calls = {"count": 0}
-
-    def dies_on_second_batch(job: Any, rows: Any) -> None:
-        calls["count"] += 1
-        if calls["count"] == 2:
-            raise RuntimeError("database went away")
-        real_write(job, rows)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(imports, "_write_batch", dies_on_second_batch)
-        with pytest.raises(RuntimeError):
-            imports.customer_import_run(import_id=customer_import.pk)
+    second_batch_dies("database went away")
+    with pytest.raises(RuntimeError):
+        imports.customer_import_run(import_id=customer_import.pk)
     customer_import.refresh_from_db()
     assert (customer_import.status, customer_import.processed_rows) == (ImportStatus.FAILED, 2)
     return customer_import
@@ -68,10 +68,10 @@ def state(customer_import: CustomerImport) -> tuple[str, int, int]:
 
 @pytest.mark.parametrize("member", ["alice", "bob"])
 def test_a_member_continues_a_stopped_import_from_its_page(
-    acme, member, request, client_for, monkeypatch, django_capture_on_commit_callbacks
+    acme, member, request, client_for, stopped_import, django_capture_on_commit_callbacks
 ) -> None:
     user: User = request.getfixturevalue(member)
-    customer_import = stopped_import(acme, user, monkeypatch)
+    customer_import = stopped_import(acme, user)
     client = client_for(user)
     progress = client.get(
         reverse(
@@ -98,8 +98,8 @@ def test_a_member_continues_a_stopped_import_from_its_page(
     assert "The import continues after the rows it had already saved." in page.content.decode()
 
 
-def test_a_completed_import_is_not_continued(acme, alice, client_for, monkeypatch) -> None:
-    customer_import = stopped_import(acme, alice, monkeypatch)
+def test_a_completed_import_is_not_continued(acme, alice, client_for, stopped_import) -> None:
+    customer_import = stopped_import(acme, alice)
     imports.customer_import_run(import_id=customer_import.pk)
     audit_before = AuditLog.objects.count()
     response = client_for(alice).post(resume_url(customer_import), follow=True)
@@ -108,8 +108,8 @@ def test_a_completed_import_is_not_continued(acme, alice, client_for, monkeypatc
     assert AuditLog.objects.count() == audit_before
 
 
-def test_an_outsider_cannot_continue_an_import(acme, alice, charlie, client_for, monkeypatch) -> None:
-    customer_import = stopped_import(acme, alice, monkeypatch)
+def test_an_outsider_cannot_continue_an_import(acme, alice, charlie, client_for, stopped_import) -> None:
+    customer_import = stopped_import(acme, alice)
     audit_before = AuditLog.objects.count()
     assert client_for(charlie).post(resume_url(customer_import)).status_code == 404
     assert client_for(charlie).post(resume_url(customer_import, slug="globex")).status_code == 404
@@ -117,16 +117,16 @@ def test_an_outsider_cannot_continue_an_import(acme, alice, charlie, client_for,
     assert AuditLog.objects.count() == audit_before
 
 
-def test_resume_needs_a_post(acme, alice, client_for, monkeypatch) -> None:
-    customer_import = stopped_import(acme, alice, monkeypatch)
+def test_resume_needs_a_post(acme, alice, client_for, stopped_import) -> None:
+    customer_import = stopped_import(acme, alice)
     assert client_for(alice).get(resume_url(customer_import)).status_code == 405
     assert state(customer_import) == (ImportStatus.FAILED, 2, 2)
 
 
 def test_the_api_continues_a_stopped_import(
-    acme, alice, globex, charlie, monkeypatch, django_capture_on_commit_callbacks
+    acme, alice, globex, charlie, stopped_import, django_capture_on_commit_callbacks
 ) -> None:
-    customer_import = stopped_import(acme, alice, monkeypatch)
+    customer_import = stopped_import(acme, alice)
     url = f"/api/v1/customer-imports/{customer_import.pk}/resume"
     acme_token = api_key_create(workspace=acme, actor=alice, name="Sync").token
     globex_token = api_key_create(workspace=globex, actor=charlie, name="Globex").token

@@ -745,7 +745,7 @@ def test_start_and_read_of_another_workspace_are_404(acme, alice, globex, charli
 
 
 def test_a_job_interrupted_after_its_first_batch_resumes_without_duplicates_or_lost_rows(
-    acme, alice, monkeypatch
+    acme, alice, second_batch_dies
 ) -> None:
     # given a 5-row import (batches of 2) whose second batch dies once
     content = b"Nama,No HP\nA,081200000001\nB,081200000002\nC,081200000003\nBad,12ab\nE,081200000005\n"
@@ -758,16 +758,7 @@ def test_a_job_interrupted_after_its_first_batch_resumes_without_duplicates_or_l
         duplicate_mode="skip",
         enqueue=False,
     )
-    real_write = imports._write_batch
-    calls = {"count": 0}
-
-    def dies_on_second_batch(job: Any, rows: Any) -> None:
-        calls["count"] += 1
-        if calls["count"] == 2:
-            raise RuntimeError("worker killed")
-        real_write(job, rows)
-
-    monkeypatch.setattr(imports, "_write_batch", dies_on_second_batch)
+    calls = second_batch_dies("worker killed")
     # when the job runs, it stops after the first batch and says so
     with pytest.raises(RuntimeError):
         imports.customer_import_run(import_id=customer_import.pk)
