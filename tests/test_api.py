@@ -50,7 +50,7 @@ def test_session_auth_needs_membership_of_the_named_workspace(
     acme, globex, alice, charlie, client_for
 ) -> None:
     assert client_for(alice).get("/api/v1/workspace", HTTP_X_WORKSPACE="acme").json()["slug"] == "acme"
-    assert client_for(charlie).get("/api/v1/workspace", HTTP_X_WORKSPACE="acme").status_code == 401
+    assert client_for(charlie).get("/api/v1/workspace", HTTP_X_WORKSPACE="acme").status_code == 404
     assert client_for(alice).get("/api/v1/workspace").status_code == 401
 
 

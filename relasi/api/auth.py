@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
 from relasi.core.audit import Actor
@@ -43,10 +43,11 @@ class WorkspaceSessionAuth(SessionAuth):
         if user is None:
             return None
         slug = request.headers.get(WORKSPACE_HEADER, "")
-        try:
-            membership = membership_for_user(user=user, workspace_slug=slug)
-        except Http404:
+        if not slug:
             return None
+        # A workspace the user is not a member of is not found (404), as in the pages: its existence and
+        # its objects do not leak, and the signed-in user is not told to sign in again.
+        membership = membership_for_user(user=user, workspace_slug=slug)
         request.workspace = membership.workspace  # type: ignore[attr-defined]
         request.actor = Actor(user=user)  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from relasi.api.errors import ApiProblem
 from relasi.api.schemas import ProblemOut
 from relasi.core.audit import Actor
 from relasi.core.models import IdempotentRequest
-from relasi.core.pagination import InvalidCursor, Page
+from relasi.core.pagination import Page
 from relasi.customers import selectors, services
 from relasi.customers.models import Channel, Customer, PropertyDefinition
 from relasi.customers.schemas import (
@@ -160,14 +160,7 @@ def _limit(request: HttpRequest, errors: dict[str, list[str]]) -> int:
 def _page(
     *, workspace: Workspace, filters: selectors.CustomerFilters, cursor: str | None, limit: int
 ) -> Page[Customer]:
-    try:
-        return selectors.customer_page(workspace=workspace, filters=filters, cursor=cursor, limit=limit)
-    except (ValidationError, ValueError, TypeError) as error:
-        # A cursor that decodes but holds values of the wrong type (hand-made, or from another sort)
-        # fails only when the database lookup is built; to the client it is still a bad cursor.
-        if cursor and not isinstance(error, InvalidCursor):
-            raise InvalidCursor("The cursor does not match this list's sort order.") from error
-        raise
+    return selectors.customer_page(workspace=workspace, filters=filters, cursor=cursor, limit=limit)
 
 
 @router.get(

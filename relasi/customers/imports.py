@@ -62,7 +62,7 @@ from relasi.customers.services import (
     _apply,
     property_create,
 )
-from relasi.tenancy.models import ApiKey, Workspace
+from relasi.tenancy.models import ApiKey, Membership, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -313,6 +313,14 @@ def _fit(row: list[str], width: int) -> list[str]:
     return row[:width]
 
 
+def _fit_keeping_extras(row: list[str], width: int, delimiter: str) -> list[str]:
+    """Cells for the error file: a row wider than the header (an unquoted delimiter) keeps its extra cells,
+    joined back into its last column, so nothing the user sent is lost and `error` stays in its column."""
+    if len(row) <= width or width == 0:
+        return _fit(row, width)
+    return [*row[: width - 1], delimiter.join(row[width - 1 :])]
+
+
 # --- Upload --------------------------------------------------------------------------------------------
 
 
@@ -481,6 +489,15 @@ def _new_property_key(label: str, taken: set[str]) -> str:
     return key
 
 
+def _may_add_properties(workspace: Workspace, actor: Actor | User | None) -> bool:
+    """The Properties menu is for owners and admins; an import must not be a way around it.
+    API keys and system jobs act for the workspace itself (keys are made by owners and admins)."""
+    if not isinstance(actor, User):
+        return True
+    membership = Membership.objects.filter(workspace=workspace, user=actor).first()
+    return membership is not None and membership.can_manage
+
+
 def _check_mapping(
     *, workspace: Workspace, headers: list[str], mapping: Any
 ) -> tuple[dict[str, str], dict[str, str]]:
@@ -550,6 +567,18 @@ def customer_import_start(
         if customer_import.status != ImportStatus.UPLOADED:
             raise ValidationError(_("This import has already been started."))
         chosen, new = _check_mapping(workspace=workspace, headers=customer_import.headers, mapping=mapping)
+        if new and not _may_add_properties(workspace, actor):
+            raise ValidationError(
+                {
+                    f"mapping.{index}": [
+                        _(
+                            "Only owners and admins can add properties: import this column into an "
+                            "existing field, or ignore it."
+                        )
+                    ]
+                    for index in new
+                }
+            )
         if new:
             taken = set(PropertyDefinition.objects.for_workspace(workspace).values_list("key", flat=True))
             for index, label in sorted(new.items(), key=lambda item: int(item[0])):
@@ -1185,6 +1214,7 @@ def _write_batch(job: _Job, rows: list[_Row]) -> None:
                 before = (ref.attrs.get("phone", ""), ref.attrs.get("email", ""))
                 _merge(ref.attrs, cleaned)
                 after = (ref.attrs.get("phone", ""), ref.attrs.get("email", ""))
+                changed = True
             else:
                 if ref in index.deleted:
                     row.error = "channel_username: " + _(
@@ -1196,6 +1226,7 @@ def _write_batch(job: _Job, rows: list[_Row]) -> None:
                 before = (customer.phone, customer.email)
                 changes = _apply(customer, cleaned)
                 after = (customer.phone, customer.email)
+                changed = bool(changes)
                 if changes:
                     customer.updated_at = now
                     updated[customer.pk] = customer
@@ -1206,7 +1237,12 @@ def _write_batch(job: _Job, rows: list[_Row]) -> None:
             if identity is not None and identity not in index.by_identity:
                 identities.append((ref, *identity))
                 index.by_identity[identity] = ref
-            counts.updated += 1
+                changed = True
+            # A duplicate that the file would leave exactly as it is was not updated: say skipped.
+            if changed:
+                counts.updated += 1
+            else:
+                counts.skipped += 1
         _insert_customers(created)
         if updated:
             Customer.unscoped.bulk_update(
@@ -1399,7 +1435,9 @@ def _write_error_file(customer_import: CustomerImport) -> None:
             .values_list("values", "message")
             .iterator(chunk_size=2000)
         ):
-            writer.writerow([*_fit([str(value) for value in values], width), message])
+            writer.writerow(
+                [*_fit_keeping_extras([str(value) for value in values], width, delimiter), message]
+            )
         text.flush()
         text.detach()
         buffer.seek(0)

@@ -148,4 +148,4 @@ class PropertyPatchIn(Schema):
     options: list[str] | None = None
     is_required: bool | None = None
     is_visible: bool | None = None
-    position: int | None = Field(None, ge=0)
+    position: int | None = Field(None, ge=0, le=2_147_483_647)

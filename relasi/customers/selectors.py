@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
 from django.db.models.lookups import Regex
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
 from relasi.core import timeranges
-from relasi.core.pagination import Page, keyset_page
+from relasi.core.pagination import InvalidCursor, Page, keyset_page
 from relasi.customers.models import Channel, Customer, CustomerView, PropertyDefinition
 from relasi.customers.normalize import display_phone, phone_search_digits
 from relasi.tenancy.models import Workspace
@@ -75,14 +77,26 @@ class CustomerFilters:
         return query
 
 
+# Day and month windows are built in the workspace's time zone; near year 1 or 9999 they would overflow.
+FIRST_YEAR = 1900
+LAST_YEAR = 9998
+
+
 def _parse_day(value: str, name: str, errors: dict[str, str]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         errors[name] = _("Use a date like 2026-03-31.")
         return None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        errors[name] = _("Choose a year from %(first)d to %(last)d.") % {
+            "first": FIRST_YEAR,
+            "last": LAST_YEAR,
+        }
+        return None
+    return day
 
 
 def customer_filters_parse(params: QueryDict | dict[str, Any]) -> CustomerFilters:
@@ -112,9 +126,15 @@ def customer_filters_parse(params: QueryDict | dict[str, Any]) -> CustomerFilter
     month = get("month")
     if month:
         try:
-            datetime.strptime(month, "%Y-%m")
+            year = datetime.strptime(month, "%Y-%m").year
         except ValueError:
             errors["month"] = _("Use a month like 2026-03.")
+        else:
+            if not FIRST_YEAR <= year <= LAST_YEAR:
+                errors["month"] = _("Choose a year from %(first)d to %(last)d.") % {
+                    "first": FIRST_YEAR,
+                    "last": LAST_YEAR,
+                }
     date_from = _parse_day(get("from"), "from", errors)
     date_to = _parse_day(get("to"), "to", errors)
     if date_mode == "day" and day is None and "day" not in errors:
@@ -189,11 +209,18 @@ def _is_whole_number_start(search: str) -> bool:
     return search.lstrip().startswith(("0", "+", "62"))
 
 
+def restorable_since(now: datetime | None = None) -> datetime:
+    """Customers deleted at or after this time can still be restored; older ones wait for the purge."""
+    return (now or timezone.now()) - timedelta(days=settings.CUSTOMER_DELETED_RETENTION_DAYS)
+
+
 def customer_queryset(
     *, workspace: Workspace, filters: CustomerFilters, now: datetime | None = None
 ) -> QuerySet[Customer]:
     """Every customer of the workspace that the filters select (no order, no paging)."""
     rows = Customer.objects.for_workspace(workspace).filter(deleted_at__isnull=not filters.deleted)
+    if filters.deleted:
+        rows = rows.filter(deleted_at__gte=restorable_since(now))
     if filters.sources:
         rows = rows.filter(source__in=filters.sources)
     window = customer_date_range(workspace=workspace, filters=filters, now=now)
@@ -216,9 +243,16 @@ def customer_page(
     *, workspace: Workspace, filters: CustomerFilters, cursor: str | None, limit: int = PAGE_SIZE
 ) -> Page[Customer]:
     rows = customer_queryset(workspace=workspace, filters=filters).select_related("owner", "assignee")
-    return keyset_page(
-        rows, ordering=customer_ordering(filters), cursor=cursor, limit=max(1, min(limit, MAX_PAGE_SIZE))
-    )
+    try:
+        return keyset_page(
+            rows, ordering=customer_ordering(filters), cursor=cursor, limit=max(1, min(limit, MAX_PAGE_SIZE))
+        )
+    except (ValidationError, ValueError, TypeError) as error:
+        # A cursor that decodes but holds values of the wrong type (hand-made, or from another sort)
+        # fails only when the database lookup is built; to the caller it is still a bad cursor.
+        if cursor and not isinstance(error, InvalidCursor):
+            raise InvalidCursor("The cursor does not match this list's sort order.") from error
+        raise
 
 
 @dataclass(frozen=True)

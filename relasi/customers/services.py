@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,6 +25,7 @@ from relasi.customers.models import (
 from relasi.customers.normalize import normalize_email, normalize_phone, normalize_username
 from relasi.customers.properties import KEY_PATTERN, clean_property_value
 from relasi.customers.sample import sample_customers
+from relasi.customers.selectors import restorable_since
 from relasi.tenancy.models import Membership, Workspace
 
 DEFAULT_STATUSES = ["Lead", "Prospect", "Customer", "Inactive"]
@@ -330,13 +330,17 @@ def customers_restore(
 def _set_deleted(
     *, workspace: Workspace, actor: Actor | User | None, customer_ids: Iterable[int], deleted: bool
 ) -> int:
-    ids = list({int(value) for value in customer_ids})
+    # An id the database could not hold matches nothing (rather than failing the whole request).
+    ids = [number for number in {int(value) for value in customer_ids} if 0 < number <= LARGEST_ID]
     with transaction.atomic():
         rows = (
             Customer.objects.for_workspace(workspace)
             .select_for_update()
             .filter(pk__in=ids, deleted_at__isnull=deleted)
         )
+        if not deleted:
+            # Past the retention period a customer waits for the purge and can no longer come back.
+            rows = rows.filter(deleted_at__gte=restorable_since())
         targets = [
             (Customer._meta.label_lower, str(pk), name) for pk, name in rows.values_list("pk", "full_name")
         ]
@@ -355,9 +359,12 @@ def _set_deleted(
     return len(targets)
 
 
+LARGEST_ID = 2**63 - 1
+
+
 def customers_purge_deleted(*, now: datetime | None = None) -> int:
     """Remove for good the customers deleted more than the retention period ago (every workspace)."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.CUSTOMER_DELETED_RETENTION_DAYS)
+    cutoff = restorable_since(now)
     purged = 0
     workspace_ids = (
         Customer.unscoped.filter(deleted_at__lt=cutoff).values_list("workspace_id", flat=True).distinct()

@@ -181,7 +181,8 @@ def _ids(request: HttpRequest) -> list[int]:
 @workspace_page()
 def customer_delete(request: HttpRequest) -> HttpResponse:
     workspace = _workspace(request)
-    count = services.customers_delete(workspace=workspace, actor=_user(request), customer_ids=_ids(request))
+    ids = _ids(request)
+    count = services.customers_delete(workspace=workspace, actor=_user(request), customer_ids=ids)
     if count:
         messages.success(
             request,
@@ -192,6 +193,8 @@ def customer_delete(request: HttpRequest) -> HttpResponse:
             )
             % {"count": count, "days": settings.CUSTOMER_DELETED_RETENTION_DAYS},
         )
+    elif ids:
+        messages.error(request, _("The selected customers were already deleted."))
     else:
         messages.error(request, _("Select at least one customer."))
     return _back_to_list(request, workspace)
@@ -201,12 +204,22 @@ def customer_delete(request: HttpRequest) -> HttpResponse:
 @workspace_page()
 def customer_restore(request: HttpRequest) -> HttpResponse:
     workspace = _workspace(request)
-    count = services.customers_restore(workspace=workspace, actor=_user(request), customer_ids=_ids(request))
+    ids = _ids(request)
+    count = services.customers_restore(workspace=workspace, actor=_user(request), customer_ids=ids)
     if count:
         messages.success(
             request,
             ngettext("%(count)d customer was restored.", "%(count)d customers were restored.", count)
             % {"count": count},
+        )
+    elif ids:
+        messages.error(
+            request,
+            _(
+                "The selected customers cannot be restored: they are not deleted, or were deleted more than "
+                "%(days)d days ago."
+            )
+            % {"days": settings.CUSTOMER_DELETED_RETENTION_DAYS},
         )
     else:
         messages.error(request, _("Select at least one customer."))

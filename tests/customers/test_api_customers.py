@@ -810,9 +810,10 @@ def test_session_auth_with_x_workspace(acme, globex, alice, bob, charlie, client
     # the outsider cannot use acme at all, and his own workspace does not reach acme's customer
     outsider = client_for(charlie)
     before = snapshot(customer)
-    assert outsider.get(URL, HTTP_X_WORKSPACE="acme").status_code == 401
-    assert outsider.get(f"{URL}/{customer.pk}", HTTP_X_WORKSPACE="acme").status_code == 401
-    assert outsider.delete(f"{URL}/{customer.pk}", HTTP_X_WORKSPACE="acme").status_code == 401
+    assert outsider.get(URL, HTTP_X_WORKSPACE="acme").status_code == 404
+    assert outsider.get(f"{URL}/{customer.pk}", HTTP_X_WORKSPACE="acme").status_code == 404
+    assert outsider.delete(f"{URL}/{customer.pk}", HTTP_X_WORKSPACE="acme").status_code == 404
+    assert outsider.get(URL).status_code == 401  # no workspace named: not authenticated for any
     assert outsider.get(URL, HTTP_X_WORKSPACE="globex").json()["items"] == []
     assert outsider.get(f"{URL}/{customer.pk}", HTTP_X_WORKSPACE="globex").status_code == 404
     assert outsider.delete(f"{URL}/{customer.pk}", HTTP_X_WORKSPACE="globex").status_code == 404

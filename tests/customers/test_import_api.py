@@ -257,14 +257,14 @@ def test_command_imports_a_file_and_prints_the_counts(acme, tmp_path: Path) -> N
         "Relasi",
         "Relasi",
     ]
-    # the same file again, duplicates updated
+    # the same file again with duplicates updated: they would not change, so they are skipped
     out = io.StringIO()
     call_command(
         "import_customers", str(path), "--workspace", "acme", "--duplicates", "update", stdout=out, stderr=err
     )
     assert (
         out.getvalue().splitlines()[0]
-        == "Created 0, updated 2, skipped as duplicate 0, failed 1 (of 3 rows)."
+        == "Created 0, updated 0, skipped as duplicate 2, failed 1 (of 3 rows)."
     )
 
 

@@ -51,6 +51,7 @@ def test_owner_and_agent_import_a_file_from_upload_to_error_file(
 ) -> None:
     user: User = request.getfixturevalue(member)
     client = client_for(user)
+    is_owner = member == "alice"  # only owners and admins may add a property on the way
     # the upload page states the limits
     page = client.get(BASE)
     assert page.status_code == 200
@@ -67,9 +68,9 @@ def test_owner_and_agent_import_a_file_from_upload_to_error_file(
     assert '<option value="full_name" selected>Full name</option>' in html
     assert '<option value="phone" selected>Phone number</option>' in html
     assert '<option value="city" selected>Regency/City</option>' in html
-    assert '<option value="new:Hobi">New property “Hobi”</option>' in html
+    assert ('<option value="new:Hobi">New property “Hobi”</option>' in html) is is_owner
     assert 'value="skip" checked' in html
-    # start with the Hobi column as a new property, duplicates updated
+    # start (the owner with the Hobi column as a new property), duplicates updated
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             response["Location"],
@@ -77,7 +78,7 @@ def test_owner_and_agent_import_a_file_from_upload_to_error_file(
                 "column_0": "full_name",
                 "column_1": "phone",
                 "column_2": "city",
-                "column_3": "new:Hobi",
+                "column_3": "new:Hobi" if is_owner else "",
                 "duplicate_mode": "update",
             },
         )
@@ -85,7 +86,9 @@ def test_owner_and_agent_import_a_file_from_upload_to_error_file(
     assert response["Location"] == f"{BASE}{customer_import.pk}/progress/"
     customer_import.refresh_from_db()
     assert (customer_import.status, customer_import.duplicate_mode) == ("completed", "update")
-    assert PropertyDefinition.objects.for_workspace(acme).filter(key="hobi", label="Hobi").exists()
+    assert (
+        PropertyDefinition.objects.for_workspace(acme).filter(key="hobi", label="Hobi").exists() is is_owner
+    )
     assert sorted(Customer.objects.for_workspace(acme).values_list("full_name", flat=True)) == ["Ani", "Joko"]
     # the result: honest counts and the error file
     progress = client.get(response["Location"])
@@ -192,6 +195,28 @@ def test_mapping_errors_are_shown_in_place_and_change_nothing(acme, alice, clien
         f"{BASE}{customer_import.pk}/", {"column_1": "phone", "duplicate_mode": "skip"}
     )
     assert "Choose the column that holds the customer&#x27;s full name." in response.content.decode()
+
+
+def test_an_agent_cannot_add_properties_through_an_import(acme, bob, client_for) -> None:
+    # given an agent's upload (agents may import, but the Properties menu is for owners and admins)
+    customer_import = uploaded(acme, bob)
+    properties = PropertyDefinition.objects.for_workspace(acme).count()
+    page = client_for(bob).get(f"{BASE}{customer_import.pk}/")
+    assert 'value="new:' not in page.content.decode()
+    # when the agent posts a mapping that makes a new property anyway
+    response = client_for(bob).post(
+        f"{BASE}{customer_import.pk}/",
+        {"column_0": "full_name", "column_1": "phone", "column_3": "new:Hobi", "duplicate_mode": "skip"},
+    )
+    # then that column is refused in place and nothing changes
+    assert response.status_code == 400
+    assert (
+        "Only owners and admins can add properties: import this column into an existing field, or ignore it."
+        in response.content.decode()
+    )
+    customer_import.refresh_from_db()
+    assert customer_import.status == "uploaded"
+    assert PropertyDefinition.objects.for_workspace(acme).count() == properties
 
 
 def test_pages_follow_the_import_state(acme, alice, client_for) -> None:

@@ -313,9 +313,9 @@ def test_mixed_good_and_bad_rows_give_exact_counts_and_error_file(acme, alice) -
         "Bad Status;;;Unknown;;;status: “Unknown” is not one of the statuses: Lead, Prospect, Customer, Inactive.\r\n"
         "No Channel;;;;;joko_ig;source: Choose the channel this username belongs to.\r\n"
         "Bad Channel;;;;Friendster;x;source: Choose one of the channels.\r\n"
-        # the message holds the delimiter, so it is quoted
-        'Shifted;0812;3456;7890;;;"The row has 7 values but the header has 6 columns; a value that holds '
-        'the delimiter must be in double quotes."\r\n'
+        # the extra cell is kept in the last column, and the message holds the delimiter: both quoted
+        'Shifted;0812;3456;7890;;";extra";"The row has 7 values but the header has 6 columns; a value that '
+        'holds the delimiter must be in double quotes."\r\n'
         "Two Bad;12ab;@;;;;phone: “12ab” is not a phone number. email: “@” is not an email address.\r\n"
     )
     assert imports.customer_import_error_filename(result) == "customers-errors.csv"
@@ -466,6 +466,34 @@ def test_duplicates_updated_by_identity_phone_and_email(acme, alice, existing) -
             "target_label", flat=True
         )
     ) == ["Andi Baru", "Budi Baru", "Citra Baru", "Dewi Lagi"]
+
+
+def test_the_same_file_again_in_update_mode_changes_nothing_and_says_skipped(acme, alice) -> None:
+    # given a file imported once
+    content = (
+        b"Nama,Channel,Username,No HP,Email,Kota\n"
+        b"Andi,Instagram,andi_ig,,,Surabaya\n"
+        b"Budi,,,0812-3456-7890,,Medan\n"
+        b"Citra,,,,citra@example.com,Bandung\n"
+    )
+    assert counts(run(acme, alice, content, mode="update"))["created"] == 3
+    before = customers(acme)
+    audit_before = AuditLog.objects.count()
+    # when the very same file is imported again in update mode
+    result = run(acme, alice, content, mode="update")
+    # then every row is a duplicate that changes nothing: skipped, not "updated"
+    assert counts(result) == {
+        "status": "completed",
+        "total": 3,
+        "processed": 3,
+        "created": 0,
+        "updated": 0,
+        "skipped": 3,
+        "failed": 0,
+    }
+    assert customers(acme) == before
+    assert not AuditLog.objects.filter(action="customer.updated").exists()
+    assert AuditLog.objects.count() == audit_before + 3  # uploaded, started, completed
 
 
 def test_a_deleted_customer_is_not_a_phone_duplicate(acme, alice) -> None:

@@ -108,6 +108,32 @@ def test_bad_filters_say_what_is_wrong(acme, alice, client_for) -> None:
     assert "Unknown channel: fax." in client_for(alice).get(list_url(), {"source": "fax"}).content.decode()
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date": "month", "month": "9999-12"},
+        {"date": "day", "day": "9999-12-31"},
+        {"date": "day", "day": "0001-01-01"},
+        {"date": "custom", "from": "0001-01-01", "to": "2026-01-01"},
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_failed(acme, alice, client_for, params) -> None:
+    page = client_for(alice).get(list_url(), params)
+    assert page.status_code == 400
+    assert "Choose a year from 1900 to 9998." in page.content.decode()
+    api = client_for(alice).get("/api/v1/customers", params, HTTP_X_WORKSPACE="acme")
+    assert api.status_code == 400
+    assert "Choose a year from 1900 to 9998." in str(api.json()["errors"])
+
+
+def test_a_cursor_holding_values_of_the_wrong_type_is_a_clear_error(acme, alice, client_for) -> None:
+    from relasi.core.pagination import cursor_encode
+
+    page = client_for(alice).get(list_url(), {"cursor": cursor_encode(["abc", 1])})
+    assert page.status_code == 400
+    assert "This page link is no longer valid. Start again from the first page." in page.content.decode()
+
+
 def test_paging_is_by_cursor_and_reaches_every_row_once(
     acme, alice, client_for, make_customer, settings
 ) -> None:
@@ -184,6 +210,47 @@ def test_delete_many(acme, bob, client_for, make_customer) -> None:
         .filter(deleted_at__isnull=False)
         .values_list("full_name", flat=True)
     ) == ["A", "B"]
+    kept.refresh_from_db()
+    assert kept.deleted_at is None
+
+
+def test_past_30_days_a_deleted_customer_is_not_listed_nor_restored(
+    acme, alice, client_for, make_customer
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from relasi.core.models import AuditLog
+
+    # given one customer deleted just over 30 days ago (waiting for the purge) and one 29 days ago
+    expired_at = timezone.now() - timedelta(days=30, minutes=1)
+    expired = make_customer(acme, "Expired", deleted_at=expired_at)
+    make_customer(acme, "Recent", deleted_at=timezone.now() - timedelta(days=29))
+    client = client_for(alice)
+    # then the Deleted view lists only what can still come back
+    deleted_view = client.get(list_url(), {"deleted": "1"}).content.decode()
+    assert "Recent" in deleted_view and "Expired" not in deleted_view
+    # and restoring the expired one changes nothing
+    audit_before = AuditLog.objects.count()
+    response = client.post(
+        reverse("customers:restore", kwargs={"workspace_slug": "acme"}), {"ids": [expired.pk]}, follow=True
+    )
+    assert (
+        "The selected customers cannot be restored: they are not deleted, or were deleted more than 30 days ago."
+        in (response.content.decode())
+    )
+    expired.refresh_from_db()
+    assert expired.deleted_at == expired_at
+    assert AuditLog.objects.count() == audit_before
+
+
+def test_ids_the_database_cannot_hold_match_nothing(acme, alice, client_for, make_customer) -> None:
+    kept = make_customer(acme, "Kept")
+    response = client_for(alice).post(
+        reverse("customers:delete", kwargs={"workspace_slug": "acme"}), {"ids": ["9" * 30, str(kept.pk + 1)]}
+    )
+    assert response.status_code == 302
     kept.refresh_from_db()
     assert kept.deleted_at is None
 
