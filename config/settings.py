@@ -198,6 +198,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "relasi.customers.tasks.customers_purge_deleted_task",
         "schedule": 60 * 60,
     },
+    "purge-idempotency-keys": {
+        "task": "relasi.core.tasks.idempotent_requests_purge_task",
+        "schedule": 60 * 60,
+    },
 }
 
 if REDIS_URL:
@@ -234,5 +238,7 @@ RELASI_SITE_URL: str = env.str("RELASI_SITE_URL", default="http://127.0.0.1:8000
 CUSTOMER_IMPORT_MAX_ROWS: int = env.int("CUSTOMER_IMPORT_MAX_ROWS", default=1_048_576)
 CUSTOMER_IMPORT_MAX_BYTES: int = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 CUSTOMER_IMPORT_BATCH_SIZE: int = env.int("CUSTOMER_IMPORT_BATCH_SIZE", default=2000)
+# A queued or running import without progress for this long is taken as stopped and may be continued.
+CUSTOMER_IMPORT_STALLED_SECONDS: int = env.int("CUSTOMER_IMPORT_STALLED_SECONDS", default=600)
 CUSTOMER_EXPORT_SYNC_LIMIT: int = env.int("CUSTOMER_EXPORT_SYNC_LIMIT", default=50_000)
 CUSTOMER_DELETED_RETENTION_DAYS = 30

@@ -202,3 +202,15 @@ def test_idempotency_keys_are_forgotten_after_24_hours(acme) -> None:
     )
     assert idempotent_requests_purge_task.delay().get() == 1
     assert list(IdempotentRequest.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_every_scheduled_job_names_a_registered_task(settings) -> None:
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    schedule = {name: entry["task"] for name, entry in settings.CELERY_BEAT_SCHEDULE.items()}
+    assert schedule == {
+        "purge-deleted-customers": "relasi.customers.tasks.customers_purge_deleted_task",
+        "purge-idempotency-keys": "relasi.core.tasks.idempotent_requests_purge_task",
+    }
+    assert all(task in app.tasks for task in schedule.values())

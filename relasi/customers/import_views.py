@@ -161,6 +161,8 @@ def _progress_context(customer_import: CustomerImport) -> dict[str, object]:
         "customer_import": customer_import,
         "finished": finished,
         "completed": customer_import.status == ImportStatus.COMPLETED,
+        "stalled": imports.customer_import_is_stalled(customer_import),
+        "stalled_minutes": settings.CUSTOMER_IMPORT_STALLED_SECONDS // 60,
         "percent": imports.customer_import_progress_percent(customer_import),
         "errors": imports.customer_import_errors(customer_import=customer_import) if finished else [],
     }

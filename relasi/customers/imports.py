@@ -593,7 +593,8 @@ def customer_import_start(
         customer_import.mapping = dict(sorted(chosen.items(), key=lambda item: int(item[0])))
         customer_import.duplicate_mode = duplicate_mode
         customer_import.status = ImportStatus.QUEUED
-        customer_import.save(update_fields=["mapping", "duplicate_mode", "status"])
+        customer_import.progressed_at = timezone.now()
+        customer_import.save(update_fields=["mapping", "duplicate_mode", "status", "progressed_at"])
         audit_record(
             workspace=workspace,
             actor=who,
@@ -609,31 +610,49 @@ def customer_import_start(
     return customer_import
 
 
+def customer_import_is_stalled(customer_import: CustomerImport, *, now: datetime | None = None) -> bool:
+    """Queued or running, yet without progress for CUSTOMER_IMPORT_STALLED_SECONDS: its worker is gone
+    (killed, or a broker that lost the job), and nothing would pick it up again soon."""
+    if customer_import.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return False
+    last_sign = customer_import.progressed_at or customer_import.started_at or customer_import.created_at
+    quiet_for = ((now or timezone.now()) - last_sign).total_seconds()
+    return quiet_for >= settings.CUSTOMER_IMPORT_STALLED_SECONDS
+
+
+def customer_import_can_resume(customer_import: CustomerImport) -> bool:
+    return customer_import.status == ImportStatus.FAILED or customer_import_is_stalled(customer_import)
+
+
 def customer_import_resume(
-    *, workspace: Workspace, actor: Actor | User | None, import_id: int
+    *, workspace: Workspace, actor: Actor | User | None, import_id: int, enqueue: bool = True
 ) -> CustomerImport:
-    """Queue a stopped (failed) import again; it continues after its last committed batch."""
+    """Queue a stopped import again (failed, or stalled without progress); it continues after its last
+    committed batch. A worker that was only slow and wakes up finds its checkpoint moved and stops."""
     with transaction.atomic():
         customer_import = CustomerImport.objects.locked_or_404(workspace, import_id)
-        if customer_import.status != ImportStatus.FAILED:
+        if not customer_import_can_resume(customer_import):
             raise ValidationError(_("Only an import that stopped before the end can be continued."))
+        previous = customer_import.status
         customer_import.status = ImportStatus.QUEUED
-        customer_import.save(update_fields=["status"])
+        customer_import.progressed_at = timezone.now()
+        customer_import.save(update_fields=["status", "progressed_at"])
         audit_record(
             workspace=workspace,
             actor=actor_of(actor),
             action="customer_import.resumed",
             target=customer_import,
             changes={
-                "status": [ImportStatus.FAILED, ImportStatus.QUEUED],
+                "status": [previous, ImportStatus.QUEUED],
                 "processed_rows": customer_import.processed_rows,
                 "failure_reason": customer_import.failure_reason,
             },
         )
-        from relasi.customers.tasks import customer_import_run_task
+        if enqueue:
+            from relasi.customers.tasks import customer_import_run_task
 
-        import_pk = customer_import.pk
-        transaction.on_commit(lambda: customer_import_run_task.delay(import_pk))
+            import_pk = customer_import.pk
+            transaction.on_commit(lambda: customer_import_run_task.delay(import_pk))
     return customer_import
 
 
@@ -851,9 +870,12 @@ def customer_import_run(
             raise ValidationError(_("Map the columns and start the import first."))
         customer_import.status = ImportStatus.RUNNING
         customer_import.started_at = customer_import.started_at or timezone.now()
+        customer_import.progressed_at = timezone.now()
         customer_import.finished_at = None
         customer_import.failure_reason = ""
-        customer_import.save(update_fields=["status", "started_at", "finished_at", "failure_reason"])
+        customer_import.save(
+            update_fields=["status", "started_at", "progressed_at", "finished_at", "failure_reason"]
+        )
     try:
         job = _job(customer_import)
         _run_rows(job, on_progress)
@@ -1270,6 +1292,7 @@ def _write_batch(job: _Job, rows: list[_Row]) -> None:
         CustomerImportError.objects.bulk_create(errors, batch_size=1000)
         counts.failed = len(errors)
         CustomerImport.unscoped.filter(pk=customer_import.pk).update(
+            progressed_at=now,
             processed_rows=F("processed_rows") + len(rows),
             created_count=F("created_count") + counts.created,
             updated_count=F("updated_count") + counts.updated,

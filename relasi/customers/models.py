@@ -228,6 +228,8 @@ class CustomerImport(WorkspaceOwned):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life (queued, started, or a batch committed): how a stopped worker is told from a slow one.
+    progressed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(WorkspaceOwned.Meta):
         ordering = ["-created_at"]

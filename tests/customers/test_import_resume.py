@@ -145,3 +145,84 @@ def test_the_api_continues_a_stopped_import(
     assert again.status_code == 409
     assert again["Content-Type"] == "application/problem+json"
     assert again.json()["detail"] == "Only an import that stopped before the end can be continued."
+
+
+def test_a_running_import_without_progress_for_ten_minutes_can_be_continued(
+    acme, alice, client_for, django_capture_on_commit_callbacks
+) -> None:
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    # given a worker that wrote the first batch, then died without a trace (status still "running")
+    customer_import = imports.customer_import_upload(
+        workspace=acme, actor=alice, file=SimpleUploadedFile("c.csv", FILE), original_name="c.csv"
+    )
+    imports.customer_import_start(
+        workspace=acme,
+        actor=alice,
+        import_id=customer_import.pk,
+        mapping={"0": "full_name", "1": "phone"},
+        duplicate_mode="skip",
+        enqueue=False,
+    )
+    job = imports._job(
+        CustomerImport.unscoped.select_related("workspace", "created_by").get(pk=customer_import.pk)
+    )
+    imports._write_batch(
+        job,
+        [
+            imports._prepare_row(job, 1, ["A", "081200000001"]),
+            imports._prepare_row(job, 2, ["B", "081200000002"]),
+        ],
+    )
+    CustomerImport.unscoped.filter(pk=customer_import.pk).update(status=ImportStatus.RUNNING)
+    progress_url = reverse(
+        "customers:import_progress", kwargs={"workspace_slug": "acme", "import_id": customer_import.pk}
+    )
+    client = client_for(alice)
+    # when it has been quiet for 9 minutes: still taken as working
+    with time_machine.travel(timezone.now() + timedelta(minutes=9)):
+        assert 'data-testid="resume-import"' not in client.get(progress_url).content.decode()
+        assert client.post(resume_url(customer_import)).status_code == 302
+        assert state(customer_import) == (ImportStatus.RUNNING, 2, 2)
+    # when it has been quiet for 10 minutes: the page says so and offers to continue
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        page = client.get(progress_url).content.decode()
+        assert 'data-testid="import-stalled"' in page
+        assert "This import has made no progress for 10 minutes" in page
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(resume_url(customer_import))
+    assert state(customer_import) == (ImportStatus.COMPLETED, 4, 4)
+    assert sorted(Customer.objects.for_workspace(acme).values_list("full_name", flat=True)) == [
+        "A",
+        "B",
+        "C",
+        "D",
+    ]
+    assert AuditLog.objects.get(action="customer_import.resumed").changes["status"] == ["running", "queued"]
+
+
+def test_the_command_continues_a_stopped_import(acme, globex, alice, stopped_import) -> None:
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    customer_import = stopped_import(acme, alice)
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_customers", "--workspace", "acme", "--resume", str(customer_import.pk), stdout=out, stderr=err
+    )
+    assert out.getvalue().splitlines() == [
+        "Created 4, updated 0, skipped as duplicate 0, failed 0 (of 4 rows)."
+    ]
+    assert err.getvalue().splitlines()[0] == f"Continuing import {customer_import.pk} after row 2 of 4…"
+    assert state(customer_import) == (ImportStatus.COMPLETED, 4, 4)
+    # a finished import, an unknown one, or one of another workspace is refused
+    with pytest.raises(CommandError, match="Only an import that stopped before the end can be continued"):
+        call_command("import_customers", "--workspace", "acme", "--resume", str(customer_import.pk))
+    with pytest.raises(CommandError, match=f"No import {customer_import.pk} in this workspace"):
+        call_command("import_customers", "--workspace", "globex", "--resume", str(customer_import.pk))
+    with pytest.raises(CommandError, match="not both"):
+        call_command("import_customers", "x.csv", "--workspace", "acme", "--resume", str(customer_import.pk))

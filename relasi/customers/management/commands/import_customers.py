@@ -1,4 +1,5 @@
-"""`relasi import-customers FILE --workspace SLUG`: import a CSV or XLSX file in this process, with progress."""
+"""`relasi import-customers FILE --workspace SLUG` (or `--resume ID`): import a CSV or XLSX file in this
+process, with progress."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import Http404
 
 from relasi.core.audit import Actor
 from relasi.customers import imports
@@ -22,7 +24,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="Path of the CSV or XLSX file.")
+        parser.add_argument("file", nargs="?", help="Path of the CSV or XLSX file (not with --resume).")
         parser.add_argument("--workspace", required=True, help="The workspace slug.")
         parser.add_argument(
             "--duplicates",
@@ -30,11 +32,24 @@ class Command(BaseCommand):
             default=DuplicateMode.SKIP,
             help="What a row matching an existing customer does (default: skip).",
         )
+        parser.add_argument(
+            "--resume",
+            type=int,
+            metavar="IMPORT_ID",
+            help="Continue an import that stopped (failed, or no progress for a while) after its last saved batch.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
         if workspace is None:
             raise CommandError(f"No workspace with the slug {options['workspace']!r}.")
+        if options["resume"] is not None:
+            if options["file"]:
+                raise CommandError("Give either a file to import or --resume IMPORT_ID, not both.")
+            self._run(self._resumed(workspace, options["resume"]))
+            return
+        if not options["file"]:
+            raise CommandError("Give the file to import (or --resume IMPORT_ID).")
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
@@ -61,6 +76,27 @@ class Command(BaseCommand):
         if ignored:
             self.stderr.write(f"  ignored: {', '.join(repr(header) for header in ignored)}")
         self.stderr.write(f"Importing {customer_import.total_rows} rows (import {customer_import.pk})…")
+        self._run(customer_import)
+
+    def _resumed(self, workspace: Workspace, import_id: int) -> CustomerImport:
+        try:
+            customer_import = imports.customer_import_resume(
+                workspace=workspace,
+                actor=Actor(system="import-customers"),
+                import_id=import_id,
+                enqueue=False,
+            )
+        except Http404:
+            raise CommandError(f"No import {import_id} in this workspace.") from None
+        except ValidationError as error:
+            raise CommandError(f"Refused: {' '.join(error.messages)}") from None
+        self.stderr.write(
+            f"Continuing import {customer_import.pk} after row {customer_import.processed_rows} "
+            f"of {customer_import.total_rows}…"
+        )
+        return customer_import
+
+    def _run(self, customer_import: CustomerImport) -> None:
         try:
             result = imports.customer_import_run(import_id=customer_import.pk, on_progress=self._progress)
         except Exception as error:
