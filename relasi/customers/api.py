@@ -386,7 +386,10 @@ def property_create(request: HttpRequest, payload: PropertyIn) -> Status[Propert
     "/customer-properties/{property_id}",
     response={200: PropertyOut, **PROPERTY_WRITE_ERRORS},
     summary="Update a property",
-    description="Only the fields sent change. Built-in fields keep their options and cannot be made required.",
+    description=(
+        "Only the fields sent change. Built-in fields keep their name and cannot be made required; they can be "
+        "hidden, and the status options can be edited."
+    ),
 )
 def property_update(request: HttpRequest, property_id: int, payload: PropertyPatchIn) -> PropertyDefinition:
     _require_manager(request)

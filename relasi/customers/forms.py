@@ -126,7 +126,9 @@ class CustomerForm(forms.Form):
         for key in self.builtin_keys:
             if key == "channel_username":
                 identity = (
-                    customer.identities.filter(channel=customer.source).first() if customer.source else None
+                    customer.identities.filter(channel=customer.source).order_by("-id").first()
+                    if customer.source
+                    else None
                 )
                 initial[key] = identity.external_id if identity else ""
             else:

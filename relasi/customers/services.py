@@ -256,6 +256,23 @@ def _link_identity(*, customer: Customer, channel: str, username: str) -> None:
         ) from None
 
 
+def _set_username(*, customer: Customer, username: str) -> list[str | None] | None:
+    """Make `username` the customer's identity on their source channel, replacing the one shown until now
+    (an edited handle no longer belongs to them); an empty one removes it. [before, after] if it changed."""
+    if not customer.source:
+        return None
+    previous = customer.identities.filter(channel=customer.source).order_by("-id").first()
+    before = previous.external_id if previous is not None else None
+    after = username or None
+    if before == after:
+        return None
+    if after is not None:
+        _link_identity(customer=customer, channel=customer.source, username=after)
+    if previous is not None:
+        previous.delete()
+    return [before, after]
+
+
 def customer_create(*, workspace: Workspace, actor: Actor | User | None, data: dict[str, Any]) -> Customer:
     cleaned = CustomerCleaner(workspace=workspace).clean(data)
     who = actor_of(actor)
@@ -300,9 +317,10 @@ def customer_update(
             {**data, "_existing_source": customer.source}, partial=True
         )
         changes = _apply(customer, cleaned)
-        if cleaned.get("channel_username"):
-            _link_identity(customer=customer, channel=customer.source, username=cleaned["channel_username"])
-            changes["channel_username"] = [None, cleaned["channel_username"]]
+        if "channel_username" in cleaned:
+            username_change = _set_username(customer=customer, username=cleaned["channel_username"])
+            if username_change is not None:
+                changes["channel_username"] = username_change
         if changes:
             customer.updated_at = timezone.now()
             customer.save()
@@ -552,6 +570,8 @@ def property_update(
     with transaction.atomic():
         definition = PropertyDefinition.objects.locked_or_404(workspace, property_id)
         changes: dict[str, list[Any]] = {}
+        if definition.is_builtin:
+            _refuse_builtin_changes(definition, data)
         if "label" in data:
             label = str(data["label"] or "").strip()
             if not label:
@@ -580,6 +600,17 @@ def property_update(
             workspace=workspace, actor=actor, action="property.updated", target=definition, changes=changes
         )
     return definition
+
+
+def _refuse_builtin_changes(definition: PropertyDefinition, data: dict[str, Any]) -> None:
+    """Built-in fields are Relasi's own: their name (translated for each user) and their optional status stay."""
+    errors: dict[str, list[str]] = {}
+    if "label" in data and str(data["label"] or "").strip() != definition.label:
+        errors["label"] = [_("A built-in field keeps its name; add a custom property for another one.")]
+    if "is_required" in data and bool(data["is_required"]) != definition.is_required:
+        errors["is_required"] = [_("A built-in field cannot be made required.")]
+    if errors:
+        raise ValidationError(errors)
 
 
 def property_set_archived(

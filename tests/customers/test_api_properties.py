@@ -256,6 +256,31 @@ def test_builtin_property_can_be_hidden_and_its_status_options_edited(acme, acme
     assert (response.json()["is_visible"], response.json()["options"]) == (False, ["New", "Won"])
 
 
+def test_builtin_property_keeps_its_name_and_stays_optional(acme, acme_key) -> None:
+    status = PropertyDefinition.objects.for_workspace(acme).get(key="status")
+    before = definitions(acme)
+    audit_before = AuditLog.objects.count()
+    response = send(
+        Client(),
+        "patch",
+        f"{URL}/{status.pk}",
+        {"label": "Tahap", "is_required": True, "is_visible": False},
+        **acme_key,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == {
+        "label": ["A built-in field keeps its name; add a custom property for another one."],
+        "is_required": ["A built-in field cannot be made required."],
+    }
+    assert definitions(acme) == before
+    assert AuditLog.objects.count() == audit_before
+    # sending the values it already has is not a change, and is accepted
+    same = send(
+        Client(), "patch", f"{URL}/{status.pk}", {"label": status.label, "is_required": False}, **acme_key
+    )
+    assert same.status_code == 200
+
+
 def test_patch_with_an_empty_label_is_a_422_and_changes_nothing(acme, budget, acme_key) -> None:
     before = definitions(acme)
     response = send(Client(), "patch", f"{URL}/{budget.pk}", {"label": " ", "is_visible": False}, **acme_key)

@@ -113,6 +113,39 @@ def test_edit_a_customer_from_its_detail_page(acme, bob, client_for, make_custom
     assert entry.changes == {"full_name": ["Budi", "Budi Santoso"], "job_title": ["", "Owner"]}
 
 
+def test_editing_the_username_replaces_it_and_an_unchanged_save_writes_nothing(
+    acme, alice, client_for, make_customer
+) -> None:
+    from relasi.customers.models import ChannelIdentity
+
+    customer = make_customer(acme, "Budi", source=Channel.INSTAGRAM, username="budi_lama")
+    url = reverse("customers:detail", kwargs={"workspace_slug": "acme", "customer_id": customer.pk})
+    client = client_for(alice)
+    form = {"full_name": "Budi", "source": "instagram", "channel_username": "budi_baru"}
+    # when the username is changed
+    assert client.post(url, form).status_code == 302
+    # then the new handle replaces the old one, which another customer may now use
+    assert list(ChannelIdentity.objects.for_workspace(acme).values_list("external_id", "customer_id")) == [
+        ("budi_baru", customer.pk)
+    ]
+    assert 'value="budi_baru"' in client.get(url).content.decode()
+    entry = AuditLog.objects.get(action="customer.updated", target_id=str(customer.pk))
+    assert entry.changes == {"channel_username": ["budi_lama", "budi_baru"]}
+    # when the same form is saved again, nothing changes: no audit row, no new "last update"
+    customer.refresh_from_db()
+    last_update = customer.updated_at
+    assert client.post(url, form).status_code == 302
+    customer.refresh_from_db()
+    assert customer.updated_at == last_update
+    assert AuditLog.objects.filter(action="customer.updated").count() == 1
+    # when the username is cleared, the identity goes with it
+    client.post(url, {**form, "channel_username": ""})
+    assert not ChannelIdentity.objects.for_workspace(acme).exists()
+    assert AuditLog.objects.filter(action="customer.updated").order_by("id").last().changes == {
+        "channel_username": ["budi_baru", None]
+    }
+
+
 def _csv_rows(response) -> list[list[str]]:
     content = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(content)))
