@@ -98,6 +98,9 @@ def test_same_channel_and_username_as_another_customer_is_refused(
 def test_owner_must_be_a_member_of_the_workspace(acme, globex, alice, charlie, client_for) -> None:
     response = client_for(alice).post(new_url(), {"full_name": "X", "owner": charlie.pk})
     assert response.status_code == 400
+    assert '<div class="invalid-feedback d-block">Choose a member of this workspace.</div>' in (
+        response.content.decode()
+    )
     assert Customer.objects.for_workspace(acme).count() == 0
 
 
