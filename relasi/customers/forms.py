@@ -80,19 +80,27 @@ class CustomerForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
             field.choices = members
+        self.customer = customer
         self.builtin_keys: list[str] = []
         self.property_keys: list[str] = []
+        # Built-in and custom fields in the one order set on the Properties page.
+        self.additional_names: list[str] = []
         for definition in property_definitions(workspace=workspace):
             if not definition.is_visible:
                 continue
             if definition.is_builtin:
-                self.fields[definition.key] = self._builtin_field(definition)
+                name = definition.key
+                self.fields[name] = self._builtin_field(definition)
                 self.builtin_keys.append(definition.key)
             else:
-                self.fields[PROPERTY_PREFIX + definition.key] = _custom_field(definition)
+                name = PROPERTY_PREFIX + definition.key
+                self.fields[name] = _custom_field(definition)
                 self.property_keys.append(definition.key)
-        if customer is not None and not self.is_bound:
-            self.initial.update(self._initial_from(customer))
+            self.additional_names.append(name)
+        if customer is not None:
+            self._offer_kept_values(customer)
+            if not self.is_bound:
+                self.initial.update(self._initial_from(customer))
         for name, field in self.fields.items():
             widget = field.widget
             if isinstance(widget, forms.CheckboxSelectMultiple):
@@ -116,6 +124,21 @@ class CustomerForm(forms.Form):
             )
         widget = forms.TextInput(attrs={"type": "tel"}) if definition.key == "phone" else forms.TextInput()
         return forms.CharField(label=property_label(definition), required=False, widget=widget)
+
+    def _offer_kept_values(self, customer: Customer) -> None:
+        """A value whose option was removed stays on the customer: offer it, so that saving keeps it."""
+        current: dict[str, Any] = {"status": customer.status}
+        current.update({PROPERTY_PREFIX + key: customer.properties.get(key) for key in self.property_keys})
+        for name, value in current.items():
+            field = self.fields.get(name)
+            if not isinstance(field, forms.ChoiceField) or value in (None, "") or isinstance(value, bool):
+                continue
+            choices: list[tuple[Any, Any]] = list(field.choices)  # type: ignore[arg-type]
+            offered = {str(choice) for choice, _label in choices}
+            for kept in value if isinstance(value, list) else [value]:
+                if str(kept) not in offered:
+                    choices.append((kept, _("%(value)s (removed option)") % {"value": kept}))
+            field.choices = choices
 
     def _initial_from(self, customer: Customer) -> dict[str, Any]:
         initial: dict[str, Any] = {
@@ -150,7 +173,23 @@ class CustomerForm(forms.Form):
         for key in self.builtin_keys:
             data[key] = self.cleaned_data.get(key, "")
         data["properties"] = {key: self.cleaned_data.get(PROPERTY_PREFIX + key) for key in self.property_keys}
+        if self.customer is not None:
+            self._leave_unchanged_out(data, self.customer)
         return data
+
+    @staticmethod
+    def _leave_unchanged_out(data: dict[str, Any], customer: Customer) -> None:
+        """An edit sends only what changed, so a kept value that is no longer an option is not re-validated."""
+        if "status" in data and data["status"] == customer.status:
+            del data["status"]
+        for key, value in list(data["properties"].items()):
+            stored = customer.properties.get(key)
+            if isinstance(stored, list) and isinstance(value, list | tuple):
+                unchanged = sorted(map(str, stored)) == sorted(map(str, value))
+            else:
+                unchanged = stored is not None and not isinstance(stored, bool) and str(stored) == str(value)
+            if unchanged:
+                del data["properties"][key]
 
     def add_service_errors(self, error: ValidationError) -> None:
         for field, messages in error.message_dict.items():
@@ -165,6 +204,4 @@ class CustomerForm(forms.Form):
 
     @property
     def additional_fields(self) -> list[forms.BoundField]:
-        return [self[key] for key in self.builtin_keys] + [
-            self[PROPERTY_PREFIX + key] for key in self.property_keys
-        ]
+        return [self[name] for name in self.additional_names]

@@ -6,7 +6,14 @@ import io
 from django.urls import reverse
 
 from relasi.core.models import AuditLog
-from relasi.customers.models import Channel, ChannelIdentity, Customer, CustomerExport, ExportStatus
+from relasi.customers.models import (
+    Channel,
+    ChannelIdentity,
+    Customer,
+    CustomerExport,
+    ExportStatus,
+    PropertyDefinition,
+)
 from relasi.customers.services import property_create
 
 
@@ -147,6 +154,68 @@ def test_editing_the_username_replaces_it_and_an_unchanged_save_writes_nothing(
     assert AuditLog.objects.filter(action="customer.updated").order_by("id").last().changes == {
         "channel_username": ["budi_baru", None]
     }
+
+
+def test_saving_keeps_a_value_whose_option_was_removed(acme, alice, client_for, make_customer) -> None:
+    from relasi.customers.models import PropertyKind
+    from relasi.customers.services import property_create, property_update
+
+    segment = property_create(
+        workspace=acme,
+        actor=alice,
+        label="Segmen",
+        key="segmen",
+        kind=PropertyKind.SELECT,
+        options=["Ritel", "Korporat"],
+    )
+    customer = make_customer(acme, "Ratna", status="Prospect", properties={"segmen": "Korporat"})
+    # given both values lose their option
+    property_update(workspace=acme, actor=alice, property_id=segment.pk, data={"options": ["Ritel"]})
+    status = PropertyDefinition.objects.for_workspace(acme).get(key="status")
+    property_update(
+        workspace=acme, actor=alice, property_id=status.pk, data={"options": ["Lead", "Customer"]}
+    )
+    url = reverse("customers:detail", kwargs={"workspace_slug": "acme", "customer_id": customer.pk})
+    client = client_for(alice)
+    # then the form still shows them, marked
+    page = client.get(url).content.decode()
+    assert '<option value="Korporat" selected>Korporat (removed option)</option>' in page
+    assert '<option value="Prospect" selected>Prospect (removed option)</option>' in page
+    # when only the zip code is changed and the form saved as shown
+    response = client.post(
+        url, {"full_name": "Ratna", "status": "Prospect", "zip_code": "40111", "prop__segmen": "Korporat"}
+    )
+    # then both values are kept
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.zip_code, customer.status, customer.properties) == (
+        "40111",
+        "Prospect",
+        {"segmen": "Korporat"},
+    )
+    # and choosing another value still needs a real option
+    refused = client.post(url, {"full_name": "Ratna", "prop__segmen": "Lainnya"})
+    assert refused.status_code == 400
+    customer.refresh_from_db()
+    assert customer.properties == {"segmen": "Korporat"}
+
+
+def test_the_form_shows_fields_in_the_order_of_the_properties_page(acme, alice, client_for) -> None:
+    from relasi.customers.models import PropertyKind
+    from relasi.customers.services import properties_reorder, property_create
+
+    property_create(workspace=acme, actor=alice, label="Segmen", key="segmen", kind=PropertyKind.TEXT)
+    keys = list(
+        PropertyDefinition.objects.for_workspace(acme)
+        .order_by("position", "id")
+        .values_list("key", flat=True)
+    )
+    # given the custom property dragged to the top
+    properties_reorder(
+        workspace=acme, actor=alice, keys=["segmen", *[key for key in keys if key != "segmen"]]
+    )
+    page = client_for(alice).get(new_url()).content.decode()
+    assert page.index('name="prop__segmen"') < page.index('name="source"') < page.index('name="phone"')
 
 
 def _csv_rows(response) -> list[list[str]]:
