@@ -145,3 +145,34 @@ def test_sign_in_pages_render_with_csrf(path: str, db) -> None:
     assert "csrfmiddlewaretoken" in page.content.decode()
     refused = client.post(path, {"username": "a@b.c", "password": "x"})
     assert refused.status_code == 403
+
+
+def test_the_email_is_matched_whatever_its_case(alice: User, acme) -> None:
+    response = sign_in(Client(), "  Alice@ACME.test ", PASSWORD)
+    assert response.status_code == 302
+    assert response.url == reverse("web:home")
+
+
+def test_the_partner_door_refuses_a_workspace_user_and_a_signed_in_one_is_told(alice: User, acme) -> None:
+    from relasi.partners.services import partner_create
+
+    client = Client()
+    # a workspace owner with the right password is refused at the partner sign-in, and not signed in
+    refused = sign_in(client, "alice@acme.test", PASSWORD, path="/partners/login/")
+    assert refused.status_code == 200
+    assert (
+        "This is not a partner account. Workspace users sign in on the workspace sign-in page."
+        in refused.content.decode()
+    )
+    assert "_auth_user_id" not in client.session
+    # signed in at the workspace door, the partner portal says what the account is instead of "not found"
+    sign_in(client, "alice@acme.test", PASSWORD)
+    portal = client.get("/partners/")
+    assert portal.status_code == 403
+    assert "You are signed in as alice@acme.test, which is not a partner account." in portal.content.decode()
+    # a partner signs in there as before
+    partner_user = User.objects.create_user(email="mitra@example.com", password=PASSWORD, full_name="Mitra")
+    partner_create(user=partner_user, actor=None, code="RPMITRA1")
+    assert sign_in(Client(), "Mitra@Example.com", PASSWORD, path="/partners/login/").url == reverse(
+        "partners:dashboard"
+    )

@@ -43,6 +43,10 @@ class ThrottledSignInMixin:
             params={"minutes": minutes},
         )
 
+    def clean_username(self) -> str:
+        # Emails are stored in lower case; phones often capitalise the first letter typed.
+        return str(self.cleaned_data.get("username") or "").strip().lower()
+
     def clean(self) -> dict[str, Any]:
         email = str(self.cleaned_data.get("username") or "")
         address = client_address(self.request)
@@ -69,6 +73,20 @@ class SignInForm(ThrottledSignInMixin, AuthenticationForm):
             "invalid_login": _("The email or password is not right."),
             "inactive": _("This account is inactive."),
         }
+
+
+class PartnerSignInForm(SignInForm):
+    """The partner portal's door: a workspace user's right password still does not open it."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        from relasi.partners.models import Partner
+
+        if not Partner.objects.filter(user=user).exists():
+            raise forms.ValidationError(
+                _("This is not a partner account. Workspace users sign in on the workspace sign-in page."),
+                code="not_partner",
+            )
 
 
 class StaffSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):

@@ -7,17 +7,19 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from relasi.accounts.forms import PartnerSignInForm
 from relasi.accounts.models import User
 from relasi.accounts.views import SignInView
 from relasi.partners.selectors import partner_for_user
 
 
 class PartnerSignInView(SignInView):
+    form_class = PartnerSignInForm
     template_name = "partners/sign_in.html"
     extra_context = {"door": "partners"}
 
@@ -31,7 +33,11 @@ def partner_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), login_url=reverse("partners:login"))
         assert isinstance(request.user, User)
-        request.partner = partner_for_user(user=request.user)  # type: ignore[attr-defined]
+        try:
+            request.partner = partner_for_user(user=request.user)  # type: ignore[attr-defined]
+        except Http404:
+            # Signed in, but as a workspace user: say so instead of a bare "not found".
+            return render(request, "partners/not_partner.html", status=403)
         return view(request, *args, **kwargs)
 
     return wrapper
