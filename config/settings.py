@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",
+    # Serves the API docs' Swagger UI from our own static files (without it, from a CDN).
+    "ninja",
 ]
 
 MIDDLEWARE = [

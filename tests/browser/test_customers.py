@@ -127,3 +127,21 @@ def test_import_a_small_file_with_one_bad_row_then_download_the_failed_rows(
     # and the imported customers are in the list
     page.goto(page.url.split("/customers/")[0] + "/customers/?q=Rina+Maharani")
     expect(page.get_by_test_id("customer-table").get_by_role("link", name="Rina Maharani")).to_be_visible()
+
+
+def test_the_back_button_brings_back_the_filters_with_their_controls(page, demo_data) -> None:
+    sign_in(page, "/accounts/login/", "owner@relasi.test")
+    page.get_by_label("Search").fill("budi")
+    expect(page).to_have_url(re.compile(r"q=budi"))
+    page.get_by_test_id("source-filter").click()
+    page.get_by_label("WhatsApp").check()
+    expect(page.get_by_test_id("source-filter")).to_have_text(re.compile(r"^\s*1 channel\s*$"))
+    expect(page).to_have_url(re.compile(r"q=budi.*source=whatsapp|source=whatsapp.*q=budi"))
+    page.get_by_label("Sort by").select_option("name")
+    expect(page).to_have_url(re.compile(r"sort=name"))
+    # when going back one step, the controls show the filters of that URL, not the last ones typed
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"sort=name"))
+    expect(page.get_by_label("Search")).to_have_value("budi")
+    expect(page.get_by_label("Sort by")).to_have_value("recent")
+    expect(page.locator("#source-whatsapp")).to_be_checked()

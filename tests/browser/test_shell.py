@@ -37,4 +37,7 @@ def test_demo_partner_signs_in_to_the_partner_portal(page, demo_data) -> None:
 
 def test_a_workspace_user_is_not_a_partner(page, demo_data) -> None:
     sign_in(page, "/partners/login/", "owner@relasi.test")
-    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text(
+        "This is not a partner account. Workspace users sign in on the workspace sign-in page."
+    )
+    expect(page).to_have_url(re.compile(r"/partners/login/$"))

@@ -66,6 +66,26 @@
     }
   });
   document.body.addEventListener("htmx:afterSwap", wireTable);
+  // Forms that send the user back here (language switch, Manage view) follow the filters shown.
+  document.body.addEventListener("htmx:pushedIntoHistory", function () {
+    var here = window.location.pathname + window.location.search;
+    document.querySelectorAll('[data-testid="language-switch"] input[name="next"], [data-testid="manage-view-form"] input[name="next"]')
+      .forEach(function (input) { input.value = here; });
+  });
+  // The search box asks as you type; its "change" on leaving the box would ask again for the same thing.
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "search") event.stopPropagation();
+  }, true);
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box || box.name !== "source" || box.type !== "checkbox") return;
+    var button = document.querySelector('[data-testid="source-filter"]');
+    var ticked = document.querySelectorAll('#filters input[name="source"]:checked').length;
+    if (!button) return;
+    button.textContent = ticked === 0 ? button.dataset.labelAll
+      : ticked === 1 ? button.dataset.labelOne
+      : button.dataset.labelMany.replace("2", String(ticked));
+  });
   // Keep shared URLs short: leave out empty fields and the defaults.
   document.body.addEventListener("htmx:configRequest", function (event) {
     if (!event.detail.elt || event.detail.elt.id !== "filters") return;
