@@ -62,4 +62,7 @@ def sign_in(page, path: str, email: str, password: str = "Relasi#2026") -> None:
     page.goto(path)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    # Wait for the page the sign-in leads to, so the next step does not act on the sign-in page.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
