@@ -68,6 +68,8 @@ class SignInForm(ThrottledSignInMixin, AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Email")
+        # Relasi's own word, so the label and "Forgot your password?" agree in every language.
+        self.fields["password"].label = _("Password")
         self.fields["username"].widget.attrs.update({"autocomplete": "email", "type": "email"})
         self.error_messages = {
             "invalid_login": _("The email or password is not right."),

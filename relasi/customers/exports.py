@@ -101,6 +101,7 @@ def _format(workspace: Workspace, customers: list[Customer], custom_keys: list[s
         .values_list("customer_id", "channel", "external_id")
     ):
         usernames.setdefault(customer_id, f"{channel}:{external_id}")
+    zone = workspace.zone
     for customer in customers:
         yield [
             str(customer.pk),
@@ -119,8 +120,9 @@ def _format(workspace: Workspace, customers: list[Customer], custom_keys: list[s
             _safe(customer.owner.full_name if customer.owner else ""),
             _safe(customer.assignee.full_name if customer.assignee else ""),
             _safe(customer.added_by_label),
-            customer.created_at.isoformat(),
-            customer.updated_at.isoformat(),
+            # In the workspace's time zone, like the page; the offset keeps the value exact.
+            customer.created_at.astimezone(zone).isoformat(timespec="seconds"),
+            customer.updated_at.astimezone(zone).isoformat(timespec="seconds"),
             *[_safe(customer.properties.get(key)) for key in custom_keys],
         ]
 

@@ -197,6 +197,10 @@ class CustomerForm(forms.Form):
             target = name if name in self.fields else None
             for message in messages:
                 self.add_error(target, message)
+            if target is not None:
+                widget = self.fields[target].widget
+                if "is-invalid" not in widget.attrs.get("class", ""):
+                    widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
     @property
     def default_fields(self) -> list[forms.BoundField]:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +30,7 @@ ACCEPT = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spre
 
 def _limits() -> dict[str, str]:
     return {
-        "max_rows": f"{settings.CUSTOMER_IMPORT_MAX_ROWS:,}",
+        "max_rows": number_format(settings.CUSTOMER_IMPORT_MAX_ROWS, force_grouping=True),
         "max_megabytes": f"{settings.CUSTOMER_IMPORT_MAX_BYTES / (1024 * 1024):g}",
     }
 

@@ -33,6 +33,7 @@ from django.db.models import BooleanField, F, JSONField, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -409,7 +410,7 @@ def _count_rows(stream: IO[bytes], file_format: str, delimiter: str, limit: int)
                         _(
                             "The file has more than %(limit)s rows; the limit is %(limit)s. Split it into smaller files."
                         )
-                        % {"limit": f"{limit:,}"},
+                        % {"limit": number_format(limit, force_grouping=True)},
                         TOO_MANY_ROWS,
                     )
     except ValidationError:

@@ -226,14 +226,27 @@ def customer_restore(request: HttpRequest) -> HttpResponse:
     return _back_to_list(request, workspace)
 
 
-def _duplicates_for(workspace: Workspace, form: CustomerForm, exclude_id: int | None) -> list[Customer]:
+def _unconfirmed_duplicates(
+    request: HttpRequest, workspace: Workspace, form: CustomerForm, customer: Customer | None
+) -> list[Customer]:
+    """Customers with the same phone or email, except those the user already saw and chose to keep.
+
+    An edit only asks about a phone or email it changes: a pair kept on purpose is not asked about again.
+    """
     # An invalid phone or email is reported by the service; here it simply cannot match anyone.
     phone = email = ""
     with contextlib.suppress(ValidationError):
         phone = normalize_phone(str(form.cleaned_data.get("phone") or ""))
     with contextlib.suppress(ValidationError):
         email = normalize_email(str(form.cleaned_data.get("email") or ""))
-    return selectors.customer_duplicates(workspace=workspace, phone=phone, email=email, exclude_id=exclude_id)
+    if customer is not None:
+        phone = "" if phone == customer.phone else phone
+        email = "" if email == customer.email else email
+    duplicates = selectors.customer_duplicates(
+        workspace=workspace, phone=phone, email=email, exclude_id=customer.pk if customer else None
+    )
+    confirmed = set(request.POST.get("confirm_duplicate", "").split(","))
+    return [duplicate for duplicate in duplicates if str(duplicate.pk) not in confirmed]
 
 
 @workspace_page()
@@ -242,7 +255,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, workspace=workspace, initial={"owner": str(request.user.pk)})
     duplicates: list[Customer] = []
     if request.method == "POST" and form.is_valid():
-        duplicates = [] if request.POST.get("confirm_duplicate") else _duplicates_for(workspace, form, None)
+        duplicates = _unconfirmed_duplicates(request, workspace, form, None)
         if not duplicates:
             try:
                 customer = services.customer_create(
@@ -269,9 +282,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, workspace=workspace, customer=customer)
     duplicates: list[Customer] = []
     if request.method == "POST" and form.is_valid():
-        duplicates = (
-            [] if request.POST.get("confirm_duplicate") else _duplicates_for(workspace, form, customer.pk)
-        )
+        duplicates = _unconfirmed_duplicates(request, workspace, form, customer)
         if not duplicates:
             try:
                 services.customer_update(

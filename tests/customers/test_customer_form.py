@@ -69,6 +69,10 @@ def test_field_errors_in_place_and_nothing_created(acme, alice, client_for) -> N
     assert "“12ab” is not a phone number." in body
     assert "“not-an-email” is not an email address." in body
     assert "“Vip” is not one of the statuses: Lead, Prospect, Customer, Inactive." in body
+    # the fields in error are outlined, the others are not
+    assert 'name="phone" value="12ab" class="form-control is-invalid" aria-invalid="true"' in body
+    assert 'class="form-control is-invalid" aria-invalid="true" aria-describedby="id_full_name_error"' in body
+    assert '<input type="text" name="job_title" class="form-control" id="id_job_title">' in body
     assert Customer.objects.for_workspace(acme).count() == 0
 
 
@@ -83,11 +87,33 @@ def test_same_phone_warns_with_a_link_then_save_anyway_keeps_both(
     assert "A customer with the same phone number or email already exists:" in body
     assert reverse("customers:detail", kwargs={"workspace_slug": "acme", "customer_id": existing.pk}) in body
     assert Customer.objects.for_workspace(acme).count() == 1
+    assert f'name="confirm_duplicate" value="{existing.pk}"' in body
+    # "save anyway" after switching to another existing customer's email warns about that one
+    other = make_customer(acme, "Citra", email="citra@contoh.id")
+    warned_again = client.post(
+        new_url(),
+        {
+            "full_name": "Budi Baru",
+            "phone": "081234567890",
+            "email": "citra@contoh.id",
+            "confirm_duplicate": str(existing.pk),
+        },
+    )
+    assert warned_again.status_code == 200
+    assert reverse("customers:detail", kwargs={"workspace_slug": "acme", "customer_id": other.pk}) in (
+        warned_again.content.decode()
+    )
+    assert Customer.objects.for_workspace(acme).count() == 2
     saved = client.post(
-        new_url(), {"full_name": "Budi Baru", "phone": "081234567890", "confirm_duplicate": "1"}
+        new_url(), {"full_name": "Budi Baru", "phone": "081234567890", "confirm_duplicate": str(existing.pk)}
     )
     assert saved.status_code == 302
-    assert Customer.objects.for_workspace(acme).count() == 2
+    assert Customer.objects.for_workspace(acme).count() == 3
+    # editing the new one without touching its phone does not ask again
+    added = Customer.objects.for_workspace(acme).get(full_name="Budi Baru")
+    edit_url = reverse("customers:detail", kwargs={"workspace_slug": "acme", "customer_id": added.pk})
+    edited = client.post(edit_url, {"full_name": "Budi Baru", "phone": "081234567890", "job_title": "Owner"})
+    assert edited.status_code == 302
 
 
 def test_same_channel_and_username_as_another_customer_is_refused(
@@ -224,7 +250,15 @@ def _csv_rows(response) -> list[list[str]]:
 
 
 def test_export_streams_exactly_the_filtered_customers(acme, alice, client_for, make_customer) -> None:
-    make_customer(acme, "Budi", source=Channel.WHATSAPP, phone="+6281234567890")
+    from datetime import UTC, datetime
+
+    make_customer(
+        acme,
+        "Budi",
+        source=Channel.WHATSAPP,
+        phone="+6281234567890",
+        updated_at=datetime(2026, 10, 21, 17, 51, 13, tzinfo=UTC),
+    )
     make_customer(acme, '=HYPERLINK("x")', source=Channel.WHATSAPP)
     make_customer(acme, "Siti", source=Channel.EMAIL)
     response = client_for(alice).post(
@@ -238,6 +272,13 @@ def test_export_streams_exactly_the_filtered_customers(acme, alice, client_for, 
         ('\'=HYPERLINK("x")', "whatsapp", ""),
         ("Budi", "whatsapp", "+6281234567890"),
     ]
+    # times in the workspace's zone (Jakarta), as the page shows them
+    header = rows[0]
+    budi = rows[2]
+    assert (budi[header.index("created_at")], budi[header.index("updated_at")]) == (
+        "2026-10-22T00:51:13+07:00",
+        "2026-10-22T00:51:13+07:00",
+    )
     assert AuditLog.objects.filter(action="customer.exported", workspace=acme).count() == 1
 
 
