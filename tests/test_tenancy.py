@@ -174,21 +174,20 @@ def test_the_last_owner_cannot_be_removed_or_demoted(acme, alice, client_for) ->
 
 
 def test_api_key_page_shows_the_token_once_and_stores_only_a_hash(acme, alice, client_for) -> None:
-    page = client_for(alice).post(
-        reverse("web:settings_api_keys", kwargs={"workspace_slug": "acme"}), {"name": "Website"}
-    )
-    body = page.content.decode()
+    client = client_for(alice)
+    url = reverse("web:settings_api_keys", kwargs={"workspace_slug": "acme"})
+    created = client.post(url, {"name": "Website"})
+    # the creation redirects, so reloading the page that shows the token cannot create a second key
+    assert (created.status_code, created["Location"]) == (302, url)
+    body = client.get(url).content.decode()
     key = ApiKey.objects.for_workspace(acme).get()
     token_start = body.index("rls_" + key.prefix + "_")
     token = body[token_start : body.index("<", token_start)]
     assert len(token) == len("rls_") + 8 + 1 + 43
     assert token.split("_", 2)[2] not in key.secret_hash
-    again = (
-        client_for(alice)
-        .get(reverse("web:settings_api_keys", kwargs={"workspace_slug": "acme"}))
-        .content.decode()
-    )
+    again = client.get(url).content.decode()
     assert token not in again
+    assert ApiKey.objects.for_workspace(acme).count() == 1
     assert f"rls_{key.prefix}_…" in again
 
 

@@ -128,19 +128,23 @@ def settings_member_update(request: HttpRequest, membership_id: int) -> HttpResp
     return redirect("web:settings_members", workspace_slug=workspace.slug)
 
 
+ISSUED_TOKEN_SESSION_KEY = "relasi_issued_api_token"
+
+
 @workspace_page(managers_only=True)
 def settings_api_keys(request: HttpRequest) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     form = ApiKeyForm()
-    issued_token = None
+    # Shown once, on the page the creation redirects to: a reload there cannot create a second key.
+    issued_token = request.session.pop(ISSUED_TOKEN_SESSION_KEY, None)
     if request.method == "POST":
         form = ApiKeyForm(request.POST)
         if form.is_valid():
             issued = tenancy_services.api_key_create(
                 workspace=workspace, actor=_user(request), name=form.cleaned_data["name"]
             )
-            issued_token = issued.token
-            form = ApiKeyForm()
+            request.session[ISSUED_TOKEN_SESSION_KEY] = issued.token
+            return redirect(reverse("web:settings_api_keys", kwargs={"workspace_slug": workspace.slug}))
     return render(
         request,
         "web/settings_api_keys.html",
