@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from relasi.api.router import api
+from relasi.api.router import api, api_not_found
 from relasi.core.admin import backoffice
 from relasi.web import views as web_views
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("partners/", include("relasi.partners.urls")),
     path("backoffice/", backoffice.urls),
     path("api/v1/", api.urls),
+    # Anything else under /api/ (an unknown path, a trailing slash) is a JSON problem, never an HTML page.
+    re_path(r"^api/", api_not_found),
     path("app/<slug:workspace_slug>/customers/", include("relasi.customers.urls")),
     path("", include("relasi.web.urls")),
 ]

@@ -70,6 +70,12 @@ def test_openapi_and_docs_are_served(db) -> None:
 def test_unknown_api_path_is_a_404(acme, alice) -> None:
     issued = api_key_create(workspace=acme, actor=alice, name="x")
     assert Client().get("/api/v1/nope", **bearer(issued.token)).status_code == 404
+    # a trailing slash or another version is a problem document too, not an HTML page
+    for path in ("/api/v1/workspace/", "/api/v2/customers"):
+        response = Client().get(path, **bearer(issued.token))
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["detail"] == f"No endpoint at {path}. The endpoints are listed at /api/v1/docs."
 
 
 def test_health_and_readiness(db, settings) -> None:

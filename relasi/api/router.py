@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from relasi.api.auth import api_auth
-from relasi.api.errors import install_problem_handlers
+from relasi.api.errors import install_problem_handlers, problem_response
 from relasi.api.schemas import ProblemOut, WorkspaceOut
 from relasi.tenancy.models import Workspace
 
@@ -45,3 +45,15 @@ def _add_domain_routers() -> None:
 
 
 _add_domain_routers()
+
+
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """A path under /api/ that no endpoint answers: the same problem document as any other 404."""
+    return problem_response(
+        api,
+        request,
+        status=404,
+        slug="not-found",
+        title="Not found.",
+        detail=f"No endpoint at {request.path}. The endpoints are listed at /api/v1/docs.",
+    )
