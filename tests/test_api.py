@@ -75,7 +75,9 @@ def test_unknown_api_path_is_a_404(acme, alice) -> None:
         response = Client().get(path, **bearer(issued.token))
         assert response.status_code == 404
         assert response["Content-Type"] == "application/problem+json"
-        assert response.json()["detail"] == f"No endpoint at {path}. The endpoints are listed at /api/v1/docs."
+        assert (
+            response.json()["detail"] == f"No endpoint at {path}. The endpoints are listed at /api/v1/docs."
+        )
 
 
 def test_health_and_readiness(db, settings) -> None:
