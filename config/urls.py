@@ -7,6 +7,7 @@ from relasi.web import views as web_views
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("readyz", web_views.readyz, name="readyz"),
+    path("favicon.ico", web_views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("relasi.accounts.urls")),
     path("partners/", include("relasi.partners.urls")),

@@ -214,3 +214,12 @@ def test_every_scheduled_job_names_a_registered_task(settings) -> None:
         "purge-idempotency-keys": "relasi.core.tasks.idempotent_requests_purge_task",
     }
     assert all(task in app.tasks for task in schedule.values())
+
+
+def test_favicon_ico_leads_to_the_icon(db) -> None:
+    from django.test import Client
+
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/relasi/favicon.svg"
+    assert Client().get(response["Location"]).status_code == 200

@@ -7,8 +7,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -199,3 +200,9 @@ def _broker_status() -> str:
     except redis.RedisError as error:
         return f"error: {error.__class__.__name__}"
     return "ok"
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    # Browsers and tools ask for /favicon.ico whatever the pages link to.
+    return HttpResponseRedirect(static("relasi/favicon.svg"))
