@@ -35,7 +35,8 @@ def stopped_import(second_batch_dies) -> Callable[[Workspace, User], CustomerImp
     return build
 
 
-def _stop_after_first_batch(workspace: Workspace, actor: User, second_batch_dies: Any) -> CustomerImport:
+def _started(workspace: Workspace, actor: User) -> CustomerImport:
+    """FILE uploaded and started (name and phone columns), to be run by the test itself."""
     customer_import = imports.customer_import_upload(
         workspace=workspace, actor=actor, file=SimpleUploadedFile("c.csv", FILE), original_name="c.csv"
     )
@@ -47,6 +48,11 @@ def _stop_after_first_batch(workspace: Workspace, actor: User, second_batch_dies
         duplicate_mode="skip",
         enqueue=False,
     )
+    return customer_import
+
+
+def _stop_after_first_batch(workspace: Workspace, actor: User, second_batch_dies: Any) -> CustomerImport:
+    customer_import = _started(workspace, actor)
     second_batch_dies("database went away")
     with pytest.raises(RuntimeError):
         imports.customer_import_run(import_id=customer_import.pk)
@@ -156,17 +162,7 @@ def test_a_running_import_without_progress_for_ten_minutes_can_be_continued(
     from django.utils import timezone
 
     # given a worker that wrote the first batch, then died without a trace (status still "running")
-    customer_import = imports.customer_import_upload(
-        workspace=acme, actor=alice, file=SimpleUploadedFile("c.csv", FILE), original_name="c.csv"
-    )
-    imports.customer_import_start(
-        workspace=acme,
-        actor=alice,
-        import_id=customer_import.pk,
-        mapping={"0": "full_name", "1": "phone"},
-        duplicate_mode="skip",
-        enqueue=False,
-    )
+    customer_import = _started(acme, alice)
     job = imports._job(
         CustomerImport.unscoped.select_related("workspace", "created_by").get(pk=customer_import.pk)
     )
