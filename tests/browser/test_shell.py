@@ -41,3 +41,10 @@ def test_a_workspace_user_is_not_a_partner(page, demo_data) -> None:
         "This is not a partner account. Workspace users sign in on the workspace sign-in page."
     )
     expect(page).to_have_url(re.compile(r"/partners/login/$"))
+
+
+def test_the_workspace_app_fits_a_phone_screen(page, demo_data) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "/accounts/login/", "owner@relasi.test")
+    expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
