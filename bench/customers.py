@@ -316,24 +316,11 @@ def _customer_from_sample(
 ) -> Customer:
     return Customer(
         workspace=workspace,
-        full_name=sample.full_name,
+        **sample.customer_fields(),
         owner_id=owner_id,
         assignee_id=assignee_id,
-        source=sample.source,
-        phone=sample.phone,
-        phone_raw=sample.phone,
-        email=sample.email,
-        status=sample.status,
-        job_title=sample.job_title,
-        province=sample.province,
-        city=sample.city,
-        district=sample.district,
-        subdistrict=sample.subdistrict,
-        zip_code=sample.zip_code,
         added_by_id=owner_id,
         added_by_label=label,
-        created_at=sample.updated_at,
-        updated_at=sample.updated_at,
     )
 
 

@@ -169,6 +169,25 @@ class SampleCustomer:
     updated_at: datetime
     username: str
 
+    def customer_fields(self) -> dict[str, object]:
+        """The Customer columns this sample fills (the username goes to a ChannelIdentity)."""
+        return {
+            "full_name": self.full_name,
+            "source": self.source,
+            "phone": self.phone,
+            "phone_raw": self.phone,
+            "email": self.email,
+            "status": self.status,
+            "job_title": self.job_title,
+            "province": self.province,
+            "city": self.city,
+            "district": self.district,
+            "subdistrict": self.subdistrict,
+            "zip_code": self.zip_code,
+            "created_at": self.updated_at,
+            "updated_at": self.updated_at,
+        }
+
 
 def sample_customers(
     *, count: int, seed: int, now: datetime, days_back: int = 365

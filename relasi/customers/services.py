@@ -433,24 +433,11 @@ def customers_create_sample(
             customers.append(
                 Customer(
                     workspace=workspace,
-                    full_name=sample.full_name,
-                    source=sample.source,
-                    phone=sample.phone,
-                    phone_raw=sample.phone,
-                    email=sample.email,
-                    status=sample.status,
-                    job_title=sample.job_title,
-                    province=sample.province,
-                    city=sample.city,
-                    district=sample.district,
-                    subdistrict=sample.subdistrict,
-                    zip_code=sample.zip_code,
+                    **sample.customer_fields(),
                     owner_id=members[0] if members else None,
                     assignee_id=members[index % len(members)] if members else None,
                     added_by=actor,
                     added_by_label=label,
-                    created_at=sample.updated_at,
-                    updated_at=sample.updated_at,
                 )
             )
             if sample.username:
