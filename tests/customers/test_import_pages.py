@@ -13,6 +13,7 @@ from relasi.accounts.models import User
 from relasi.customers import imports
 from relasi.customers.models import Customer, CustomerImport, ImportStatus, PropertyDefinition
 from relasi.tenancy.models import Workspace
+from tests.customers.importing import started
 
 BASE = "/app/acme/customers/imports/"
 FILE = b"Nama;No HP;Kota;Hobi\r\nAni;081234567801;Medan;Catur\r\nBad;12ab;;\r\nJoko;081234567803;Solo;\r\n"
@@ -230,15 +231,7 @@ def test_pages_follow_the_import_state(acme, alice, client_for) -> None:
 
 
 def test_error_file_is_404_when_every_row_was_good(acme, alice, client_for) -> None:
-    customer_import = uploaded(acme, alice, b"Nama\nAni\n")
-    imports.customer_import_start(
-        workspace=acme,
-        actor=alice,
-        import_id=customer_import.pk,
-        mapping={"0": "full_name"},
-        duplicate_mode="skip",
-        enqueue=False,
-    )
+    customer_import = started(acme, alice, b"Nama\nAni\n", mapping={"0": "full_name"})
     imports.customer_import_run(import_id=customer_import.pk)
     client = client_for(alice)
     assert client.get(f"{BASE}{customer_import.pk}/errors.csv").status_code == 404

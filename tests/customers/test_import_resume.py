@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -16,7 +15,9 @@ from relasi.customers import imports
 from relasi.customers.models import Customer, CustomerImport, ImportStatus
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.services import api_key_create
+from tests.customers.importing import job_of, started
 
+MAPPING = {"0": "full_name", "1": "phone"}
 FILE = b"Nama,No HP\nA,081200000001\nB,081200000002\nC,081200000003\nD,081200000004\n"
 
 
@@ -35,24 +36,8 @@ def stopped_import(second_batch_dies) -> Callable[[Workspace, User], CustomerImp
     return build
 
 
-def _started(workspace: Workspace, actor: User) -> CustomerImport:
-    """FILE uploaded and started (name and phone columns), to be run by the test itself."""
-    customer_import = imports.customer_import_upload(
-        workspace=workspace, actor=actor, file=SimpleUploadedFile("c.csv", FILE), original_name="c.csv"
-    )
-    imports.customer_import_start(
-        workspace=workspace,
-        actor=actor,
-        import_id=customer_import.pk,
-        mapping={"0": "full_name", "1": "phone"},
-        duplicate_mode="skip",
-        enqueue=False,
-    )
-    return customer_import
-
-
 def _stop_after_first_batch(workspace: Workspace, actor: User, second_batch_dies: Any) -> CustomerImport:
-    customer_import = _started(workspace, actor)
+    customer_import = started(workspace, actor, FILE, mapping=MAPPING)
     second_batch_dies("database went away")
     with pytest.raises(RuntimeError):
         imports.customer_import_run(import_id=customer_import.pk)
@@ -162,10 +147,8 @@ def test_a_running_import_without_progress_for_ten_minutes_can_be_continued(
     from django.utils import timezone
 
     # given a worker that wrote the first batch, then died without a trace (status still "running")
-    customer_import = _started(acme, alice)
-    job = imports._job(
-        CustomerImport.unscoped.select_related("workspace", "created_by").get(pk=customer_import.pk)
-    )
+    customer_import = started(acme, alice, FILE, mapping=MAPPING)
+    job = job_of(customer_import)
     imports._write_batch(
         job,
         [

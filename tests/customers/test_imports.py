@@ -27,6 +27,7 @@ from relasi.customers.models import (
 from relasi.customers.normalize import normalize_phone
 from relasi.customers.services import customer_create, property_create
 from relasi.tenancy.models import Workspace
+from tests.customers.importing import job_of, started
 
 
 @pytest.fixture(autouse=True)
@@ -49,16 +50,7 @@ def run(
     mapping: dict[str, str] | None = None,
     mode: str = "skip",
 ) -> CustomerImport:
-    customer_import = upload(workspace, actor, content, name)
-    imports.customer_import_start(
-        workspace=workspace,
-        actor=actor,
-        import_id=customer_import.pk,
-        mapping=mapping
-        or imports.customer_import_suggest_mapping(workspace=workspace, headers=customer_import.headers),
-        duplicate_mode=mode,
-        enqueue=False,
-    )
+    customer_import = started(workspace, actor, content, name=name, mapping=mapping, mode=mode)
     return imports.customer_import_run(import_id=customer_import.pk)
 
 
@@ -777,15 +769,7 @@ def test_a_job_interrupted_after_its_first_batch_resumes_without_duplicates_or_l
 ) -> None:
     # given a 5-row import (batches of 2) whose second batch dies once
     content = b"Nama,No HP\nA,081200000001\nB,081200000002\nC,081200000003\nBad,12ab\nE,081200000005\n"
-    customer_import = upload(acme, alice, content)
-    imports.customer_import_start(
-        workspace=acme,
-        actor=alice,
-        import_id=customer_import.pk,
-        mapping={"0": "full_name", "1": "phone"},
-        duplicate_mode="skip",
-        enqueue=False,
-    )
+    customer_import = started(acme, alice, content, mapping={"0": "full_name", "1": "phone"})
     calls = second_batch_dies("worker killed")
     # when the job runs, it stops after the first batch and says so
     with pytest.raises(RuntimeError):
@@ -834,19 +818,9 @@ def test_a_job_interrupted_after_its_first_batch_resumes_without_duplicates_or_l
 
 
 def test_a_job_killed_without_a_trace_resumes_from_running(acme, alice) -> None:
-    content = b"Nama\nA\nB\nC\n"
-    customer_import = upload(acme, alice, content)
-    imports.customer_import_start(
-        workspace=acme,
-        actor=alice,
-        import_id=customer_import.pk,
-        mapping={"0": "full_name"},
-        duplicate_mode="skip",
-        enqueue=False,
-    )
+    customer_import = started(acme, alice, b"Nama\nA\nB\nC\n", mapping={"0": "full_name"})
     # given a worker that wrote the first batch and died (status still RUNNING, checkpoint at 2)
-    job_import = CustomerImport.unscoped.select_related("workspace", "created_by").get(pk=customer_import.pk)
-    job = imports._job(job_import)
+    job = job_of(customer_import)
     imports._write_batch(job, [imports._prepare_row(job, 1, ["A"]), imports._prepare_row(job, 2, ["B"])])
     CustomerImport.unscoped.filter(pk=customer_import.pk).update(status=ImportStatus.RUNNING)
     # when the job is delivered again
@@ -856,17 +830,8 @@ def test_a_job_killed_without_a_trace_resumes_from_running(acme, alice) -> None:
 
 
 def test_a_stale_run_stops_when_another_moved_the_checkpoint(acme, alice) -> None:
-    customer_import = upload(acme, alice, b"Nama\nA\nB\nC\n")
-    imports.customer_import_start(
-        workspace=acme,
-        actor=alice,
-        import_id=customer_import.pk,
-        mapping={"0": "full_name"},
-        duplicate_mode="skip",
-        enqueue=False,
-    )
-    job_import = CustomerImport.unscoped.select_related("workspace", "created_by").get(pk=customer_import.pk)
-    job = imports._job(job_import)
+    customer_import = started(acme, alice, b"Nama\nA\nB\nC\n", mapping={"0": "full_name"})
+    job = job_of(customer_import)
     rows = [imports._prepare_row(job, 1, ["A"]), imports._prepare_row(job, 2, ["B"])]
     imports._write_batch(job, rows)
     # a second runner holding the same first batch cannot write it again
