@@ -19,7 +19,6 @@ from relasi.api.errors import ApiProblem
 from relasi.api.schemas import ProblemOut
 from relasi.core.audit import Actor
 from relasi.core.models import IdempotentRequest
-from relasi.core.pagination import Page
 from relasi.customers import selectors, services
 from relasi.customers.models import Channel, Customer, PropertyDefinition
 from relasi.customers.schemas import (
@@ -157,12 +156,6 @@ def _limit(request: HttpRequest, errors: dict[str, list[str]]) -> int:
     return limit
 
 
-def _page(
-    *, workspace: Workspace, filters: selectors.CustomerFilters, cursor: str | None, limit: int
-) -> Page[Customer]:
-    return selectors.customer_page(workspace=workspace, filters=filters, cursor=cursor, limit=limit)
-
-
 @router.get(
     "/customers",
     response={200: CustomerListOut, 400: ProblemOut, 401: ProblemOut},
@@ -189,7 +182,9 @@ def customer_list(request: HttpRequest) -> dict[str, Any]:
             detail="One or more query parameters are not valid; see errors.",
             errors=errors,
         )
-    page = _page(workspace=workspace, filters=filters, cursor=request.GET.get("cursor") or None, limit=limit)
+    page = selectors.customer_page(
+        workspace=workspace, filters=filters, cursor=request.GET.get("cursor") or None, limit=limit
+    )
     prefetch_related_objects(page.items, "identities")
     count = selectors.customer_count(
         workspace=workspace, filters=filters, first_page=None if request.GET.get("cursor") else page
