@@ -4,19 +4,34 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
-INSTALLED := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# uv installs the Python packages from uv.lock. Its version has one home, the dev extra in pyproject.toml
+# ("uv==X.Y.Z"), which `uv lock --check` (make lint) ties to the lock.
+UV_VERSION := $(shell sed -n 's/^ *"uv==\([^"]*\)".*/\1/p' pyproject.toml)
+UV := $(BIN)/uv
+INSTALLED := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock 2>/dev/null | sha1sum | cut -c1-12)
 ASSETS := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/relasi
 XDIST ?= -n 2
 
-.PHONY: run setup test test-sqlite test-postgres lint typecheck migrations-check bench messages serve worker clean
+# uv never downloads a Python of its own (the venv's is the one), and trusts the certificates that the
+# machine trusts (a proxy's CA in the system store), as pip and curl do.
+export UV_PYTHON_DOWNLOADS := never
+export UV_SYSTEM_CERTS ?= true
+
+.PHONY: run setup lock uv test test-sqlite test-postgres lint typecheck migrations-check bench messages serve worker clean
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
 
-$(INSTALLED): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+# The pinned uv, installed into the venv with pip.
+uv: $(PY)
+	@test -n "$(UV_VERSION)" || { echo 'ERROR: pyproject.toml has no "uv==X.Y.Z" in the dev extra.' >&2; exit 1; }
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+
+# Exactly what uv.lock says (refused when the lock is stale: run `make lock`), and Relasi itself editable.
+$(INSTALLED): $(PY) pyproject.toml uv.lock
+	$(MAKE) --no-print-directory uv
+	$(UV) sync --locked --extra dev --python $(PY) || { echo 'If uv.lock is out of date with pyproject.toml: make lock' >&2; exit 1; }
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(ASSETS): package.json package-lock.json
@@ -24,6 +39,11 @@ $(ASSETS): package.json package-lock.json
 	rm -f node_modules/.installed-* && touch $@
 
 setup: $(INSTALLED) $(ASSETS)
+
+# Refresh uv.lock after a change to pyproject.toml; `make lock LOCK_ARGS=--upgrade` moves every package to
+# its newest allowed release.
+lock: uv
+	$(UV) lock $(LOCK_ARGS)
 
 run: setup
 	$(PY) manage.py migrate --no-input
@@ -48,6 +68,7 @@ test-postgres:
 	DATABASE_URL=$(PG_URL) RELASI_TESTING=1 $(BIN)/pytest $(XDIST) -q
 
 lint:
+	$(UV) lock --check || { echo 'uv.lock is out of date with pyproject.toml: make lock' >&2; exit 1; }
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check relasi config tests bench
 
