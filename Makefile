@@ -12,13 +12,16 @@ INSTALLED := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock 2>/dev/null |
 ASSETS := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/relasi
 XDIST ?= -n 2
+ROWS ?= 1000000
+BENCH_ARGS ?=
+BENCH_DB_URL ?= $(PG_URL)_bench
 
 # uv never downloads a Python of its own (the venv's is the one), and trusts the certificates that the
 # machine trusts (a proxy's CA in the system store), as pip and curl do.
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS ?= true
 
-.PHONY: run setup lock uv test test-sqlite test-postgres lint typecheck migrations-check bench messages serve worker clean
+.PHONY: run setup lock uv test test-fast test-sqlite test-postgres lint typecheck migrations-check bench messages serve worker clean
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -59,6 +62,12 @@ test: setup
 	bash scripts/ensure-test-system.sh
 	$(MAKE) --no-print-directory test-sqlite test-postgres lint typecheck migrations-check
 
+# The edit loop: SQLite only, no browser tests, no lint. `make test` is the whole thing.
+test-fast: setup
+	bash scripts/ensure-test-system.sh redis
+	@echo "== test suite on SQLite, without the browser tests =="
+	DATABASE_URL= RELASI_TESTING=1 $(BIN)/pytest $(XDIST) -q -m "not browser"
+
 test-sqlite:
 	@echo "== test suite on SQLite =="
 	DATABASE_URL= RELASI_TESTING=1 $(BIN)/pytest $(XDIST) -q
@@ -78,9 +87,13 @@ typecheck:
 migrations-check:
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Creates and migrates its own database on first use. Quick check:
+# make bench ROWS=2000 BENCH_ARGS="--iterations 3 --import-rows 2000"
 bench: setup
-	bash scripts/ensure-test-system.sh
-	DATABASE_URL=$(PG_URL)_bench $(BIN)/relasi bench customers --rows $${ROWS:-1000000}
+	bash scripts/ensure-test-system.sh postgres
+	$(PY) scripts/ensure_database.py $(BENCH_DB_URL)
+	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi migrate --no-input
+	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi bench customers --rows $(ROWS) $(BENCH_ARGS)
 
 messages:
 	$(PY) manage.py makemessages -l id --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench
