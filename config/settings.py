@@ -17,13 +17,16 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("RELASI_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+# .env first, so that every setting below, RELASI_VAR_DIR included, can come from it; a variable already
+# in the environment wins over the file.
 env = environ.Env()
 env_file = BASE_DIR / ".env"
 if env_file.exists():
     environ.Env.read_env(str(env_file))
+
+VAR_DIR = Path(env.str("RELASI_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG: bool = env.bool("DEBUG", default=True)
 TESTING: bool = env.bool("RELASI_TESTING", default=False)
