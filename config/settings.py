@@ -233,9 +233,27 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Django's own defaults give "django" a console handler (when DEBUG is on) and let it propagate to
+        # the root's as well, so runserver printed each of its lines twice. Named here, it keeps no handler
+        # of its own and every line reaches the root's console once (under gunicorn and Celery too).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # Naming "django" resets its children, so runserver's request lines get Django's handler back.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
 
 RELASI_SITE_URL: str = env.str("RELASI_SITE_URL", default="http://127.0.0.1:8000")
