@@ -80,6 +80,7 @@ lint:
 	$(UV) lock --check || { echo 'uv.lock is out of date with pyproject.toml: make lock' >&2; exit 1; }
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check relasi config tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck:
 	$(BIN)/mypy relasi config

@@ -7,6 +7,7 @@ SECRET_KEY from the environment.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -265,3 +266,11 @@ CUSTOMER_IMPORT_BATCH_SIZE: int = env.int("CUSTOMER_IMPORT_BATCH_SIZE", default=
 CUSTOMER_IMPORT_STALLED_SECONDS: int = env.int("CUSTOMER_IMPORT_STALLED_SECONDS", default=600)
 CUSTOMER_EXPORT_SYNC_LIMIT: int = env.int("CUSTOMER_EXPORT_SYNC_LIMIT", default=50_000)
 CUSTOMER_DELETED_RETENTION_DAYS = 30
+
+# API rate limits (requests per period: "600/min", "20/s", "10000/h"), counted in the cache (Redis when set).
+API_RATE_LIMITS_ENABLED: bool = env.bool("API_RATE_LIMITS_ENABLED", default=True)
+API_RATE_LIMIT_PER_KEY: str = env.str("API_RATE_LIMIT_PER_KEY", default="1200/min")
+API_RATE_LIMIT_PER_USER: str = env.str("API_RATE_LIMIT_PER_USER", default="600/min")
+for _rate in (API_RATE_LIMIT_PER_KEY, API_RATE_LIMIT_PER_USER):
+    if not re.fullmatch(r"[1-9]\d*/\d*(s|sec|m|min|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"API rate limits look like 600/min, 20/s or 10000/h; got {_rate!r}.")

@@ -24,7 +24,7 @@ def test_demo_data_is_idempotent(db) -> None:
         "partner@relasi.test",
         "staff@relasi.test",
     ]
-    assert sorted(Membership.objects.filter(workspace=workspace).values_list("user__email", "role")) == [
+    assert sorted(Membership.objects.for_workspace(workspace).values_list("user__email", "role")) == [
         ("agent@relasi.test", "agent"),
         ("owner@relasi.test", "owner"),
     ]

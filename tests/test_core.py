@@ -194,14 +194,14 @@ def test_idempotency_keys_are_forgotten_after_24_hours(acme) -> None:
     old = IdempotentRequest.objects.create(
         workspace=acme, key="a", endpoint="e", request_hash="h", status_code=201, response_body={}
     )
-    IdempotentRequest.objects.filter(pk=old.pk).update(
+    IdempotentRequest.unscoped.filter(pk=old.pk).update(
         created_at=timezone.now() - timedelta(hours=24, seconds=1)
     )
     fresh = IdempotentRequest.objects.create(
         workspace=acme, key="b", endpoint="e", request_hash="h", status_code=201, response_body={}
     )
     assert idempotent_requests_purge_task.delay().get() == 1
-    assert list(IdempotentRequest.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert list(IdempotentRequest.unscoped.values_list("pk", flat=True)) == [fresh.pk]
 
 
 def test_every_scheduled_job_names_a_registered_task(settings) -> None:

@@ -5,3 +5,10 @@ class AccountsConfig(AppConfig):
     name = "relasi.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from relasi.accounts.forms import StaffSignInForm
+        from relasi.core.admin import backoffice
+
+        # The back-office signs staff in with the same throttle as the other front doors.
+        backoffice.login_form = StaffSignInForm

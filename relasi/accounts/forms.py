@@ -77,20 +77,6 @@ class SignInForm(ThrottledSignInMixin, AuthenticationForm):
         }
 
 
-class PartnerSignInForm(SignInForm):
-    """The partner portal's door: a workspace user's right password still does not open it."""
-
-    def confirm_login_allowed(self, user: Any) -> None:
-        super().confirm_login_allowed(user)
-        from relasi.partners.models import Partner
-
-        if not Partner.objects.filter(user=user).exists():
-            raise forms.ValidationError(
-                _("This is not a partner account. Workspace users sign in on the workspace sign-in page."),
-                code="not_partner",
-            )
-
-
 class StaffSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
     pass
 

@@ -1,6 +1,6 @@
 """API authentication: a workspace API key as a bearer token, or the browser's session.
 
-Either way the request leaves with `request.workspace` and `request.actor` set, and every
+Either way the request leaves bound as a `WorkspaceRequest` (workspace, actor, membership), and every
 endpoint reads data only through that workspace.
 """
 
@@ -11,7 +11,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
+from relasi.accounts.models import User
 from relasi.core.audit import Actor
+from relasi.tenancy.requests import workspace_request_bind
 from relasi.tenancy.selectors import membership_for_user
 from relasi.tenancy.services import api_key_authenticate
 
@@ -25,9 +27,9 @@ class ApiKeyAuth(HttpBearer):
         api_key = api_key_authenticate(token=token)
         if api_key is None:
             return None
-        request.workspace = api_key.workspace  # type: ignore[attr-defined]
-        request.actor = Actor(api_key=api_key)  # type: ignore[attr-defined]
-        request.membership = None  # type: ignore[attr-defined]
+        workspace_request_bind(
+            request, workspace=api_key.workspace, actor=Actor(api_key=api_key), membership=None
+        )
         return api_key
 
 
@@ -40,7 +42,7 @@ class WorkspaceSessionAuth(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
-        if user is None:
+        if not isinstance(user, User):
             return None
         slug = request.headers.get(WORKSPACE_HEADER, "")
         if not slug:
@@ -48,9 +50,9 @@ class WorkspaceSessionAuth(SessionAuth):
         # A workspace the user is not a member of is not found (404), as in the pages: its existence and
         # its objects do not leak, and the signed-in user is not told to sign in again.
         membership = membership_for_user(user=user, workspace_slug=slug)
-        request.workspace = membership.workspace  # type: ignore[attr-defined]
-        request.actor = Actor(user=user)  # type: ignore[attr-defined]
-        request.membership = membership  # type: ignore[attr-defined]
+        workspace_request_bind(
+            request, workspace=membership.workspace, actor=Actor(user=user), membership=membership
+        )
         return user
 
 

@@ -4,36 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from relasi.core.idempotency import IdempotencyKeyReused
 from relasi.core.pagination import InvalidCursor
-
-PROBLEM_BASE = "https://relasi.dev/problems/"
-
-
-class ApiProblem(Exception):
-    """Raised by endpoints for a specific, documented problem."""
-
-    def __init__(
-        self,
-        *,
-        status: int,
-        slug: str,
-        title: str,
-        detail: str = "",
-        errors: dict[str, list[str]] | None = None,
-    ):
-        super().__init__(title)
-        self.status = status
-        self.slug = slug
-        self.title = title
-        self.detail = detail
-        self.errors = errors or {}
+from relasi.core.problems import PROBLEM_BASE, ApiProblem
+from relasi.core.validation import validation_error_fields
 
 
 def problem_response(
@@ -45,6 +26,7 @@ def problem_response(
     title: str,
     detail: str = "",
     errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> HttpResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
@@ -56,6 +38,8 @@ def problem_response(
         body["errors"] = errors
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = "application/problem+json"
+    for name, value in (headers or {}).items():
+        response[name] = value
     return response
 
 
@@ -67,32 +51,41 @@ def _field_name(location: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
-def django_validation_errors(error: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {
-            field: [str(message) for item in items for message in item.messages]
-            for field, items in error.error_dict.items()
-        }
-    return {"__all__": [str(message) for message in error.messages]}
+def _request_validation_problem(
+    api: NinjaAPI, request: HttpRequest, exc: NinjaValidationError
+) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    in_query_only = True
+    for item in exc.errors:
+        location = list(item.get("loc", []))
+        in_query_only = in_query_only and bool(location) and location[0] == "query"
+        errors.setdefault(_field_name(location), []).append(str(item.get("msg", "Invalid value.")))
+    if in_query_only:
+        # Bad query parameters of a list are a bad request, as when the filters' own rules refuse them.
+        return problem_response(
+            api,
+            request,
+            status=400,
+            slug="invalid-filter",
+            title="The filters are not valid.",
+            detail="One or more query parameters are not valid; see errors.",
+            errors=errors,
+        )
+    return problem_response(
+        api,
+        request,
+        status=422,
+        slug="validation",
+        title="The request is not valid.",
+        detail="One or more fields are not valid; see errors.",
+        errors=errors,
+    )
 
 
 def install_problem_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def on_request_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        errors: dict[str, list[str]] = {}
-        for item in exc.errors:
-            errors.setdefault(_field_name(list(item.get("loc", []))), []).append(
-                str(item.get("msg", "Invalid value."))
-            )
-        return problem_response(
-            api,
-            request,
-            status=422,
-            slug="validation",
-            title="The request is not valid.",
-            detail="One or more fields are not valid; see errors.",
-            errors=errors,
-        )
+        return _request_validation_problem(api, request, exc)
 
     @api.exception_handler(DjangoValidationError)
     def on_domain_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
@@ -103,21 +96,26 @@ def install_problem_handlers(api: NinjaAPI) -> None:
             slug="validation",
             title="The request is not valid.",
             detail="One or more fields are not valid; see errors.",
-            errors=django_validation_errors(exc),
+            errors=validation_error_fields(exc),
         )
 
     @api.exception_handler(AuthenticationError)
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        response = problem_response(
+        return problem_response(
             api,
             request,
             status=401,
             slug="unauthenticated",
             title="Authentication required.",
             detail="Send a valid, unrevoked API key as `Authorization: Bearer <key>`.",
+            headers={"WWW-Authenticate": 'Bearer realm="relasi"'},
         )
-        response["WWW-Authenticate"] = 'Bearer realm="relasi"'
-        return response
+
+    @api.exception_handler(PermissionDenied)
+    def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return problem_response(
+            api, request, status=403, slug="forbidden", title=str(exc) or "This is not allowed."
+        )
 
     @api.exception_handler(Http404)
     def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -139,6 +137,30 @@ def install_problem_handlers(api: NinjaAPI) -> None:
             errors={"cursor": [str(exc)]},
         )
 
+    @api.exception_handler(IdempotencyKeyReused)
+    def on_idempotency_key_reused(request: HttpRequest, exc: IdempotencyKeyReused) -> HttpResponse:
+        return problem_response(
+            api,
+            request,
+            status=409,
+            slug="idempotency-key-reused",
+            title="This Idempotency-Key was used for a different request.",
+            detail="Send a new Idempotency-Key for a different body.",
+            errors={"Idempotency-Key": ["Already used with another body."]},
+        )
+
+    @api.exception_handler(Throttled)
+    def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        # ninja sets Retry-After on the response it gets back from here.
+        return problem_response(
+            api,
+            request,
+            status=429,
+            slug="rate-limited",
+            title="Too many requests.",
+            detail="This API key or user sent more requests than its limit allows; retry after Retry-After seconds.",
+        )
+
     @api.exception_handler(ApiProblem)
     def on_problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
         return problem_response(
@@ -149,6 +171,7 @@ def install_problem_handlers(api: NinjaAPI) -> None:
             title=exc.title,
             detail=exc.detail,
             errors=exc.errors,
+            headers=exc.headers,
         )
 
     @api.exception_handler(HttpError)

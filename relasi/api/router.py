@@ -7,17 +7,22 @@ from ninja import NinjaAPI
 
 from relasi.api.auth import api_auth
 from relasi.api.errors import install_problem_handlers, problem_response
-from relasi.api.schemas import ProblemOut, WorkspaceOut
+from relasi.api.schemas import WorkspaceOut
+from relasi.api.throttling import ClientRateThrottle
+from relasi.core.problems import ProblemOut
 from relasi.tenancy.models import Workspace
+from relasi.tenancy.requests import WorkspaceRequest
 
 api = NinjaAPI(
     title="Relasi API",
     version="1",
     description=(
         "Authenticate with a workspace API key (`Authorization: Bearer rls_…`). Errors are problem details "
-        "(`application/problem+json`). Lists page with `cursor` and `limit`; follow `next_cursor` until it is null."
+        "(`application/problem+json`). Lists page with `cursor` and `limit`; follow `next_cursor` until it is null. "
+        "Each API key and each signed-in user has a rate limit; over it, a 429 says when to retry (`Retry-After`)."
     ),
     auth=api_auth,
+    throttle=[ClientRateThrottle()],
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -27,13 +32,12 @@ install_problem_handlers(api)
 
 @api.get(
     "/workspace",
-    response={200: WorkspaceOut, 401: ProblemOut},
+    response={200: WorkspaceOut, 401: ProblemOut, 429: ProblemOut},
     tags=["workspace"],
     summary="The key's workspace",
 )
-def workspace_read(request: HttpRequest) -> Workspace:
-    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
-    return workspace
+def workspace_read(request: WorkspaceRequest) -> Workspace:
+    return request.workspace
 
 
 def _add_domain_routers() -> None:

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from relasi.core.scoping import WorkspaceOwned
+
 
 class AuditLog(models.Model):
     """Append-only record of a change to money, a balance, a status or an identity.
@@ -39,10 +41,9 @@ class AuditLog(models.Model):
         return f"{self.actor_label} {self.action} {self.target_type}#{self.target_id}"
 
 
-class IdempotentRequest(models.Model):
+class IdempotentRequest(WorkspaceOwned):
     """The first response to an API write sent with an `Idempotency-Key`; a repeat gets it back unchanged."""
 
-    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
     endpoint = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
@@ -50,7 +51,7 @@ class IdempotentRequest(models.Model):
     response_body = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(WorkspaceOwned.Meta):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "endpoint", "key"], name="idempotent_request_unique")
         ]

@@ -16,6 +16,6 @@ def send_templated_email_task(
 
 @shared_task
 def idempotent_requests_purge_task() -> int:
-    from relasi.core.services import idempotent_requests_purge
+    from relasi.core.idempotency import idempotent_requests_purge
 
     return idempotent_requests_purge()

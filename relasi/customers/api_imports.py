@@ -1,23 +1,34 @@
-"""API endpoints for customer imports: upload (and start), status with progress, error file."""
+"""API endpoints for customer imports: upload (and start), status with progress, resume, error file."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from relasi.api.errors import ApiProblem, django_validation_errors
-from relasi.api.schemas import ProblemOut
+from relasi.core.api_responses import (
+    COMMON_ERRORS,
+    IDEMPOTENCY_DESCRIPTION,
+    IdempotencyKeyHeader,
+    idempotent_response,
+    json_rendered,
+)
+from relasi.core.problems import ApiProblem, ProblemOut
+from relasi.core.validation import validation_error_fields
 from relasi.customers import imports
 from relasi.customers.models import CustomerImport, DuplicateMode
+from relasi.tenancy.requests import WorkspaceRequest
 
 router = Router(tags=["customer imports"])
+
+CREATE_ENDPOINT = "POST /customer-imports"
 
 
 class CustomerImportOut(Schema):
@@ -95,77 +106,101 @@ REFUSALS = {
 }
 
 
-@router.post(
-    "/customer-imports",
-    response={202: CustomerImportOut, 401: ProblemOut, 413: ProblemOut, 415: ProblemOut, 422: ProblemOut},
-    summary="Upload a CSV or XLSX file of customers and start importing it",
-    description=(
-        "Multipart form: `file` (CSV in UTF-8, comma or semicolon separated, or XLSX), optional `mapping` "
-        '(JSON object of column index → field key, e.g. `{"0": "full_name", "1": "phone"}`; `""` ignores a '
-        'column, `"new:<Label>"` creates a text property) and `duplicate_mode` (`skip` or `update`). Without '
-        "a mapping the suggested one is used. The import runs in the background: poll the returned import."
-    ),
-)
-def customer_import_create(
-    request: HttpRequest,
-    file: File[UploadedFile],
-    mapping: Form[str | None] = None,
-    duplicate_mode: Form[str] = DuplicateMode.SKIP.value,
-) -> Status[dict[str, Any]]:
-    parsed = _parse_mapping(mapping)
+def _file_digest(file: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def _upload_and_start(
+    request: WorkspaceRequest, file: UploadedFile, mapping: dict[str, str] | None, duplicate_mode: str
+) -> tuple[int, Any]:
     try:
         customer_import = imports.customer_import_upload_and_start(
-            workspace=request.workspace,  # type: ignore[attr-defined]
-            actor=request.actor,  # type: ignore[attr-defined]
+            workspace=request.workspace,
+            actor=request.actor,
             file=file,
             original_name=file.name or "",
-            mapping=parsed,
+            mapping=mapping,
             duplicate_mode=duplicate_mode,
         )
     except ValidationError as error:
         code = imports.refusal_code(error)
         if code in REFUSALS:
             status, slug, title = REFUSALS[code]
+            errors = validation_error_fields(error)
             raise ApiProblem(
-                status=status,
-                slug=slug,
-                title=title,
-                detail=" ".join(django_validation_errors(error).get("file", [])),
-                errors=django_validation_errors(error),
+                status=status, slug=slug, title=title, detail=" ".join(errors.get("file", [])), errors=errors
             ) from None
         raise
     customer_import.refresh_from_db()
-    return Status(202, _out(customer_import))
+    return 202, json_rendered(_out(customer_import))
+
+
+@router.post(
+    "/customer-imports",
+    response={
+        202: CustomerImportOut,
+        403: ProblemOut,
+        409: ProblemOut,
+        413: ProblemOut,
+        415: ProblemOut,
+        422: ProblemOut,
+        **COMMON_ERRORS,
+    },
+    summary="Upload a CSV or XLSX file of customers and start importing it",
+    description=(
+        "Multipart form: `file` (CSV in UTF-8, comma or semicolon separated, or XLSX), optional `mapping` "
+        '(JSON object of column index → field key, e.g. `{"0": "full_name", "1": "phone"}`; `""` ignores a '
+        'column, `"new:<Label>"` creates a text property) and `duplicate_mode` (`skip` or `update`). Without '
+        "a mapping the suggested one is used. The import runs in the background: poll the returned import. "
+        + IDEMPOTENCY_DESCRIPTION
+        + " (The body is the file's content with the mapping and the duplicate mode.)"
+    ),
+)
+def customer_import_create(
+    request: WorkspaceRequest,
+    file: File[UploadedFile],
+    mapping: Form[str | None] = None,
+    duplicate_mode: Form[str] = DuplicateMode.SKIP.value,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> HttpResponse:
+    parsed = _parse_mapping(mapping)
+    return idempotent_response(
+        workspace=request.workspace,
+        endpoint=CREATE_ENDPOINT,
+        key=idempotency_key,
+        # Hashing the file only when a key asks for it: a plain upload pays nothing.
+        payload=lambda: {"file": _file_digest(file), "mapping": parsed, "duplicate_mode": duplicate_mode},
+        work=lambda: _upload_and_start(request, file, parsed, duplicate_mode),
+    )
 
 
 @router.get(
     "/customer-imports/{import_id}",
-    response={200: CustomerImportOut, 401: ProblemOut, 404: ProblemOut},
+    response={200: CustomerImportOut, 404: ProblemOut, **COMMON_ERRORS},
     summary="An import's status, counts and progress",
 )
-def customer_import_read(request: HttpRequest, import_id: int) -> dict[str, Any]:
-    customer_import = imports.customer_import_get(
-        workspace=request.workspace,  # type: ignore[attr-defined]
-        import_id=import_id,
-    )
-    return _out(customer_import)
+def customer_import_read(request: WorkspaceRequest, import_id: int) -> dict[str, Any]:
+    return _out(imports.customer_import_get(workspace=request.workspace, import_id=import_id))
 
 
 @router.post(
     "/customer-imports/{import_id}/resume",
-    response={202: CustomerImportOut, 401: ProblemOut, 404: ProblemOut, 409: ProblemOut},
+    response={202: CustomerImportOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut, **COMMON_ERRORS},
     summary="Continue an import that stopped before the end",
     description=(
-        "Only for an import whose status is `failed`. It is queued again and continues after the last batch it "
+        "For an import whose status is `failed`, or one queued or running without progress for "
+        "CUSTOMER_IMPORT_STALLED_SECONDS. It is queued again and continues after the last batch it "
         "committed: rows already counted are neither written twice nor lost."
     ),
 )
-def customer_import_resume(request: HttpRequest, import_id: int) -> Status[dict[str, Any]]:
+def customer_import_resume(request: WorkspaceRequest, import_id: int) -> Status[dict[str, Any]]:
     try:
         customer_import = imports.customer_import_resume(
-            workspace=request.workspace,  # type: ignore[attr-defined]
-            actor=request.actor,  # type: ignore[attr-defined]
-            import_id=import_id,
+            workspace=request.workspace, actor=request.actor, import_id=import_id
         )
     except ValidationError as error:
         raise ApiProblem(
@@ -180,9 +215,10 @@ def customer_import_resume(request: HttpRequest, import_id: int) -> Status[dict[
 
 @router.get(
     "/customer-imports/{import_id}/errors.csv",
-    response={401: ProblemOut, 404: ProblemOut},
+    response={403: ProblemOut, 404: ProblemOut, **COMMON_ERRORS},
     url_name="customer_import_errors",
     summary="The failed rows of an import as CSV (the file's columns plus `error`)",
+    description="For the user or API key that ran the import, and for owners and admins.",
     openapi_extra={
         "responses": {
             "200": {
@@ -192,15 +228,12 @@ def customer_import_resume(request: HttpRequest, import_id: int) -> Status[dict[
         }
     },
 )
-def customer_import_errors(request: HttpRequest, import_id: int) -> FileResponse:
-    customer_import = imports.customer_import_get(
-        workspace=request.workspace,  # type: ignore[attr-defined]
-        import_id=import_id,
-    )
-    if not customer_import.error_file:
-        raise Http404
+def customer_import_errors(request: WorkspaceRequest, import_id: int) -> FileResponse:
+    customer_import = imports.customer_import_get(workspace=request.workspace, import_id=import_id)
     return FileResponse(
-        customer_import.error_file.open("rb"),
+        imports.customer_import_error_file_open(
+            workspace=request.workspace, actor=request.actor, customer_import=customer_import
+        ),
         as_attachment=True,
         filename=imports.customer_import_error_filename(customer_import),
         content_type="text/csv; charset=utf-8",

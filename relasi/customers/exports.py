@@ -6,7 +6,7 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files import File
@@ -14,16 +14,13 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from relasi.core.audit import Actor, audit_record
+from relasi.accounts.models import User
+from relasi.core.audit import Actor, actor_of, audit_record
+from relasi.customers.filters import CustomerFilters, customer_filters_parse
 from relasi.customers.models import ChannelIdentity, Customer, CustomerExport, ExportStatus
-from relasi.customers.selectors import (
-    CustomerFilters,
-    customer_filters_parse,
-    customer_ordering,
-    customer_queryset,
-    property_definitions,
-)
+from relasi.customers.selectors import customer_ordering, customer_queryset, property_definitions
 from relasi.tenancy.models import Workspace
+from relasi.tenancy.permissions import Permission, file_owner_or_permission_require, permission_require
 
 STANDARD_COLUMNS = [
     "id",
@@ -136,12 +133,14 @@ def customer_export_lines(*, workspace: Workspace, filters: CustomerFilters) -> 
 
 
 def customer_export_needs_job(*, workspace: Workspace, filters: CustomerFilters) -> bool:
+    """Larger than CUSTOMER_EXPORT_SYNC_LIMIT rows: written by a background job instead of streamed."""
     rows = customer_queryset(workspace=workspace, filters=filters).order_by()
     return rows[: settings.CUSTOMER_EXPORT_SYNC_LIMIT + 1].count() > settings.CUSTOMER_EXPORT_SYNC_LIMIT
 
 
-def customer_export_record(*, workspace: Workspace, actor: Actor, filters: CustomerFilters) -> None:
-    """Exports carry personal data: each one is audited."""
+def customer_export_record(*, workspace: Workspace, actor: Actor | User, filters: CustomerFilters) -> None:
+    """Allow and audit a streamed export: exports carry personal data."""
+    permission_require(workspace=workspace, actor=actor, permission=Permission.EXPORT_CUSTOMERS)
     with transaction.atomic():
         audit_record(
             workspace=workspace,
@@ -152,29 +151,39 @@ def customer_export_record(*, workspace: Workspace, actor: Actor, filters: Custo
         )
 
 
-def customer_export_create(*, workspace: Workspace, actor: Actor, filters: CustomerFilters) -> CustomerExport:
+def customer_export_create(
+    *, workspace: Workspace, actor: Actor | User, filters: CustomerFilters
+) -> CustomerExport:
     from relasi.customers.tasks import customer_export_run_task
 
+    permission_require(workspace=workspace, actor=actor, permission=Permission.EXPORT_CUSTOMERS)
+    who = actor_of(actor)
     with transaction.atomic():
-        export = CustomerExport.objects.create(
-            workspace=workspace, created_by=actor.user, filters=filters.as_query()
+        export = CustomerExport.objects.for_workspace(workspace).create(
+            created_by=who.user, filters=filters.as_query()
         )
         audit_record(
             workspace=workspace,
-            actor=actor,
+            actor=who,
             action="customer.exported",
             target=export,
             changes={"filters": export.filters},
         )
-        transaction.on_commit(lambda: customer_export_run_task.delay(export.pk))
+        transaction.on_commit(lambda: customer_export_run_task.delay(workspace.pk, export.pk))
     return export
 
 
-def customer_export_run(*, export_id: int) -> CustomerExport:
-    export = CustomerExport.unscoped.select_related("workspace").filter(pk=export_id).first()
+def customer_export_run(*, workspace_id: int, export_id: int) -> CustomerExport:
+    workspace = Workspace.objects.get(pk=workspace_id)
+    export = (
+        CustomerExport.objects.for_workspace(workspace)
+        .select_related("workspace")
+        .filter(pk=export_id)
+        .first()
+    )
     if export is None:
         raise Http404
-    CustomerExport.unscoped.filter(pk=export.pk).update(status=ExportStatus.RUNNING)
+    CustomerExport.objects.for_workspace(workspace).filter(pk=export.pk).update(status=ExportStatus.RUNNING)
     try:
         filters = customer_filters_parse(export.filters)
         # Written to a temporary file, not memory: a large export can hold a million rows.
@@ -202,8 +211,20 @@ def customer_export_run(*, export_id: int) -> CustomerExport:
     return export
 
 
-def customer_export_get(*, workspace: Workspace, export_id: int) -> CustomerExport:
+def customer_export_get(*, workspace: Workspace, actor: Actor | User, export_id: int) -> CustomerExport:
+    """An export of the workspace, for the person who asked for it (or an owner or admin)."""
     export = CustomerExport.objects.for_workspace(workspace).filter(pk=export_id).first()
     if export is None:
         raise Http404
+    file_owner_or_permission_require(
+        workspace=workspace, actor=actor, made_by_user_id=export.created_by_id, made_by_api_key_id=None
+    )
     return export
+
+
+def customer_export_file_open(*, export: CustomerExport) -> IO[bytes]:
+    """The finished export's file; Http404 while it is not ready."""
+    if export.status != ExportStatus.COMPLETED or not export.file:
+        raise Http404
+    handle: IO[bytes] = export.file.open("rb")
+    return handle

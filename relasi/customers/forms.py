@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from relasi.core.validation import form_add_validation_errors
 from relasi.customers.models import Channel, Customer, PropertyDefinition, PropertyKind
 from relasi.customers.selectors import property_definitions, property_label
 from relasi.tenancy.models import Workspace
@@ -58,6 +59,13 @@ def _custom_field(definition: PropertyDefinition) -> forms.Field:
     if kind == PropertyKind.PHONE:
         return forms.CharField(widget=forms.TextInput(attrs={"type": "tel"}), **common)
     return forms.CharField(**common)
+
+
+def _form_field_name(service_field: str) -> str:
+    """The service names custom properties `properties.<key>`; the form names them `prop__<key>`."""
+    if service_field.startswith("properties."):
+        return PROPERTY_PREFIX + service_field.split(".", 1)[1]
+    return service_field
 
 
 class CustomerForm(forms.Form):
@@ -173,34 +181,10 @@ class CustomerForm(forms.Form):
         for key in self.builtin_keys:
             data[key] = self.cleaned_data.get(key, "")
         data["properties"] = {key: self.cleaned_data.get(PROPERTY_PREFIX + key) for key in self.property_keys}
-        if self.customer is not None:
-            self._leave_unchanged_out(data, self.customer)
         return data
 
-    @staticmethod
-    def _leave_unchanged_out(data: dict[str, Any], customer: Customer) -> None:
-        """An edit sends only what changed, so a kept value that is no longer an option is not re-validated."""
-        if "status" in data and data["status"] == customer.status:
-            del data["status"]
-        for key, value in list(data["properties"].items()):
-            stored = customer.properties.get(key)
-            if isinstance(stored, list) and isinstance(value, list | tuple):
-                unchanged = sorted(map(str, stored)) == sorted(map(str, value))
-            else:
-                unchanged = stored is not None and not isinstance(stored, bool) and str(stored) == str(value)
-            if unchanged:
-                del data["properties"][key]
-
     def add_service_errors(self, error: ValidationError) -> None:
-        for field, messages in error.message_dict.items():
-            name = PROPERTY_PREFIX + field.split(".", 1)[1] if field.startswith("properties.") else field
-            target = name if name in self.fields else None
-            for message in messages:
-                self.add_error(target, message)
-            if target is not None:
-                widget = self.fields[target].widget
-                if "is-invalid" not in widget.attrs.get("class", ""):
-                    widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+        form_add_validation_errors(self, error, field_name=_form_field_name)
 
     @property
     def default_fields(self) -> list[forms.BoundField]:

@@ -7,23 +7,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from relasi.accounts.models import User
-from relasi.api.errors import django_validation_errors
+from relasi.core.validation import validation_error_fields
 from relasi.customers import imports
 from relasi.customers.models import CustomerImport, DuplicateMode, ImportStatus
-from relasi.web.access import workspace_page
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
+from relasi.tenancy.access import workspace_page
+from relasi.tenancy.permissions import Permission
+from relasi.tenancy.requests import WorkspacePageRequest
 
 ACCEPT = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,9 +31,9 @@ def _limits() -> dict[str, str]:
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_page()
-def import_upload(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+@workspace_page(permission=Permission.IMPORT_CUSTOMERS)
+def import_upload(request: WorkspacePageRequest) -> HttpResponse:
+    workspace = request.workspace
     errors: list[str] = []
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -47,11 +42,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 customer_import = imports.customer_import_upload(
-                    workspace=workspace, actor=_user(request), file=upload, original_name=upload.name or ""
+                    workspace=workspace, actor=request.actor, file=upload, original_name=upload.name or ""
                 )
             except ValidationError as error:
                 errors = [
-                    message for messages in django_validation_errors(error).values() for message in messages
+                    message for messages in validation_error_fields(error).values() for message in messages
                 ]
             else:
                 return redirect(
@@ -72,9 +67,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_page()
-def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+@workspace_page(permission=Permission.IMPORT_CUSTOMERS)
+def import_mapping(request: WorkspacePageRequest, import_id: int) -> HttpResponse:
+    workspace = request.workspace
     customer_import = imports.customer_import_get(workspace=workspace, import_id=import_id)
     if customer_import.status != ImportStatus.UPLOADED:
         return redirect("customers:import_progress", workspace_slug=workspace.slug, import_id=import_id)
@@ -86,13 +81,13 @@ def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
         try:
             imports.customer_import_start(
                 workspace=workspace,
-                actor=_user(request),
+                actor=request.actor,
                 import_id=import_id,
                 mapping=mapping,
                 duplicate_mode=duplicate_mode,
             )
         except ValidationError as error:
-            errors = django_validation_errors(error)
+            errors = validation_error_fields(error)
         else:
             return redirect("customers:import_progress", workspace_slug=workspace.slug, import_id=import_id)
     else:
@@ -131,23 +126,23 @@ def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @require_GET
 @workspace_page()
-def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def import_progress(request: WorkspacePageRequest, import_id: int) -> HttpResponse:
+    workspace = request.workspace
     customer_import = imports.customer_import_get(workspace=workspace, import_id=import_id)
     if customer_import.status == ImportStatus.UPLOADED:
         return redirect("customers:import_mapping", workspace_slug=workspace.slug, import_id=import_id)
-    context = _progress_context(customer_import)
+    context = _progress_context(request, customer_import)
     if request.headers.get("HX-Request"):
         return render(request, "customers/import_progress_fragment.html", context)
     return render(request, "customers/import_progress.html", context)
 
 
 @require_POST
-@workspace_page()
-def import_resume(request: HttpRequest, import_id: int) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+@workspace_page(permission=Permission.IMPORT_CUSTOMERS)
+def import_resume(request: WorkspacePageRequest, import_id: int) -> HttpResponse:
+    workspace = request.workspace
     try:
-        imports.customer_import_resume(workspace=workspace, actor=_user(request), import_id=import_id)
+        imports.customer_import_resume(workspace=workspace, actor=request.actor, import_id=import_id)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -155,8 +150,11 @@ def import_resume(request: HttpRequest, import_id: int) -> HttpResponse:
     return redirect("customers:import_progress", workspace_slug=workspace.slug, import_id=import_id)
 
 
-def _progress_context(customer_import: CustomerImport) -> dict[str, object]:
+def _progress_context(request: WorkspacePageRequest, customer_import: CustomerImport) -> dict[str, object]:
     finished = customer_import.status in imports.FINISHED
+    failed_rows_readable = imports.customer_import_failed_rows_readable(
+        workspace=request.workspace, actor=request.actor, customer_import=customer_import
+    )
     return {
         "section": "customers",
         "customer_import": customer_import,
@@ -165,19 +163,24 @@ def _progress_context(customer_import: CustomerImport) -> dict[str, object]:
         "stalled": imports.customer_import_is_stalled(customer_import),
         "stalled_minutes": settings.CUSTOMER_IMPORT_STALLED_SECONDS // 60,
         "percent": imports.customer_import_progress_percent(customer_import),
-        "errors": imports.customer_import_errors(customer_import=customer_import) if finished else [],
+        "failed_rows_readable": failed_rows_readable,
+        "errors": imports.customer_import_errors(
+            workspace=request.workspace, actor=request.actor, customer_import=customer_import
+        )
+        if finished and failed_rows_readable
+        else [],
     }
 
 
 @require_GET
 @workspace_page()
-def import_error_file(request: HttpRequest, import_id: int) -> Any:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def import_error_file(request: WorkspacePageRequest, import_id: int) -> Any:
+    workspace = request.workspace
     customer_import = imports.customer_import_get(workspace=workspace, import_id=import_id)
-    if not customer_import.error_file:
-        raise Http404
     return FileResponse(
-        customer_import.error_file.open("rb"),
+        imports.customer_import_error_file_open(
+            workspace=workspace, actor=request.actor, customer_import=customer_import
+        ),
         as_attachment=True,
         filename=imports.customer_import_error_filename(customer_import),
         content_type="text/csv; charset=utf-8",

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from relasi.tenancy.scoping import WorkspaceOwned
+from relasi.core.scoping import WorkspaceOwned
 
 
 class Channel(models.TextChoices):
@@ -176,6 +176,11 @@ class PropertyDefinition(WorkspaceOwned):
     def __str__(self) -> str:
         return self.label
 
+    @property
+    def has_editable_options(self) -> bool:
+        """Selects have options, except the channel list: the product fixes it (integrations depend on it)."""
+        return self.kind in (PropertyKind.SELECT, PropertyKind.MULTISELECT) and self.key != "source"
+
 
 class CustomerView(WorkspaceOwned):
     """The columns one user chose, in order, for the All customers table of one workspace."""
@@ -210,6 +215,12 @@ class CustomerImport(WorkspaceOwned):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # An import sent through the API runs as the key that sent it (for its audit rows and "Added by").
+    created_by_api_key = models.ForeignKey(
+        "tenancy.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Or the system job that started it (the `relasi import-customers` command).
+    created_by_system = models.CharField(max_length=60, blank=True)
     file = models.FileField(upload_to="imports/%Y/%m/")
     original_name = models.CharField(max_length=255)
     file_format = models.CharField(max_length=4)
@@ -238,18 +249,21 @@ class CustomerImport(WorkspaceOwned):
         return f"Import {self.pk} ({self.original_name})"
 
 
-class CustomerImportError(models.Model):
+class CustomerImportError(WorkspaceOwned):
     """A failed row, kept so the error file can be rebuilt exactly after a resume."""
 
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
     customer_import = models.ForeignKey(CustomerImport, on_delete=models.CASCADE, related_name="errors")
     row_number = models.PositiveIntegerField()
     values = models.JSONField(default=list)
     message = models.TextField()
 
-    class Meta:
+    class Meta(WorkspaceOwned.Meta):
         ordering = ["row_number"]
         constraints = [
-            models.UniqueConstraint(fields=["customer_import", "row_number"], name="import_error_row_unique")
+            models.UniqueConstraint(
+                fields=["workspace", "customer_import", "row_number"], name="import_error_row_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -6,32 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from relasi.api.errors import django_validation_errors
 from relasi.customers.models import PropertyDefinition, PropertyKind
-from relasi.customers.selectors import property_label
-
-__all__ = ["property_label"]
-
-SELECT_KINDS = (PropertyKind.SELECT, PropertyKind.MULTISELECT)
 
 
 def options_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def has_editable_options(definition: PropertyDefinition) -> bool:
-    # The channel list is fixed by the product (integrations depend on it), so only its visibility changes.
-    return definition.kind in SELECT_KINDS and definition.key != "source"
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError next to the fields it names (anything else above the form)."""
-    for field, messages in django_validation_errors(error).items():
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 class PropertyNewForm(forms.Form):
@@ -97,7 +78,7 @@ class PropertyEditForm(forms.Form):
             # Built-in labels are translated for each reader, and whether they are required is the product's rule.
             del self.fields["label"]
             del self.fields["is_required"]
-        if not has_editable_options(definition):
+        if not definition.has_editable_options:
             del self.fields["options"]
 
     def changes(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The Properties menu, under /app/<workspace_slug>/customers/properties/.
 
-Every member can read the list; only owners and admins change anything (`managers_only` gives others a 403).
+Every member can read the list; only owners and admins change anything (the property services refuse
+anyone else, and the pages answer them 403 before rendering a form).
 """
 
 from __future__ import annotations
@@ -9,36 +10,23 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from relasi.accounts.models import User
-from relasi.customers import selectors, services
+from relasi.core.validation import form_add_validation_errors
+from relasi.customers import property_services, selectors
 from relasi.customers.models import Channel, PropertyDefinition
 from relasi.customers.properties import KEY_PATTERN
-from relasi.customers.property_forms import (
-    PropertyEditForm,
-    PropertyNewForm,
-    add_service_errors,
-    has_editable_options,
-    property_label,
-)
+from relasi.customers.property_forms import PropertyEditForm, PropertyNewForm
+from relasi.customers.selectors import property_label
+from relasi.tenancy.access import workspace_page
 from relasi.tenancy.models import Workspace
-from relasi.web.access import workspace_page
+from relasi.tenancy.permissions import Permission
+from relasi.tenancy.requests import WorkspacePageRequest
 
 MAX_REORDER_KEYS = 500
-
-
-def _workspace(request: HttpRequest) -> Workspace:
-    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
-    return workspace
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _definition(workspace: Workspace, property_id: int) -> PropertyDefinition:
@@ -57,8 +45,8 @@ def _back_to_list(workspace: Workspace) -> HttpResponse:
 
 
 @workspace_page()
-def property_list(request: HttpRequest) -> HttpResponse:
-    definitions = selectors.property_definitions(workspace=_workspace(request), include_archived=True)
+def property_list(request: WorkspacePageRequest) -> HttpResponse:
+    definitions = selectors.property_definitions(workspace=request.workspace, include_archived=True)
     return render(
         request,
         "customers/properties.html",
@@ -67,21 +55,21 @@ def property_list(request: HttpRequest) -> HttpResponse:
             "title": _("Properties"),
             "rows": [_row(d) for d in definitions if d.archived_at is None],
             "archived_rows": [_row(d) for d in definitions if d.archived_at is not None],
-            "can_manage": request.membership.can_manage,  # type: ignore[attr-defined]
+            "can_manage": request.may.manage_properties,
         },
     )
 
 
-@workspace_page(managers_only=True)
-def property_new(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+@workspace_page(permission=Permission.MANAGE_PROPERTIES)
+def property_new(request: WorkspacePageRequest) -> HttpResponse:
+    workspace = request.workspace
     form = PropertyNewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            definition = services.property_create(
+            definition = property_services.property_create(
                 workspace=workspace,
-                actor=_user(request),
+                actor=request.actor,
                 label=data["label"],
                 key=data["key"],
                 kind=data["kind"],
@@ -89,7 +77,7 @@ def property_new(request: HttpRequest) -> HttpResponse:
                 is_required=data["is_required"],
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            form_add_validation_errors(form, error)
         else:
             messages.success(
                 request,
@@ -105,9 +93,9 @@ def property_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@workspace_page(managers_only=True)
-def property_edit(request: HttpRequest, property_id: int) -> HttpResponse:
-    workspace = _workspace(request)
+@workspace_page(permission=Permission.MANAGE_PROPERTIES)
+def property_edit(request: WorkspacePageRequest, property_id: int) -> HttpResponse:
+    workspace = request.workspace
     definition = _definition(workspace, property_id)
     if request.method == "POST" and request.POST.get("intent") == "visibility":
         return _set_visibility(request, workspace, definition)
@@ -118,11 +106,11 @@ def property_edit(request: HttpRequest, property_id: int) -> HttpResponse:
             messages.info(request, _("Nothing was changed."))
             return _back_to_list(workspace)
         try:
-            definition = services.property_update(
-                workspace=workspace, actor=_user(request), property_id=definition.pk, data=changes
+            definition = property_services.property_update(
+                workspace=workspace, actor=request.actor, property_id=definition.pk, data=changes
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            form_add_validation_errors(form, error)
         else:
             messages.success(
                 request, _("The property “%(label)s” was saved.") % {"label": property_label(definition)}
@@ -137,7 +125,7 @@ def property_edit(request: HttpRequest, property_id: int) -> HttpResponse:
             "form": form,
             "definition": definition,
             "label": property_label(definition),
-            "options_editable": has_editable_options(definition),
+            "options_editable": definition.has_editable_options,
             "channels": Channel.labels if definition.key == "source" else [],
         },
         status=400 if form.errors else 200,
@@ -145,12 +133,12 @@ def property_edit(request: HttpRequest, property_id: int) -> HttpResponse:
 
 
 def _set_visibility(
-    request: HttpRequest, workspace: Workspace, definition: PropertyDefinition
+    request: WorkspacePageRequest, workspace: Workspace, definition: PropertyDefinition
 ) -> HttpResponse:
     """The list's Shown toggle: with htmx the row is swapped in place; without it the list reloads."""
-    definition = services.property_update(
+    definition = property_services.property_update(
         workspace=workspace,
-        actor=_user(request),
+        actor=request.actor,
         property_id=definition.pk,
         data={"is_visible": request.POST.get("is_visible") == "1"},
     )
@@ -168,15 +156,15 @@ def _set_visibility(
     return _back_to_list(workspace)
 
 
-@workspace_page(managers_only=True)
+@workspace_page(permission=Permission.MANAGE_PROPERTIES)
 @require_POST
-def property_archive(request: HttpRequest, property_id: int) -> HttpResponse:
+def property_archive(request: WorkspacePageRequest, property_id: int) -> HttpResponse:
     """Archive (`archived=1`, the default) or restore (`archived=0`) a custom property."""
-    workspace = _workspace(request)
+    workspace = request.workspace
     archived = request.POST.get("archived", "1") != "0"
     try:
-        definition = services.property_set_archived(
-            workspace=workspace, actor=_user(request), property_id=property_id, archived=archived
+        definition = property_services.property_set_archived(
+            workspace=workspace, actor=request.actor, property_id=property_id, archived=archived
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -189,12 +177,12 @@ def property_archive(request: HttpRequest, property_id: int) -> HttpResponse:
     return _back_to_list(workspace)
 
 
-@workspace_page(managers_only=True)
+@workspace_page(permission=Permission.MANAGE_PROPERTIES)
 @require_POST
-def property_reorder(request: HttpRequest) -> JsonResponse:
+def property_reorder(request: WorkspacePageRequest) -> JsonResponse:
     """Save the order of the list after a drag: `keys` repeated, in the new order."""
     keys = list(dict.fromkeys(key.strip() for key in request.POST.getlist("keys")))
     if not keys or len(keys) > MAX_REORDER_KEYS or not all(KEY_PATTERN.match(key) for key in keys):
         return JsonResponse({"error": _("Send the property keys in their new order.")}, status=400)
-    services.properties_reorder(workspace=_workspace(request), actor=_user(request), keys=keys)
+    property_services.properties_reorder(workspace=request.workspace, actor=request.actor, keys=keys)
     return JsonResponse({"order": keys, "message": _("The new order was saved.")})

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from relasi.accounts.models import User
+from relasi.customers.filters import (
+    DATE_MODES,
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    SEARCH_MAX,
+    SORTS,
+    CustomerFilters,
+    FilterValueError,
+    customer_filters_build,
+    date_mode_parse,
+    day_parse,
+    deleted_parse,
+    limit_parse,
+    month_parse,
+    search_parse,
+    sort_parse,
+    sources_parse,
+)
 from relasi.customers.models import Channel, ChannelIdentity, Customer, PropertyKind
 
 CHANNELS = ", ".join(Channel.values)
@@ -149,3 +170,118 @@ class PropertyPatchIn(Schema):
     is_required: bool | None = None
     is_visible: bool | None = None
     position: int | None = Field(None, ge=0, le=2_147_483_647)
+
+
+class DuplicateCustomerOut(Schema):
+    id: int
+    full_name: str
+
+
+class WarningOut(Schema):
+    code: str = Field(description="`possible_duplicate`: another customer has the same phone or email.")
+    field: str = Field(description="The field that matched: `phone` or `email`.")
+    message: str
+    customer: DuplicateCustomerOut
+
+
+class CustomerWriteOut(CustomerOut):
+    warnings: list[WarningOut] = Field(
+        description=(
+            "What the caller may want to check: other live customers with the same phone or email (only a "
+            "phone or email this request set or changed). The write happened anyway."
+        )
+    )
+
+
+def _filter_value(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """A query parameter checked by the page's own parser: the same values refused with the same words."""
+
+    def validate(value: Any) -> Any:
+        try:
+            return parse("" if value is None else str(value))
+        except FilterValueError as error:
+            raise PydanticCustomError("invalid_filter", "{message}", {"message": str(error)}) from None
+
+    return validate
+
+
+def _sources(value: Any) -> tuple[str, ...]:
+    values = value if isinstance(value, list | tuple) else [value]
+    try:
+        return sources_parse(item for item in values if item is not None)
+    except FilterValueError as error:
+        raise PydanticCustomError("invalid_filter", "{message}", {"message": str(error)}) from None
+
+
+def _text(schema: dict[str, Any]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", **schema})
+
+
+class CustomerListQuery(Schema):
+    """The All customers filters as query parameters. Checked by the page's parsers (relasi.customers.filters),
+    so the API, the page and this OpenAPI description cannot disagree."""
+
+    source: Annotated[
+        list[str],
+        BeforeValidator(_sources),
+        WithJsonSchema({"type": "array", "items": {"type": "string", "enum": list(Channel.values)}}),
+    ] = Field(
+        default_factory=list, description="Channels to keep: repeat the parameter or separate with commas."
+    )
+    date_mode: Annotated[
+        str, BeforeValidator(_filter_value(date_mode_parse)), _text({"enum": list(DATE_MODES)})
+    ] = Field(
+        "all",
+        alias="date",
+        description=(
+            "Last update, in the workspace's time zone: `day` needs `day`, `month` needs `month`, "
+            "`custom` needs `from` and `to` (both days included)."
+        ),
+    )
+    day: Annotated[date | None, BeforeValidator(_filter_value(day_parse)), _text({"format": "date"})] = None
+    month: Annotated[
+        str, BeforeValidator(_filter_value(month_parse)), _text({"pattern": r"^\d{4}-\d{2}$"})
+    ] = ""
+    date_from: Annotated[
+        date | None, BeforeValidator(_filter_value(day_parse)), _text({"format": "date"})
+    ] = Field(None, alias="from", description="First day of a `custom` range.")
+    date_to: Annotated[date | None, BeforeValidator(_filter_value(day_parse)), _text({"format": "date"})] = (
+        Field(None, alias="to", description="Last day of a `custom` range (included).")
+    )
+    q: Annotated[str, BeforeValidator(_filter_value(search_parse)), _text({})] = Field(
+        "",
+        description=f"Part of the name, a phone (0812… or +62812…) or an email; the first {SEARCH_MAX} characters are used.",
+    )
+    sort: Annotated[str, BeforeValidator(_filter_value(sort_parse)), _text({"enum": list(SORTS)})] = Field(
+        "recent",
+        description="`recent` = last update, newest first. Ignored in the Deleted view (newest deletion first).",
+    )
+    deleted: Annotated[bool, BeforeValidator(_filter_value(deleted_parse)), _text({"enum": ["0", "1"]})] = (
+        Field(
+            False,
+            description="`1` lists the Deleted view instead: customers that can still be restored.",
+            json_schema_extra={"default": "0"},
+        )
+    )
+    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
+    limit: Annotated[
+        int,
+        BeforeValidator(_filter_value(limit_parse)),
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+    ] = PAGE_SIZE
+
+    def filters(self) -> CustomerFilters:
+        """The checked filters; FilterError when the parameters disagree (e.g. `date=day` without a day)."""
+        return customer_filters_build(
+            {
+                "sources": tuple(self.source),
+                "date_mode": self.date_mode,
+                "day": self.day,
+                "month": self.month,
+                "date_from": self.date_from,
+                "date_to": self.date_to,
+                "search": self.q,
+                "sort": self.sort,
+                "deleted": self.deleted,
+            }
+        )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,176 +13,24 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
 from django.db.models.lookups import Regex
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
-from relasi.core import timeranges
 from relasi.core.pagination import InvalidCursor, Page, keyset_page
+from relasi.customers.filters import MAX_PAGE_SIZE, PAGE_SIZE, SORTS, CustomerFilters, customer_date_range
 from relasi.customers.models import Channel, Customer, CustomerView, PropertyDefinition
-from relasi.customers.normalize import display_phone, phone_search_digits
+from relasi.customers.normalize import display_phone, normalize_email, normalize_phone, phone_search_digits
 from relasi.tenancy.models import Workspace
 
-DATE_MODES = ("all", "today", "last7", "day", "month", "custom")
-SORTS = {"recent": ["-updated_at", "-id"], "name": ["full_name", "id"], "-name": ["-full_name", "-id"]}
-PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 # Up to this many matching rows the total is exact; above it, an estimate (counting a million rows is slow).
 EXACT_COUNT_LIMIT = 1000
 # How long an exact count may take before the list shows the planner's estimate instead.
 COUNT_BUDGET_MS = 10
 SKIP_COUNT_ESTIMATE = 20 * EXACT_COUNT_LIMIT
 QUERY_CANCELED = "57014"
-
-
-class FilterError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-@dataclass(frozen=True)
-class CustomerFilters:
-    sources: tuple[str, ...] = ()
-    date_mode: str = "all"
-    day: date | None = None
-    month: str = ""  # YYYY-MM
-    date_from: date | None = None
-    date_to: date | None = None
-    search: str = ""
-    sort: str = "recent"
-    deleted: bool = False
-
-    def as_query(self) -> dict[str, Any]:
-        """The filters as URL/JSON parameters (for links, exports and the API)."""
-        query: dict[str, Any] = {}
-        if self.sources:
-            query["source"] = list(self.sources)
-        if self.date_mode != "all":
-            query["date"] = self.date_mode
-        if self.day:
-            query["day"] = self.day.isoformat()
-        if self.month:
-            query["month"] = self.month
-        if self.date_from:
-            query["from"] = self.date_from.isoformat()
-        if self.date_to:
-            query["to"] = self.date_to.isoformat()
-        if self.search:
-            query["q"] = self.search
-        if self.sort != "recent":
-            query["sort"] = self.sort
-        if self.deleted:
-            query["deleted"] = "1"
-        return query
-
-
-# Day and month windows are built in the workspace's time zone; near year 1 or 9999 they would overflow.
-FIRST_YEAR = 1900
-LAST_YEAR = 9998
-
-
-def _parse_day(value: str, name: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        errors[name] = _("Use a date like 2026-03-31.")
-        return None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        errors[name] = _("Choose a year from %(first)d to %(last)d.") % {
-            "first": FIRST_YEAR,
-            "last": LAST_YEAR,
-        }
-        return None
-    return day
-
-
-def customer_filters_parse(params: QueryDict | dict[str, Any]) -> CustomerFilters:
-    """Filters from query parameters; FilterError names each bad parameter."""
-
-    def get_list(name: str) -> list[str]:
-        if isinstance(params, QueryDict):
-            values = params.getlist(name)
-        else:
-            raw = params.get(name) or []
-            values = raw if isinstance(raw, list) else [raw]
-        return [part for value in values for part in str(value).split(",") if part]
-
-    def get(name: str) -> str:
-        value = params.get(name)
-        return str(value).strip() if value is not None else ""
-
-    errors: dict[str, str] = {}
-    sources = tuple(dict.fromkeys(source.strip().lower() for source in get_list("source")))
-    unknown = [source for source in sources if source not in Channel.values]
-    if unknown:
-        errors["source"] = _("Unknown channel: %(values)s.") % {"values": ", ".join(unknown)}
-    date_mode = get("date") or "all"
-    if date_mode not in DATE_MODES:
-        errors["date"] = _("Choose all, today, last7, day, month or custom.")
-    day = _parse_day(get("day"), "day", errors)
-    month = get("month")
-    if month:
-        try:
-            year = datetime.strptime(month, "%Y-%m").year
-        except ValueError:
-            errors["month"] = _("Use a month like 2026-03.")
-        else:
-            if not FIRST_YEAR <= year <= LAST_YEAR:
-                errors["month"] = _("Choose a year from %(first)d to %(last)d.") % {
-                    "first": FIRST_YEAR,
-                    "last": LAST_YEAR,
-                }
-    date_from = _parse_day(get("from"), "from", errors)
-    date_to = _parse_day(get("to"), "to", errors)
-    if date_mode == "day" and day is None and "day" not in errors:
-        errors["day"] = _("Choose a day.")
-    if date_mode == "month" and not month:
-        errors["month"] = _("Choose a month.")
-    if date_mode == "custom":
-        if date_from is None and "from" not in errors:
-            errors["from"] = _("Choose the first day.")
-        if date_to is None and "to" not in errors:
-            errors["to"] = _("Choose the last day.")
-        if date_from and date_to and date_to < date_from:
-            errors["to"] = _("The last day is before the first day.")
-    sort = get("sort") or "recent"
-    if sort not in SORTS:
-        errors["sort"] = _("Sort by recent, name or -name.")
-    if errors:
-        raise FilterError(errors)
-    return CustomerFilters(
-        sources=sources,
-        date_mode=date_mode,
-        day=day,
-        month=month,
-        date_from=date_from,
-        date_to=date_to,
-        search=get("q")[:100],
-        sort=sort,
-        deleted=get("deleted") in ("1", "true", "yes"),
-    )
-
-
-def customer_date_range(
-    *, workspace: Workspace, filters: CustomerFilters, now: datetime | None = None
-) -> timeranges.DateRange:
-    zone = workspace.zone
-    if filters.date_mode == "today":
-        return timeranges.range_today(zone=zone, now=now)
-    if filters.date_mode == "last7":
-        return timeranges.range_last_days(days=7, zone=zone, now=now)
-    if filters.date_mode == "day" and filters.day:
-        return timeranges.range_day(day=filters.day, zone=zone)
-    if filters.date_mode == "month" and filters.month:
-        year, month = (int(part) for part in filters.month.split("-"))
-        return timeranges.range_month(year=year, month=month, zone=zone)
-    if filters.date_mode == "custom" and filters.date_from and filters.date_to:
-        return timeranges.range_custom(first_day=filters.date_from, last_day=filters.date_to, zone=zone)
-    return timeranges.range_all_time()
+LARGEST_ID = 2**63 - 1
 
 
 def _search_condition(search: str) -> Q:
@@ -325,10 +174,34 @@ def customer_get(*, workspace: Workspace, customer_id: int, include_deleted: boo
     return customer
 
 
+def _normalized_or_blank(normalize: Callable[[str], str], raw: Any) -> str:
+    # An invalid phone or email is the service's to report; here it simply cannot match anyone.
+    try:
+        return normalize(str(raw or ""))
+    except ValidationError:
+        return ""
+
+
 def customer_duplicates(
-    *, workspace: Workspace, phone: str, email: str, exclude_id: int | None = None
+    *,
+    workspace: Workspace,
+    phone: Any = "",
+    email: Any = "",
+    customer: Customer | None = None,
+    exclude_ids: Iterable[int | str] = (),
 ) -> list[Customer]:
-    """Live customers with the same (normalised) phone or email, for the "already exists" warning."""
+    """Live customers with the same phone or email (as typed: normalised here), for the "already exists"
+    warning of the page and the `warnings` of the API.
+
+    For an existing `customer` only a phone or email it changes counts: a pair kept on purpose is not
+    raised again. `exclude_ids` are customers the user already saw and chose to keep (and the customer
+    just created).
+    """
+    phone = _normalized_or_blank(normalize_phone, phone)
+    email = _normalized_or_blank(normalize_email, email)
+    if customer is not None:
+        phone = "" if phone == customer.phone else phone
+        email = "" if email == customer.email else email
     condition = Q()
     if phone:
         condition |= Q(phone=phone)
@@ -336,10 +209,11 @@ def customer_duplicates(
         condition |= Q(email=email)
     if not condition:
         return []
+    excluded = {int(pk) for pk in map(str, exclude_ids) if pk.isdigit() and len(pk) <= 19}
+    if customer is not None:
+        excluded.add(customer.pk)
     rows = Customer.objects.for_workspace(workspace).filter(condition, deleted_at__isnull=True)
-    if exclude_id:
-        rows = rows.exclude(pk=exclude_id)
-    return list(rows.order_by("-updated_at")[:5])
+    return list(rows.exclude(pk__in=excluded).order_by("-updated_at")[:5])
 
 
 # --- Columns and properties -----------------------------------------------------------------------------------

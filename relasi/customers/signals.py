@@ -13,6 +13,6 @@ def create_builtin_properties(
     sender: type[Workspace], instance: Workspace, created: bool, **kwargs: Any
 ) -> None:
     if created:
-        from relasi.customers.services import properties_ensure_builtin
+        from relasi.customers.property_services import properties_ensure_builtin
 
         properties_ensure_builtin(workspace=instance)

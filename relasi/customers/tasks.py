@@ -1,4 +1,5 @@
-"""Celery tasks of the CDP: thin wrappers around services."""
+"""Celery tasks of the CDP: thin wrappers around services. Each names its workspace, so the job reads its
+rows through the workspace's scope like any request."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ def customers_purge_deleted_task() -> int:
 
 
 @shared_task(acks_late=True)
-def customer_import_run_task(import_id: int) -> None:
+def customer_import_run_task(workspace_id: int, import_id: int) -> None:
     # Re-delivered after a worker crash (acks_late); the import resumes from its checkpoint.
     from relasi.customers.imports import customer_import_run
 
-    customer_import_run(import_id=import_id)
+    customer_import_run(workspace_id=workspace_id, import_id=import_id)
 
 
 @shared_task(acks_late=True)
-def customer_export_run_task(export_id: int) -> None:
+def customer_export_run_task(workspace_id: int, export_id: int) -> None:
     from relasi.customers.exports import customer_export_run
 
-    customer_export_run(export_id=export_id)
+    customer_export_run(workspace_id=workspace_id, export_id=export_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,8 +9,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,25 +21,15 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from relasi.accounts.models import User
-from relasi.core.audit import Actor
 from relasi.core.pagination import InvalidCursor
 from relasi.customers import exports, selectors, services
+from relasi.customers import filters as customer_filters
 from relasi.customers.forms import CustomerForm
 from relasi.customers.models import Channel, Customer, ExportStatus
-from relasi.customers.normalize import normalize_email, normalize_phone
+from relasi.tenancy.access import workspace_page
 from relasi.tenancy.models import Workspace
-from relasi.web.access import workspace_page
-
-
-def _workspace(request: HttpRequest) -> Workspace:
-    workspace: Workspace = request.workspace  # type: ignore[attr-defined]
-    return workspace
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
+from relasi.tenancy.permissions import Permission
+from relasi.tenancy.requests import WorkspacePageRequest
 
 
 def _list_url(workspace: Workspace, query: dict[str, Any] | None = None) -> str:
@@ -77,7 +66,7 @@ def _cell_text(customer: Customer, column: selectors.Column) -> str | None:
     return str(value)
 
 
-def _table_context(request: HttpRequest, workspace: Workspace) -> dict[str, Any]:
+def _table_context(request: WorkspacePageRequest, workspace: Workspace) -> dict[str, Any]:
     context: dict[str, Any] = {
         "filter_errors": {},
         "customers": [],
@@ -86,12 +75,12 @@ def _table_context(request: HttpRequest, workspace: Workspace) -> dict[str, Any]
         "restore_url": reverse("customers:restore", kwargs={"workspace_slug": workspace.slug}),
     }
     try:
-        filters = selectors.customer_filters_parse(request.GET)
-    except selectors.FilterError as error:
-        context.update(filters=selectors.CustomerFilters(), filter_errors=error.errors)
+        filters = customer_filters.customer_filters_parse(request.GET)
+    except customer_filters.FilterError as error:
+        context.update(filters=customer_filters.CustomerFilters(), filter_errors=error.errors)
         return context
     context["filters"] = filters
-    columns = selectors.customer_columns_for_user(workspace=workspace, user=_user(request))
+    columns = selectors.customer_columns_for_user(workspace=workspace, user=request.member)
     if filters.deleted:
         columns = [*columns, selectors.Column("deleted_at", _("Deleted"))]
     try:
@@ -130,8 +119,8 @@ def _table_context(request: HttpRequest, workspace: Workspace) -> dict[str, Any]
 
 
 @workspace_page()
-def customer_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+def customer_list(request: WorkspacePageRequest) -> HttpResponse:
+    workspace = request.workspace
     context = _table_context(request, workspace)
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "customer-table":
         return render(request, "customers/_table.html", context)
@@ -149,13 +138,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         available_columns=selectors.customer_available_columns(workspace=workspace),
         chosen_columns=[
             column.key
-            for column in selectors.customer_columns_for_user(workspace=workspace, user=_user(request))
+            for column in selectors.customer_columns_for_user(workspace=workspace, user=request.member)
         ],
     )
     return render(request, "customers/list.html", context, status=400 if context["filter_errors"] else 200)
 
 
-def _back_to_list(request: HttpRequest, workspace: Workspace) -> HttpResponse:
+def _back_to_list(request: WorkspacePageRequest, workspace: Workspace) -> HttpResponse:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
@@ -164,25 +153,29 @@ def _back_to_list(request: HttpRequest, workspace: Workspace) -> HttpResponse:
 
 @require_POST
 @workspace_page()
-def customer_view_update(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+def customer_view_update(request: WorkspacePageRequest) -> HttpResponse:
+    workspace = request.workspace
     services.customer_view_save(
-        workspace=workspace, user=_user(request), columns=request.POST.getlist("columns")
+        workspace=workspace, user=request.member, columns=request.POST.getlist("columns")
     )
     messages.success(request, _("Your view was saved."))
     return _back_to_list(request, workspace)
 
 
-def _ids(request: HttpRequest) -> list[int]:
+def _ids(request: WorkspacePageRequest) -> list[int]:
     return [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
 
 
 @require_POST
 @workspace_page()
-def customer_delete(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+def customer_delete(request: WorkspacePageRequest) -> HttpResponse:
+    workspace = request.workspace
     ids = _ids(request)
-    count = services.customers_delete(workspace=workspace, actor=_user(request), customer_ids=ids)
+    try:
+        count = services.customers_delete(workspace=workspace, actor=request.actor, customer_ids=ids)
+    except PermissionDenied as refusal:
+        messages.error(request, str(refusal))
+        return _back_to_list(request, workspace)
     if count:
         messages.success(
             request,
@@ -202,10 +195,10 @@ def customer_delete(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @workspace_page()
-def customer_restore(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+def customer_restore(request: WorkspacePageRequest) -> HttpResponse:
+    workspace = request.workspace
     ids = _ids(request)
-    count = services.customers_restore(workspace=workspace, actor=_user(request), customer_ids=ids)
+    count = services.customers_restore(workspace=workspace, actor=request.actor, customer_ids=ids)
     if count:
         messages.success(
             request,
@@ -227,39 +220,29 @@ def customer_restore(request: HttpRequest) -> HttpResponse:
 
 
 def _unconfirmed_duplicates(
-    request: HttpRequest, workspace: Workspace, form: CustomerForm, customer: Customer | None
+    request: WorkspacePageRequest, form: CustomerForm, customer: Customer | None
 ) -> list[Customer]:
-    """Customers with the same phone or email, except those the user already saw and chose to keep.
-
-    An edit only asks about a phone or email it changes: a pair kept on purpose is not asked about again.
-    """
-    # An invalid phone or email is reported by the service; here it simply cannot match anyone.
-    phone = email = ""
-    with contextlib.suppress(ValidationError):
-        phone = normalize_phone(str(form.cleaned_data.get("phone") or ""))
-    with contextlib.suppress(ValidationError):
-        email = normalize_email(str(form.cleaned_data.get("email") or ""))
-    if customer is not None:
-        phone = "" if phone == customer.phone else phone
-        email = "" if email == customer.email else email
-    duplicates = selectors.customer_duplicates(
-        workspace=workspace, phone=phone, email=email, exclude_id=customer.pk if customer else None
+    """Customers with the same phone or email, except those the user already saw and chose to keep."""
+    return selectors.customer_duplicates(
+        workspace=request.workspace,
+        phone=form.cleaned_data.get("phone"),
+        email=form.cleaned_data.get("email"),
+        customer=customer,
+        exclude_ids=request.POST.get("confirm_duplicate", "").split(","),
     )
-    confirmed = set(request.POST.get("confirm_duplicate", "").split(","))
-    return [duplicate for duplicate in duplicates if str(duplicate.pk) not in confirmed]
 
 
 @workspace_page()
-def customer_new(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+def customer_new(request: WorkspacePageRequest) -> HttpResponse:
+    workspace = request.workspace
     form = CustomerForm(request.POST or None, workspace=workspace, initial={"owner": str(request.user.pk)})
     duplicates: list[Customer] = []
     if request.method == "POST" and form.is_valid():
-        duplicates = _unconfirmed_duplicates(request, workspace, form, None)
+        duplicates = _unconfirmed_duplicates(request, form, None)
         if not duplicates:
             try:
                 customer = services.customer_create(
-                    workspace=workspace, actor=_user(request), data=form.service_data()
+                    workspace=workspace, actor=request.actor, data=form.service_data()
                 )
             except ValidationError as error:
                 form.add_service_errors(error)
@@ -276,18 +259,18 @@ def customer_new(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_page()
-def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
-    workspace = _workspace(request)
+def customer_detail(request: WorkspacePageRequest, customer_id: int) -> HttpResponse:
+    workspace = request.workspace
     customer = selectors.customer_get(workspace=workspace, customer_id=customer_id)
     form = CustomerForm(request.POST or None, workspace=workspace, customer=customer)
     duplicates: list[Customer] = []
     if request.method == "POST" and form.is_valid():
-        duplicates = _unconfirmed_duplicates(request, workspace, form, customer)
+        duplicates = _unconfirmed_duplicates(request, form, customer)
         if not duplicates:
             try:
                 services.customer_update(
                     workspace=workspace,
-                    actor=_user(request),
+                    actor=request.actor,
                     customer_id=customer.pk,
                     data=form.service_data(),
                 )
@@ -311,15 +294,15 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @require_POST
-@workspace_page()
-def customer_export(request: HttpRequest) -> HttpResponseBase:
-    workspace = _workspace(request)
+@workspace_page(permission=Permission.EXPORT_CUSTOMERS)
+def customer_export(request: WorkspacePageRequest) -> HttpResponseBase:
+    workspace = request.workspace
     try:
-        filters = selectors.customer_filters_parse(request.POST)
-    except selectors.FilterError as error:
+        filters = customer_filters.customer_filters_parse(request.POST)
+    except customer_filters.FilterError as error:
         messages.error(request, " ".join(error.errors.values()))
         return redirect(_list_url(workspace))
-    actor = Actor(user=_user(request))
+    actor = request.actor
     if exports.customer_export_needs_job(workspace=workspace, filters=filters):
         export = exports.customer_export_create(workspace=workspace, actor=actor, filters=filters)
         return redirect("customers:export_status", workspace_slug=workspace.slug, export_id=export.pk)
@@ -334,9 +317,9 @@ def customer_export(request: HttpRequest) -> HttpResponseBase:
 
 
 @workspace_page()
-def customer_export_status(request: HttpRequest, export_id: int) -> HttpResponse:
-    workspace = _workspace(request)
-    export = exports.customer_export_get(workspace=workspace, export_id=export_id)
+def customer_export_status(request: WorkspacePageRequest, export_id: int) -> HttpResponse:
+    workspace = request.workspace
+    export = exports.customer_export_get(workspace=workspace, actor=request.actor, export_id=export_id)
     template = (
         "customers/_export_status.html"
         if request.headers.get("HX-Request")
@@ -354,13 +337,11 @@ def customer_export_status(request: HttpRequest, export_id: int) -> HttpResponse
 
 
 @workspace_page()
-def customer_export_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
-    workspace = _workspace(request)
-    export = exports.customer_export_get(workspace=workspace, export_id=export_id)
-    if export.status != ExportStatus.COMPLETED or not export.file:
-        raise Http404
+def customer_export_download(request: WorkspacePageRequest, export_id: int) -> HttpResponseBase:
+    workspace = request.workspace
+    export = exports.customer_export_get(workspace=workspace, actor=request.actor, export_id=export_id)
     return FileResponse(
-        export.file.open("rb"),
+        exports.customer_export_file_open(export=export),
         as_attachment=True,
         filename=f"customers-{workspace.slug}-{export.pk}.csv",
         content_type="text/csv",

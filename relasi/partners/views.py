@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,10 +12,17 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from relasi.accounts.forms import PartnerSignInForm
 from relasi.accounts.models import User
 from relasi.accounts.views import SignInView
+from relasi.partners.forms import PartnerSignInForm
+from relasi.partners.models import Partner
 from relasi.partners.selectors import partner_for_user
+
+
+class PartnerRequest(HttpRequest):
+    """A partner portal request of a signed-in partner (`partner_page`)."""
+
+    partner: Partner
 
 
 class PartnerSignInView(SignInView):
@@ -34,11 +41,13 @@ def partner_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             return redirect_to_login(request.get_full_path(), login_url=reverse("partners:login"))
         assert isinstance(request.user, User)
         try:
-            request.partner = partner_for_user(user=request.user)  # type: ignore[attr-defined]
+            partner = partner_for_user(user=request.user)
         except Http404:
             # Signed in, but as a workspace user: say so instead of a bare "not found".
             return render(request, "partners/not_partner.html", status=403)
-        return view(request, *args, **kwargs)
+        bound = cast(PartnerRequest, request)
+        bound.partner = partner
+        return view(bound, *args, **kwargs)
 
     return wrapper
 
@@ -59,5 +68,5 @@ def commission(request: HttpRequest) -> HttpResponse:
 
 
 @partner_page
-def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "partners/profile.html", {"section": "profile", "partner": request.partner})  # type: ignore[attr-defined]
+def profile(request: PartnerRequest) -> HttpResponse:
+    return render(request, "partners/profile.html", {"section": "profile", "partner": request.partner})

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from relasi.tenancy.scoping import WorkspaceOwned
+from relasi.core.scoping import WorkspaceOwned, WorkspaceScopedManager
+
+if TYPE_CHECKING:
+    from relasi.accounts.models import User
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -29,6 +32,11 @@ class Workspace(models.Model):
         _("withholds income tax"),
         default=False,
         help_text=_("Payments from this workspace have income tax withheld, so top-ups go through support."),
+    )
+    agents_bulk_actions = models.BooleanField(
+        _("agents may import, export and delete in bulk"),
+        default=False,
+        help_text=_("Owners and admins always may; agents only when the owner allows it."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -51,29 +59,48 @@ class Role(models.TextChoices):
     AGENT = "agent", _("Agent")
 
 
-class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+class MembershipManager(WorkspaceScopedManager["Membership"]):
+    def of_user(self, user: User) -> models.QuerySet[Membership]:
+        """Every membership of one person: how their workspaces are found before any workspace is chosen."""
+        if user.pk is None:
+            raise ValueError("memberships of an unsaved user")
+        return self.for_user_id(user.pk)
+
+    def for_user_id(self, user_id: int) -> models.QuerySet[Membership]:
+        return models.QuerySet(self.model, using=self._db).filter(user_id=user_id)
+
+
+class Membership(WorkspaceOwned):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.AGENT)
     created_at = models.DateTimeField(_("joined"), auto_now_add=True)
 
-    class Meta:
+    objects: ClassVar[MembershipManager] = MembershipManager()
+
+    class Meta(WorkspaceOwned.Meta):
         verbose_name = _("member")
         verbose_name_plural = _("members")
-        constraints = [models.UniqueConstraint(fields=["user", "workspace"], name="membership_unique")]
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique")]
         ordering = ["workspace", "user__email"]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.workspace} ({self.role})"
 
     @property
-    def can_manage(self) -> bool:
-        """Owners and admins manage settings such as API keys and properties."""
-        return self.role in (Role.OWNER, Role.ADMIN)
-
-    @property
     def is_owner(self) -> bool:
         return self.role == Role.OWNER
+
+
+class ApiKeyManager(WorkspaceScopedManager["ApiKey"]):
+    def active_by_prefix(self, prefix: str) -> ApiKey | None:
+        """The unrevoked key with this public prefix, whatever its workspace: authentication is how the
+        workspace becomes known, so this is the one lookup of keys that cannot be scoped first."""
+        rows: models.QuerySet[ApiKey] = models.QuerySet(self.model, using=self._db)
+        return rows.select_related("workspace").filter(prefix=prefix, revoked_at__isnull=True).first()
+
+    def record_use(self, api_key: ApiKey, **values: Any) -> None:
+        self.for_workspace(api_key.workspace).filter(pk=api_key.pk).update(**values)
 
 
 class ApiKey(WorkspaceOwned):
@@ -89,6 +116,8 @@ class ApiKey(WorkspaceOwned):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects: ClassVar[ApiKeyManager] = ApiKeyManager()
 
     class Meta(WorkspaceOwned.Meta):
         verbose_name = _("API key")

@@ -14,8 +14,9 @@ def membership_for_user(*, user: User, workspace_slug: str) -> Membership:
     if not user.is_authenticated:
         raise Http404
     membership = (
-        Membership.objects.select_related("workspace")
-        .filter(user=user, workspace__slug=workspace_slug)
+        Membership.objects.of_user(user)
+        .select_related("workspace")
+        .filter(workspace__slug=workspace_slug)
         .first()
     )
     if membership is None:
@@ -24,11 +25,15 @@ def membership_for_user(*, user: User, workspace_slug: str) -> Membership:
 
 
 def memberships_of_user(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.select_related("workspace").filter(user=user).order_by("workspace__name")
+    return Membership.objects.of_user(user).select_related("workspace").order_by("workspace__name")
 
 
 def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
-    return Membership.objects.select_related("user").filter(workspace=workspace).order_by("user__full_name")
+    return Membership.objects.for_workspace(workspace).select_related("user").order_by("user__full_name")
+
+
+def workspace_member_ids(*, workspace: Workspace) -> set[int]:
+    return set(Membership.objects.for_workspace(workspace).values_list("user_id", flat=True))
 
 
 def workspace_member_users(*, workspace: Workspace) -> QuerySet[User]:

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -20,9 +19,10 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
-from relasi.core.audit import Actor, audit_record
+from relasi.core.audit import audit_record
 from relasi.core.emails import email_send_templated
 from relasi.tenancy.models import ApiKey, Membership, Role, Workspace
+from relasi.tenancy.permissions import Permission, permission_require
 
 API_KEY_PREFIX = "rls"
 # Recording every use would write on every request; a coarse last-used time is enough to spot dead keys.
@@ -41,14 +41,34 @@ def workspace_create(
     return workspace
 
 
+def workspace_set_agents_bulk_actions(*, workspace: Workspace, actor: User, allowed: bool) -> Workspace:
+    """Let agents import, export and delete customers in bulk (owners and admins always may)."""
+    permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_WORKSPACE)
+    with transaction.atomic():
+        locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        if locked.agents_bulk_actions != allowed:
+            audit_record(
+                workspace=locked,
+                actor=actor,
+                action="workspace.agents_bulk_actions_changed",
+                target=locked,
+                changes={"agents_bulk_actions": [locked.agents_bulk_actions, allowed]},
+            )
+            locked.agents_bulk_actions = allowed
+            locked.save(update_fields=["agents_bulk_actions"])
+    workspace.agents_bulk_actions = allowed
+    return workspace
+
+
 def _owner_count(workspace: Workspace) -> int:
-    return Membership.objects.filter(workspace=workspace, role=Role.OWNER).count()
+    return Membership.objects.for_workspace(workspace).filter(role=Role.OWNER).count()
 
 
 def membership_invite(
     *, workspace: Workspace, actor: User, email: str, full_name: str, role: str
 ) -> Membership:
     """Add a person to the workspace. Someone without an account gets one, and an email to set a password."""
+    permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_MEMBERS)
     if role not in Role.values:
         raise ValidationError({"role": _("Choose owner, admin or agent.")})
     normalized = email.strip().lower()
@@ -90,6 +110,7 @@ def membership_invite(
 
 
 def membership_set_role(*, workspace: Workspace, actor: User, membership_id: int, role: str) -> Membership:
+    permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_MEMBERS)
     if role not in Role.values:
         raise ValidationError({"role": _("Choose owner, admin or agent.")})
     with transaction.atomic():
@@ -110,6 +131,7 @@ def membership_set_role(*, workspace: Workspace, actor: User, membership_id: int
 
 
 def membership_remove(*, workspace: Workspace, actor: User, membership_id: int) -> None:
+    permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_MEMBERS)
     with transaction.atomic():
         membership = _membership_for_update(workspace=workspace, membership_id=membership_id)
         if membership.role == Role.OWNER and _owner_count(workspace) == 1:
@@ -125,15 +147,7 @@ def membership_remove(*, workspace: Workspace, actor: User, membership_id: int) 
 
 
 def _membership_for_update(*, workspace: Workspace, membership_id: int) -> Membership:
-    membership = (
-        Membership.objects.select_for_update()
-        .select_related("user")
-        .filter(workspace=workspace, pk=membership_id)
-        .first()
-    )
-    if membership is None:
-        raise Http404
-    return membership
+    return Membership.objects.locked_or_404(workspace, membership_id)
 
 
 def _hash_secret(secret: str) -> str:
@@ -150,6 +164,7 @@ class IssuedApiKey:
 
 def api_key_create(*, workspace: Workspace, actor: User | None, name: str) -> IssuedApiKey:
     """Create a key and return its token, which is never stored and cannot be shown again."""
+    permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_API_KEYS)
     clean_name = name.strip()
     if not clean_name:
         raise ValidationError({"name": _("Give the key a name, such as the integration that uses it.")})
@@ -168,6 +183,7 @@ def api_key_create(*, workspace: Workspace, actor: User | None, name: str) -> Is
 
 
 def api_key_revoke(*, workspace: Workspace, actor: User, api_key_id: int) -> ApiKey:
+    permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_API_KEYS)
     with transaction.atomic():
         api_key = ApiKey.objects.locked_or_404(workspace, api_key_id)
         if api_key.revoked_at is None:
@@ -183,18 +199,11 @@ def api_key_authenticate(*, token: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
     _label, prefix, secret = parts
-    # Authentication happens before any workspace is known, so this lookup is deliberately unscoped.
-    api_key = (
-        ApiKey.unscoped.select_related("workspace").filter(prefix=prefix, revoked_at__isnull=True).first()
-    )
+    api_key = ApiKey.objects.active_by_prefix(prefix)
     if api_key is None or not hmac.compare_digest(api_key.secret_hash, _hash_secret(secret)):
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
-        ApiKey.unscoped.filter(pk=api_key.pk).update(last_used_at=now)
+        ApiKey.objects.record_use(api_key, last_used_at=now)
         api_key.last_used_at = now
     return api_key
-
-
-def api_actor(api_key: ApiKey) -> Actor:
-    return Actor(api_key=api_key)

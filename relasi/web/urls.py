@@ -12,6 +12,11 @@ workspace_patterns = [
     path(
         "settings/members/<int:membership_id>/", views.settings_member_update, name="settings_member_update"
     ),
+    path(
+        "settings/members/agent-permissions/",
+        views.settings_agent_permissions,
+        name="settings_agent_permissions",
+    ),
     path("settings/api-keys/", views.settings_api_keys, name="settings_api_keys"),
     path(
         "settings/api-keys/<int:api_key_id>/revoke/",

@@ -15,10 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from relasi.accounts.models import User
-from relasi.api.errors import django_validation_errors
+from relasi.core.validation import form_add_validation_errors
 from relasi.tenancy import selectors as tenancy_selectors
 from relasi.tenancy import services as tenancy_services
-from relasi.web.access import workspace_page
+from relasi.tenancy.access import page_permission_require, workspace_page
+from relasi.tenancy.models import Role
+from relasi.tenancy.permissions import Permission
+from relasi.tenancy.requests import WorkspacePageRequest
 from relasi.web.forms import ApiKeyForm, InviteMemberForm, MemberRoleForm
 
 
@@ -50,38 +53,35 @@ def workspaces(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_page()
-def workspace_home(request: HttpRequest) -> HttpResponse:
-    return redirect("customers:list", workspace_slug=request.workspace.slug)  # type: ignore[attr-defined]
+def workspace_home(request: WorkspacePageRequest) -> HttpResponse:
+    return redirect("customers:list", workspace_slug=request.workspace.slug)
 
 
 @workspace_page()
-def package_usage(request: HttpRequest) -> HttpResponse:
+def package_usage(request: WorkspacePageRequest) -> HttpResponse:
     return render(request, "web/not_yet.html", {"section": "usage", "title": _("Package usage")})
 
 
 @workspace_page()
-def settings_subscription(request: HttpRequest) -> HttpResponse:
+def settings_subscription(request: WorkspacePageRequest) -> HttpResponse:
     return render(request, "web/not_yet.html", {"section": "subscription", "title": _("Subscription")})
 
 
 @workspace_page()
-def settings_members(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
-    membership = request.membership  # type: ignore[attr-defined]
+def settings_members(request: WorkspacePageRequest) -> HttpResponse:
+    """Everyone sees the members; owners invite (the service refuses anyone else)."""
+    workspace = request.workspace
     invite_form = InviteMemberForm()
     if request.method == "POST":
-        if not membership.is_owner:
-            return render(request, "403.html", status=403)
+        page_permission_require(request, Permission.MANAGE_MEMBERS)
         invite_form = InviteMemberForm(request.POST)
         if invite_form.is_valid():
             try:
                 tenancy_services.membership_invite(
-                    workspace=workspace, actor=_user(request), **invite_form.cleaned_data
+                    workspace=workspace, actor=request.member, **invite_form.cleaned_data
                 )
             except ValidationError as error:
-                for field, field_messages in django_validation_errors(error).items():
-                    for message in field_messages:
-                        invite_form.add_error(None if field == "__all__" else field, message)
+                form_add_validation_errors(invite_form, error)
             else:
                 messages.success(
                     request, _("%(email)s was invited.") % {"email": invite_form.cleaned_data["email"]}
@@ -94,22 +94,20 @@ def settings_members(request: HttpRequest) -> HttpResponse:
             "section": "members",
             "members": tenancy_selectors.workspace_members(workspace=workspace),
             "invite_form": invite_form,
-            "role_choices": MemberRoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+            "role_choices": Role.choices,
         },
         status=400 if invite_form.errors else 200,
     )
 
 
 @require_POST
-@workspace_page()
-def settings_member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
-    if not request.membership.is_owner:  # type: ignore[attr-defined]
-        return render(request, "403.html", status=403)
+@workspace_page(permission=Permission.MANAGE_MEMBERS)
+def settings_member_update(request: WorkspacePageRequest, membership_id: int) -> HttpResponse:
+    workspace = request.workspace
     try:
         if request.POST.get("action") == "remove":
             tenancy_services.membership_remove(
-                workspace=workspace, actor=_user(request), membership_id=membership_id
+                workspace=workspace, actor=request.member, membership_id=membership_id
             )
             messages.success(request, _("The member was removed."))
         else:
@@ -119,7 +117,7 @@ def settings_member_update(request: HttpRequest, membership_id: int) -> HttpResp
             else:
                 tenancy_services.membership_set_role(
                     workspace=workspace,
-                    actor=_user(request),
+                    actor=request.member,
                     membership_id=membership_id,
                     role=form.cleaned_data["role"],
                 )
@@ -129,12 +127,28 @@ def settings_member_update(request: HttpRequest, membership_id: int) -> HttpResp
     return redirect("web:settings_members", workspace_slug=workspace.slug)
 
 
+@require_POST
+@workspace_page(permission=Permission.MANAGE_WORKSPACE)
+def settings_agent_permissions(request: WorkspacePageRequest) -> HttpResponse:
+    allowed = request.POST.get("agents_bulk_actions") == "1"
+    tenancy_services.workspace_set_agents_bulk_actions(
+        workspace=request.workspace, actor=request.member, allowed=allowed
+    )
+    if allowed:
+        messages.success(request, _("Agents may now import, export and delete customers in bulk."))
+    else:
+        messages.success(
+            request, _("Only owners and admins may now import, export and delete customers in bulk.")
+        )
+    return redirect("web:settings_members", workspace_slug=request.workspace.slug)
+
+
 ISSUED_TOKEN_SESSION_KEY = "relasi_issued_api_token"
 
 
-@workspace_page(managers_only=True)
-def settings_api_keys(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+@workspace_page(permission=Permission.MANAGE_API_KEYS)
+def settings_api_keys(request: WorkspacePageRequest) -> HttpResponse:
+    workspace = request.workspace
     form = ApiKeyForm()
     # Shown once, on the page the creation redirects to: a reload there cannot create a second key.
     issued_token = request.session.pop(ISSUED_TOKEN_SESSION_KEY, None)
@@ -142,7 +156,7 @@ def settings_api_keys(request: HttpRequest) -> HttpResponse:
         form = ApiKeyForm(request.POST)
         if form.is_valid():
             issued = tenancy_services.api_key_create(
-                workspace=workspace, actor=_user(request), name=form.cleaned_data["name"]
+                workspace=workspace, actor=request.member, name=form.cleaned_data["name"]
             )
             request.session[ISSUED_TOKEN_SESSION_KEY] = issued.token
             return redirect(reverse("web:settings_api_keys", kwargs={"workspace_slug": workspace.slug}))
@@ -160,11 +174,11 @@ def settings_api_keys(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@workspace_page(managers_only=True)
-def settings_api_key_revoke(request: HttpRequest, api_key_id: int) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
+@workspace_page(permission=Permission.MANAGE_API_KEYS)
+def settings_api_key_revoke(request: WorkspacePageRequest, api_key_id: int) -> HttpResponse:
+    workspace = request.workspace
     api_key = tenancy_services.api_key_revoke(
-        workspace=workspace, actor=_user(request), api_key_id=api_key_id
+        workspace=workspace, actor=request.member, api_key_id=api_key_id
     )
     messages.success(request, _("The key “%(name)s” was revoked.") % {"name": api_key.name})
     return redirect(reverse("web:settings_api_keys", kwargs={"workspace_slug": workspace.slug}))

@@ -37,10 +37,10 @@ def make_customer() -> Callable[..., Customer]:
 @pytest.fixture
 def second_batch_dies(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], dict[str, int]]:
     """Make an import's second batch raise once, as a worker killed mid-import; returns the batch counter."""
-    from relasi.customers import imports
+    from relasi.customers.imports import runner
 
     def arm(message: str) -> dict[str, int]:
-        real_write = imports._write_batch
+        real_write = runner.import_batch_write
         calls = {"count": 0}
 
         def dies_on_second_batch(job: Any, rows: Any) -> None:
@@ -49,7 +49,7 @@ def second_batch_dies(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], dict[s
                 raise RuntimeError(message)
             real_write(job, rows)
 
-        monkeypatch.setattr(imports, "_write_batch", dies_on_second_batch)
+        monkeypatch.setattr(runner, "import_batch_write", dies_on_second_batch)
         return calls
 
     return arm

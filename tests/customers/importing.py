@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from relasi.accounts.models import User
 from relasi.customers import imports
+from relasi.customers.imports.job import ImportJob, import_job_build
 from relasi.customers.models import CustomerImport
 from relasi.tenancy.models import Workspace
 
@@ -37,8 +36,10 @@ def started(
     return customer_import
 
 
-def job_of(customer_import: CustomerImport) -> Any:
+def job_of(customer_import: CustomerImport) -> ImportJob:
     """The job a worker would build for this import, to write batches by hand."""
-    return imports._job(
-        CustomerImport.unscoped.select_related("workspace", "created_by").get(pk=customer_import.pk)
+    return import_job_build(
+        CustomerImport.objects.for_workspace(customer_import.workspace)
+        .select_related("workspace", "created_by", "created_by_api_key")
+        .get(pk=customer_import.pk)
     )

@@ -10,9 +10,8 @@ from django.test import Client
 from relasi.accounts.models import User
 from relasi.core.models import AuditLog
 from relasi.customers.models import Customer, PropertyDefinition
-from relasi.customers.services import property_create, property_set_archived
+from relasi.customers.property_services import property_create, property_set_archived
 from relasi.tenancy.models import Workspace
-from relasi.tenancy.services import api_key_create
 
 URL = "/api/v1/customer-properties"
 BUILTIN_KEYS = [
@@ -28,20 +27,6 @@ BUILTIN_KEYS = [
     "subdistrict",
     "zip_code",
 ]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
-@pytest.fixture
-def acme_key(acme: Workspace, alice: User) -> dict[str, str]:
-    return bearer(api_key_create(workspace=acme, actor=alice, name="CRM sync").token)
-
-
-@pytest.fixture
-def globex_key(globex: Workspace, charlie: User) -> dict[str, str]:
-    return bearer(api_key_create(workspace=globex, actor=charlie, name="Globex sync").token)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from relasi.customers.models import (
     ExportStatus,
     PropertyDefinition,
 )
-from relasi.customers.services import property_create
+from relasi.customers.property_services import property_create
 
 
 def new_url() -> str:
@@ -184,7 +184,7 @@ def test_editing_the_username_replaces_it_and_an_unchanged_save_writes_nothing(
 
 def test_saving_keeps_a_value_whose_option_was_removed(acme, alice, client_for, make_customer) -> None:
     from relasi.customers.models import PropertyKind
-    from relasi.customers.services import property_create, property_update
+    from relasi.customers.property_services import property_create, property_update
 
     segment = property_create(
         workspace=acme,
@@ -228,7 +228,7 @@ def test_saving_keeps_a_value_whose_option_was_removed(acme, alice, client_for, 
 
 def test_the_form_shows_fields_in_the_order_of_the_properties_page(acme, alice, client_for) -> None:
     from relasi.customers.models import PropertyKind
-    from relasi.customers.services import properties_reorder, property_create
+    from relasi.customers.property_services import properties_reorder, property_create
 
     property_create(workspace=acme, actor=alice, label="Segmen", key="segmen", kind=PropertyKind.TEXT)
     keys = list(

@@ -11,12 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from relasi.accounts.models import User
 from relasi.core.models import AuditLog
 from relasi.customers.models import Customer, CustomerImport, PropertyDefinition
 from relasi.customers.services import customer_create
-from relasi.tenancy.models import Workspace
-from relasi.tenancy.services import api_key_create
 
 URL = "/api/v1/customer-imports"
 FILE = b"Nama,No HP,Email\nAni,081234567801,ani@example.com\nBad,12ab,\nJoko,081234567803,\n"
@@ -25,20 +22,6 @@ FILE = b"Nama,No HP,Email\nAni,081234567801,ani@example.com\nBad,12ab,\nJoko,081
 @pytest.fixture(autouse=True)
 def _small_batches(settings) -> None:
     settings.CUSTOMER_IMPORT_BATCH_SIZE = 2
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
-@pytest.fixture
-def acme_key(acme: Workspace, alice: User) -> dict[str, str]:
-    return bearer(api_key_create(workspace=acme, actor=alice, name="Shop sync").token)
-
-
-@pytest.fixture
-def globex_key(globex: Workspace, charlie: User) -> dict[str, str]:
-    return bearer(api_key_create(workspace=globex, actor=charlie, name="Globex sync").token)
 
 
 def media_files(settings) -> list[Path]:
@@ -94,8 +77,8 @@ def test_upload_with_the_suggested_mapping_runs_and_reports(
     )
     customers = Customer.objects.for_workspace(acme).order_by("pk")
     assert [(c.full_name, c.added_by_label) for c in customers] == [
-        ("Ani", "API: Shop sync"),
-        ("Joko", "API: Shop sync"),
+        ("Ani", "API: CRM sync"),
+        ("Joko", "API: CRM sync"),
     ]
     assert AuditLog.objects.filter(action="customer_import.uploaded").get().actor_label.startswith("api-key:")
 
@@ -121,7 +104,10 @@ def test_upload_with_a_mapping_and_update_mode(
     assert PropertyDefinition.objects.for_workspace(acme).get(key="surel_kantor").kind == "text"
 
 
-def test_session_user_can_use_the_api(acme, bob, client_for, django_capture_on_commit_callbacks) -> None:
+def test_session_user_can_use_the_api(
+    agents_may_bulk, bob, client_for, django_capture_on_commit_callbacks
+) -> None:
+    acme = agents_may_bulk
     client = client_for(bob)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, {"file": SimpleUploadedFile("d.csv", FILE)}, HTTP_X_WORKSPACE="acme")

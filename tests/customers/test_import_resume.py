@@ -12,6 +12,8 @@ from django.urls import reverse
 from relasi.accounts.models import User
 from relasi.core.models import AuditLog
 from relasi.customers import imports
+from relasi.customers.imports.rows import import_row_prepare
+from relasi.customers.imports.writer import import_batch_write
 from relasi.customers.models import Customer, CustomerImport, ImportStatus
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.services import api_key_create
@@ -40,7 +42,7 @@ def _stop_after_first_batch(workspace: Workspace, actor: User, second_batch_dies
     customer_import = started(workspace, actor, FILE, mapping=MAPPING)
     second_batch_dies("database went away")
     with pytest.raises(RuntimeError):
-        imports.customer_import_run(import_id=customer_import.pk)
+        imports.customer_import_run(workspace_id=customer_import.workspace_id, import_id=customer_import.pk)
     customer_import.refresh_from_db()
     assert (customer_import.status, customer_import.processed_rows) == (ImportStatus.FAILED, 2)
     return customer_import
@@ -57,10 +59,12 @@ def state(customer_import: CustomerImport) -> tuple[str, int, int]:
     return customer_import.status, customer_import.processed_rows, customer_import.created_count
 
 
-@pytest.mark.parametrize("member", ["alice", "bob"])
+@pytest.mark.parametrize("member", ["alice", "dave", "bob"])
 def test_a_member_continues_a_stopped_import_from_its_page(
-    acme, member, request, client_for, stopped_import, django_capture_on_commit_callbacks
+    agents_may_bulk, member, request, client_for, stopped_import, django_capture_on_commit_callbacks
 ) -> None:
+    # given a workspace whose owner lets agents import
+    acme = agents_may_bulk
     user: User = request.getfixturevalue(member)
     customer_import = stopped_import(acme, user)
     client = client_for(user)
@@ -91,7 +95,7 @@ def test_a_member_continues_a_stopped_import_from_its_page(
 
 def test_a_completed_import_is_not_continued(acme, alice, client_for, stopped_import) -> None:
     customer_import = stopped_import(acme, alice)
-    imports.customer_import_run(import_id=customer_import.pk)
+    imports.customer_import_run(workspace_id=customer_import.workspace_id, import_id=customer_import.pk)
     audit_before = AuditLog.objects.count()
     response = client_for(alice).post(resume_url(customer_import), follow=True)
     assert "Only an import that stopped before the end can be continued." in response.content.decode()
@@ -149,11 +153,11 @@ def test_a_running_import_without_progress_for_ten_minutes_can_be_continued(
     # given a worker that wrote the first batch, then died without a trace (status still "running")
     customer_import = started(acme, alice, FILE, mapping=MAPPING)
     job = job_of(customer_import)
-    imports._write_batch(
+    import_batch_write(
         job,
         [
-            imports._prepare_row(job, 1, ["A", "081200000001"]),
-            imports._prepare_row(job, 2, ["B", "081200000002"]),
+            import_row_prepare(job, 1, ["A", "081200000001"]),
+            import_row_prepare(job, 2, ["B", "081200000002"]),
         ],
     )
     CustomerImport.unscoped.filter(pk=customer_import.pk).update(status=ImportStatus.RUNNING)

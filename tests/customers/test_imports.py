@@ -16,6 +16,8 @@ from openpyxl import Workbook
 from relasi.accounts.models import User
 from relasi.core.models import AuditLog
 from relasi.customers import imports
+from relasi.customers.imports.rows import fast_normalize_phone, import_row_prepare
+from relasi.customers.imports.writer import BatchSuperseded, import_batch_write
 from relasi.customers.models import (
     ChannelIdentity,
     Customer,
@@ -25,7 +27,8 @@ from relasi.customers.models import (
     PropertyDefinition,
 )
 from relasi.customers.normalize import normalize_phone
-from relasi.customers.services import customer_create, property_create
+from relasi.customers.property_services import property_create
+from relasi.customers.services import customer_create
 from relasi.tenancy.models import Workspace
 from tests.customers.importing import job_of, started
 
@@ -51,7 +54,9 @@ def run(
     mode: str = "skip",
 ) -> CustomerImport:
     customer_import = started(workspace, actor, content, name=name, mapping=mapping, mode=mode)
-    return imports.customer_import_run(import_id=customer_import.pk)
+    return imports.customer_import_run(
+        workspace_id=customer_import.workspace_id, import_id=customer_import.pk
+    )
 
 
 def customers(workspace: Workspace) -> list[dict[str, Any]]:
@@ -116,7 +121,9 @@ def test_bom_semicolon_csv_with_crlf_and_quoted_fields(acme, alice) -> None:
         duplicate_mode="skip",
         enqueue=False,
     )
-    result = imports.customer_import_run(import_id=customer_import.pk)
+    result = imports.customer_import_run(
+        workspace_id=customer_import.workspace_id, import_id=customer_import.pk
+    )
     # then every row is a customer with its values cleaned
     assert counts(result) == {
         "status": "completed",
@@ -286,7 +293,9 @@ def test_mixed_good_and_bad_rows_give_exact_counts_and_error_file(acme, alice) -
     }
     assert [c["full_name"] for c in customers(acme)] == ["Ani", "Joko"]
     assert list(
-        CustomerImportError.objects.filter(customer_import=result).values_list("row_number", "values")
+        CustomerImportError.objects.for_workspace(acme)
+        .filter(customer_import=result)
+        .values_list("row_number", "values")
     ) == [
         (2, ["Bad Phone", "12ab", "bp@example.com", "", "", ""]),
         (3, ["", "081234567802", "", "", "", ""]),
@@ -353,7 +362,7 @@ def test_fast_phone_path_agrees_with_normalize_phone() -> None:
             expected = None
             expected_messages = error.messages
         try:
-            actual: str | None = imports.fast_normalize_phone(raw)
+            actual: str | None = fast_normalize_phone(raw)
         except ValidationError as error:
             actual = None
             assert error.messages == expected_messages, raw
@@ -773,7 +782,7 @@ def test_a_job_interrupted_after_its_first_batch_resumes_without_duplicates_or_l
     calls = second_batch_dies("worker killed")
     # when the job runs, it stops after the first batch and says so
     with pytest.raises(RuntimeError):
-        imports.customer_import_run(import_id=customer_import.pk)
+        imports.customer_import_run(workspace_id=customer_import.workspace_id, import_id=customer_import.pk)
     assert counts(customer_import) == {
         "status": "failed",
         "total": 5,
@@ -786,7 +795,9 @@ def test_a_job_interrupted_after_its_first_batch_resumes_without_duplicates_or_l
     assert customer_import.failure_reason == "RuntimeError: worker killed"
     assert [c["full_name"] for c in customers(acme)] == ["A", "B"]
     # when it runs again (the broken batch now succeeds)
-    result = imports.customer_import_run(import_id=customer_import.pk)
+    result = imports.customer_import_run(
+        workspace_id=customer_import.workspace_id, import_id=customer_import.pk
+    )
     # then it continues after the checkpoint: every row exactly once
     assert counts(result) == {
         "status": "completed",
@@ -813,7 +824,14 @@ def test_a_job_interrupted_after_its_first_batch_resumes_without_duplicates_or_l
         == "\ufeffNama,No HP,error\r\nBad,12ab,phone: “12ab” is not a phone number.\r\n"
     )
     # and running a completed import again changes nothing
-    assert counts(imports.customer_import_run(import_id=customer_import.pk))["created"] == 4
+    assert (
+        counts(
+            imports.customer_import_run(
+                workspace_id=customer_import.workspace_id, import_id=customer_import.pk
+            )
+        )["created"]
+        == 4
+    )
     assert Customer.objects.for_workspace(acme).count() == 4
 
 
@@ -821,10 +839,12 @@ def test_a_job_killed_without_a_trace_resumes_from_running(acme, alice) -> None:
     customer_import = started(acme, alice, b"Nama\nA\nB\nC\n", mapping={"0": "full_name"})
     # given a worker that wrote the first batch and died (status still RUNNING, checkpoint at 2)
     job = job_of(customer_import)
-    imports._write_batch(job, [imports._prepare_row(job, 1, ["A"]), imports._prepare_row(job, 2, ["B"])])
+    import_batch_write(job, [import_row_prepare(job, 1, ["A"]), import_row_prepare(job, 2, ["B"])])
     CustomerImport.unscoped.filter(pk=customer_import.pk).update(status=ImportStatus.RUNNING)
     # when the job is delivered again
-    result = imports.customer_import_run(import_id=customer_import.pk)
+    result = imports.customer_import_run(
+        workspace_id=customer_import.workspace_id, import_id=customer_import.pk
+    )
     assert counts(result)["created"] == 3
     assert sorted(Customer.objects.for_workspace(acme).values_list("full_name", flat=True)) == ["A", "B", "C"]
 
@@ -832,11 +852,11 @@ def test_a_job_killed_without_a_trace_resumes_from_running(acme, alice) -> None:
 def test_a_stale_run_stops_when_another_moved_the_checkpoint(acme, alice) -> None:
     customer_import = started(acme, alice, b"Nama\nA\nB\nC\n", mapping={"0": "full_name"})
     job = job_of(customer_import)
-    rows = [imports._prepare_row(job, 1, ["A"]), imports._prepare_row(job, 2, ["B"])]
-    imports._write_batch(job, rows)
+    rows = [import_row_prepare(job, 1, ["A"]), import_row_prepare(job, 2, ["B"])]
+    import_batch_write(job, rows)
     # a second runner holding the same first batch cannot write it again
-    with pytest.raises(imports._Superseded):
-        imports._write_batch(job, rows)
+    with pytest.raises(BatchSuperseded):
+        import_batch_write(job, rows)
     assert Customer.objects.for_workspace(acme).count() == 2
 
 
@@ -854,6 +874,6 @@ def test_an_import_by_api_key_is_added_by_the_key(acme, alice) -> None:
         duplicate_mode="skip",
         enqueue=False,
     )
-    imports.customer_import_run(import_id=customer_import.pk)
+    imports.customer_import_run(workspace_id=customer_import.workspace_id, import_id=customer_import.pk)
     customer = Customer.objects.for_workspace(acme).get()
     assert (customer.added_by_id, customer.added_by_label) == (None, "API: Shop sync")

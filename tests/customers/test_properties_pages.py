@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from relasi.core.models import AuditLog
-from relasi.customers import selectors, services
+from relasi.customers import property_services, selectors
 from relasi.customers.models import PropertyDefinition, PropertyKind
 from relasi.tenancy.models import Workspace
 
@@ -72,7 +72,7 @@ def new_property(alice: Any, acme: Workspace, **overrides: Any) -> PropertyDefin
         "options": ["Gold"],
     }
     values.update(overrides)
-    return services.property_create(workspace=acme, actor=alice, **values)
+    return property_services.property_create(workspace=acme, actor=alice, **values)
 
 
 # --- The list -----------------------------------------------------------------------------------------------
@@ -422,7 +422,7 @@ def test_owner_archives_and_restores_a_custom_property(acme, alice, client_for) 
 
 def test_an_archived_property_can_be_opened_and_restored_from_its_page(acme, alice, client_for) -> None:
     tier = new_property(alice, acme)
-    services.property_set_archived(workspace=acme, actor=alice, property_id=tier.pk, archived=True)
+    property_services.property_set_archived(workspace=acme, actor=alice, property_id=tier.pk, archived=True)
 
     response = client_for(alice).get(url("property_edit", property_id=tier.pk))
 
@@ -503,7 +503,9 @@ def send(client: Client, method: str, target: str, data: dict[str, Any]) -> int:
 def test_agent_gets_403_on_every_write_and_nothing_changes(acme, alice, bob, client_for) -> None:
     tier = new_property(alice, acme)
     archived = new_property(alice, acme, key="old", label="Old")
-    services.property_set_archived(workspace=acme, actor=alice, property_id=archived.pk, archived=True)
+    property_services.property_set_archived(
+        workspace=acme, actor=alice, property_id=archived.pk, archived=True
+    )
     before, logs_before = snapshot(acme), AuditLog.objects.count()
     agent = client_for(bob)
     requests = [

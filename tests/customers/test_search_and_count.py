@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 
 from relasi.customers import selectors
+from relasi.customers.filters import customer_filters_parse
 from relasi.customers.models import Customer
-from relasi.customers.selectors import customer_filters_parse, customer_queryset
+from relasi.customers.selectors import customer_queryset
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="planner estimates and statement timeouts are PostgreSQL's"

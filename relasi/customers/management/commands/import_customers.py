@@ -98,7 +98,11 @@ class Command(BaseCommand):
 
     def _run(self, customer_import: CustomerImport) -> None:
         try:
-            result = imports.customer_import_run(import_id=customer_import.pk, on_progress=self._progress)
+            result = imports.customer_import_run(
+                workspace_id=customer_import.workspace_id,
+                import_id=customer_import.pk,
+                on_progress=self._progress,
+            )
         except Exception as error:
             raise CommandError(f"The import failed: {error}") from error
         self.stdout.write(

@@ -58,7 +58,9 @@ class Command(BaseCommand):
             workspace = Workspace.objects.filter(slug="demo").first()
             if workspace is None:
                 workspace = workspace_create(name="Toko Nusantara", slug="demo", owner=owner, actor=None)
-            Membership.objects.get_or_create(user=agent, workspace=workspace, defaults={"role": Role.AGENT})
+            Membership.objects.for_workspace(workspace).get_or_create(
+                user=agent, defaults={"role": Role.AGENT}
+            )
             if not Partner.objects.filter(user=partner_user).exists():
                 partner_create(user=partner_user, actor=None, code="RPDEMO01")
             created = customers_create_sample(

@@ -1,0 +1,130 @@
+"""Fail-closed tenant scoping for every workspace-owned model, for reads and writes alike.
+
+`Model.objects` cannot be used without naming a workspace: `Model.objects.all()` raises, and
+`Model.objects.for_workspace(workspace)` is the way in. The queryset it returns remembers the workspace,
+so `create`, `bulk_create` and `bulk_update` through it refuse a row of another workspace (or of none).
+`Model.unscoped` sees every workspace; it may appear only in the modules listed in `UNSCOPED_ALLOWED`
+(a test reads the source and fails on any other use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from django.db import models
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from relasi.tenancy.models import Workspace
+
+M = TypeVar("M", bound=models.Model)
+
+# The only modules where `.unscoped` may appear (fnmatch patterns on module names), each with its reason.
+# System jobs that work on every workspace (purges) loop over the workspaces and scope each one instead.
+UNSCOPED_ALLOWED: dict[str, str] = {
+    "relasi.*.admin": "the back-office: platform staff see every workspace",
+    "relasi.*.migrations.*": "data migrations run for every workspace",
+    "relasi.core.scoping": "defines the managers",
+    "relasi.core.idempotency": "the hourly purge forgets the expired idempotency keys of every workspace",
+}
+
+# Models with a workspace foreign key that do not derive from WorkspaceOwned, and why.
+NOT_WORKSPACE_OWNED: dict[str, str] = {
+    "core.auditlog": (
+        "platform-wide, append-only: staff and partner actions belong to no workspace; written only through "
+        "relasi.core.audit and read only in the back-office"
+    ),
+}
+
+
+class UnscopedQueryError(RuntimeError):
+    pass
+
+
+class WorkspaceQuerySet(models.QuerySet[M], Generic[M]):
+    """A queryset limited to one workspace; its writes refuse rows that belong to another one."""
+
+    _workspace_id: int | None = None
+
+    def _clone(self) -> WorkspaceQuerySet[M]:
+        clone: WorkspaceQuerySet[M] = super()._clone()  # type: ignore[misc]
+        clone._workspace_id = self._workspace_id
+        return clone
+
+    def _refuse_foreign(self, objs: Iterable[M], verb: str) -> None:
+        if self._workspace_id is None:
+            raise UnscopedQueryError(f"{self.model.__name__}: {verb} needs .for_workspace(workspace) first.")
+        for obj in objs:
+            row_workspace = getattr(obj, "workspace_id", None)
+            if row_workspace != self._workspace_id:
+                raise UnscopedQueryError(
+                    f"{self.model.__name__}: {verb} of a row of workspace {row_workspace} "
+                    f"through the queryset of workspace {self._workspace_id}."
+                )
+
+    def create(self, **kwargs: Any) -> M:
+        given = kwargs.get("workspace")
+        given_id = given.pk if given is not None else kwargs.get("workspace_id")
+        if given_id is None:
+            kwargs["workspace_id"] = self._workspace_id
+        elif given_id != self._workspace_id:
+            raise UnscopedQueryError(
+                f"{self.model.__name__} of workspace {given_id} created through workspace {self._workspace_id}."
+            )
+        return super().create(**kwargs)
+
+    def bulk_create(self, objs: Iterable[M], *args: Any, **kwargs: Any) -> list[M]:
+        rows = list(objs)
+        self._refuse_foreign(rows, "bulk_create")
+        return super().bulk_create(rows, *args, **kwargs)
+
+    def bulk_update(self, objs: Iterable[M], fields: Any, *args: Any, **kwargs: Any) -> int:
+        rows = list(objs)
+        self._refuse_foreign(rows, "bulk_update")
+        return super().bulk_update(rows, fields, *args, **kwargs)
+
+
+class WorkspaceScopedManager(models.Manager[M], Generic[M]):
+    def get_queryset(self) -> models.QuerySet[M]:
+        raise UnscopedQueryError(
+            f"{self.model.__name__}.objects needs a workspace: use .for_workspace(workspace); "
+            f"code that must see every workspace is listed in relasi.core.scoping.UNSCOPED_ALLOWED."
+        )
+
+    def for_workspace(self, workspace: Workspace | None) -> WorkspaceQuerySet[M]:
+        if workspace is None or workspace.pk is None:
+            raise UnscopedQueryError(f"{self.model.__name__} queried without a saved workspace.")
+        rows: WorkspaceQuerySet[M] = WorkspaceQuerySet(self.model, using=self._db)
+        rows._workspace_id = workspace.pk
+        return rows.filter(workspace=workspace)
+
+    def locked_or_404(self, workspace: Workspace | None, pk: int, **conditions: Any) -> M:
+        """The workspace's row, locked until the transaction ends (call inside `transaction.atomic`).
+
+        Another workspace's row, or one that fails `conditions`, is simply not found: Http404.
+        """
+        row = self.for_workspace(workspace).select_for_update().filter(pk=pk, **conditions).first()
+        if row is None:
+            raise Http404
+        return row
+
+    def create(self, **kwargs: Any) -> M:
+        workspace = kwargs.get("workspace")
+        if workspace is None:
+            raise UnscopedQueryError(f"{self.model.__name__} created without a workspace.")
+        return self.for_workspace(workspace).create(**kwargs)
+
+
+class WorkspaceOwned(models.Model):
+    """Abstract base: a row that belongs to exactly one workspace."""
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+
+    unscoped = models.Manager()
+    objects = WorkspaceScopedManager()
+
+    class Meta:
+        abstract = True
+        default_manager_name = "unscoped"
+        base_manager_name = "unscoped"

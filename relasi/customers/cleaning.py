@@ -1,0 +1,239 @@
+"""Validating customer input and applying it to a customer: one set of rules for pages, the API and imports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from relasi.accounts.models import User
+from relasi.core.audit import Actor
+from relasi.customers.models import Channel, Customer, PropertyDefinition, PropertyKind
+from relasi.customers.normalize import normalize_email, normalize_phone, normalize_username
+from relasi.customers.properties import clean_property_value
+from relasi.tenancy.models import Workspace
+from relasi.tenancy.selectors import workspace_member_ids
+
+DEFAULT_STATUSES = ["Lead", "Prospect", "Customer", "Inactive"]
+
+# key, label, kind: the additional fields every workspace starts with (shown, can be hidden).
+# Labels are stored in English and marked for translation, so pages show them in the reader's language.
+BUILTIN_PROPERTIES: list[tuple[str, str, str]] = [
+    ("source", gettext_noop("Channel"), PropertyKind.SELECT),
+    ("channel_username", gettext_noop("Username (channel)"), PropertyKind.TEXT),
+    ("phone", gettext_noop("Phone number"), PropertyKind.PHONE),
+    ("email", gettext_noop("Email"), PropertyKind.EMAIL),
+    ("status", gettext_noop("Status"), PropertyKind.SELECT),
+    ("job_title", gettext_noop("Job title"), PropertyKind.TEXT),
+    ("province", gettext_noop("Province"), PropertyKind.TEXT),
+    ("city", gettext_noop("Regency/City"), PropertyKind.TEXT),
+    ("district", gettext_noop("District"), PropertyKind.TEXT),
+    ("subdistrict", gettext_noop("Subdistrict"), PropertyKind.TEXT),
+    ("zip_code", gettext_noop("Zip code"), PropertyKind.TEXT),
+]
+BUILTIN_KEYS = frozenset(key for key, _label, _kind in BUILTIN_PROPERTIES)
+TEXT_COLUMNS = {
+    "job_title": 120,
+    "province": 80,
+    "city": 80,
+    "district": 80,
+    "subdistrict": 80,
+    "zip_code": 10,
+}
+RESERVED_KEYS = BUILTIN_KEYS | {
+    "full_name",
+    "owner",
+    "assignee",
+    "added_by",
+    "updated_at",
+    "created_at",
+    "id",
+    "name",
+}
+
+
+class CustomerCleaner:
+    """Validates customer input for one workspace; loads definitions and members once for many rows."""
+
+    def __init__(self, *, workspace: Workspace) -> None:
+        self.workspace = workspace
+        definitions = list(PropertyDefinition.objects.for_workspace(workspace))
+        self.builtin = {definition.key: definition for definition in definitions if definition.is_builtin}
+        self.custom = {
+            definition.key: definition
+            for definition in definitions
+            if not definition.is_builtin and definition.archived_at is None
+        }
+        self.member_ids = workspace_member_ids(workspace=workspace)
+
+    def clean(self, data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+        """Cleaned values for the given keys (all keys when not partial); ValidationError with every field's problem."""
+        errors: dict[str, list[str]] = {}
+        cleaned: dict[str, Any] = {}
+
+        def fail(field: str, error: ValidationError) -> None:
+            errors.setdefault(field, []).extend(error.messages)
+
+        if not partial or "full_name" in data:
+            name = str(data.get("full_name") or "").strip()
+            if not name:
+                errors["full_name"] = [_("Full name is required.")]
+            elif len(name) > 200:
+                errors["full_name"] = [_("At most 200 characters.")]
+            cleaned["full_name"] = name
+        for field in ("owner", "assignee"):
+            if field in data:
+                cleaned[field] = self._member(field, data[field], errors)
+        if "source" in data:
+            source = str(data.get("source") or "").strip().lower()
+            if source and source not in Channel.values:
+                errors["source"] = [_("Choose one of the channels.")]
+            cleaned["source"] = source
+        if "channel_username" in data:
+            cleaned["channel_username"] = normalize_username(str(data.get("channel_username") or ""))
+            if cleaned["channel_username"] and not (cleaned.get("source") or data.get("_existing_source")):
+                errors["source"] = [_("Choose the channel this username belongs to.")]
+        if "phone" in data:
+            raw = str(data.get("phone") or "").strip()
+            try:
+                cleaned["phone"] = normalize_phone(raw)
+                cleaned["phone_raw"] = raw[:50]
+            except ValidationError as error:
+                fail("phone", error)
+        if "email" in data:
+            try:
+                cleaned["email"] = normalize_email(str(data.get("email") or ""))
+            except ValidationError as error:
+                fail("email", error)
+        if "status" in data:
+            status = str(data.get("status") or "").strip()
+            options = self.builtin["status"].options if "status" in self.builtin else DEFAULT_STATUSES
+            if status and status not in options:
+                errors["status"] = [
+                    _("“%(value)s” is not one of the statuses: %(options)s.")
+                    % {"value": status, "options": ", ".join(options)}
+                ]
+            cleaned["status"] = status
+        for field, limit in TEXT_COLUMNS.items():
+            if field in data:
+                value = str(data.get(field) or "").strip()
+                if len(value) > limit:
+                    errors[field] = [_("At most %(limit)d characters.") % {"limit": limit}]
+                cleaned[field] = value
+        if "properties" in data or not partial:
+            cleaned["properties"] = self._properties(data.get("properties") or {}, errors, partial=partial)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+    def _member(self, field: str, value: Any, errors: dict[str, list[str]]) -> int | None:
+        if value in (None, ""):
+            return None
+        try:
+            user_id = int(value.pk if isinstance(value, User) else value)
+        except (TypeError, ValueError):
+            user_id = -1
+        if user_id not in self.member_ids:
+            errors[field] = [_("Choose a member of this workspace.")]
+            return None
+        return user_id
+
+    def _properties(
+        self, values: dict[str, Any], errors: dict[str, list[str]], *, partial: bool
+    ) -> dict[str, Any]:
+        cleaned: dict[str, Any] = {}
+        if not isinstance(values, dict):
+            errors["properties"] = [_("Properties must be an object of key → value.")]
+            return cleaned
+        for key, value in values.items():
+            definition = self.custom.get(key)
+            if definition is None:
+                errors.setdefault(f"properties.{key}", []).append(
+                    _("There is no property with the key “%(key)s”.") % {"key": key}
+                )
+                continue
+            try:
+                stored = clean_property_value(definition, value)
+            except ValidationError as error:
+                errors.setdefault(f"properties.{key}", []).extend(error.messages)
+                continue
+            cleaned[key] = stored
+        if not partial:
+            for key, definition in self.custom.items():
+                if definition.is_required and cleaned.get(key) is None and key not in errors:
+                    errors.setdefault(f"properties.{key}", []).append(
+                        _("%(label)s is required.") % {"label": definition.label}
+                    )
+        return cleaned
+
+
+def customer_changes_apply(customer: Customer, cleaned: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set cleaned values on the customer; return the changes as {field: [before, after]}."""
+    changes: dict[str, list[Any]] = {}
+    for field, value in cleaned.items():
+        if field in ("channel_username", "phone_raw"):
+            continue
+        if field == "properties":
+            merged = {**customer.properties}
+            for key, stored in value.items():
+                if stored is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = stored
+            if merged != customer.properties:
+                changes["properties"] = [customer.properties, merged]
+                customer.properties = merged
+            continue
+        attribute = f"{field}_id" if field in ("owner", "assignee") else field
+        before = getattr(customer, attribute)
+        if before != value:
+            changes[field] = [before, value]
+            setattr(customer, attribute, value)
+    if "phone_raw" in cleaned and "phone" in changes:
+        customer.phone_raw = cleaned["phone_raw"]
+    return changes
+
+
+def added_by_label(who: Actor) -> str:
+    if who.user is not None:
+        return who.user.full_name or who.user.email
+    if who.api_key is not None:
+        return f"API: {who.api_key.name}"
+    return "Relasi"
+
+
+def changes_jsonable(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {
+        field: [
+            value if isinstance(value, str | int | float | bool | dict | list | type(None)) else str(value)
+            for value in pair
+        ]
+        for field, pair in changes.items()
+    }
+
+
+def _same_value(stored: Any, value: Any) -> bool:
+    if isinstance(stored, list) and isinstance(value, list | tuple):
+        return sorted(map(str, stored)) == sorted(map(str, value))
+    return stored is not None and not isinstance(stored, bool) and str(stored) == str(value)
+
+
+def unchanged_left_out(customer: Customer, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` without the status and property values the customer already has.
+
+    Sending a stored value back is no change, so it is not validated again: a value whose option was
+    removed since stays on the customer when the rest of the customer is saved.
+    """
+    kept = dict(data)
+    if "status" in kept and kept["status"] == customer.status:
+        del kept["status"]
+    properties = kept.get("properties")
+    if isinstance(properties, dict):
+        kept["properties"] = {
+            key: value
+            for key, value in properties.items()
+            if not _same_value(customer.properties.get(key), value)
+        }
+    return kept

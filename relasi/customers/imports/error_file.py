@@ -1,0 +1,41 @@
+"""The error file of an import: the failed rows as the user sent them, plus an `error` column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+
+from django.core.files import File
+
+from relasi.customers.imports.reading import FORMAT_CSV, binary_stream, delimiter_detect, fit_keeping_extras
+from relasi.customers.models import CustomerImport
+
+
+def import_error_file_write(customer_import: CustomerImport) -> None:
+    """Write (or rewrite, after a resume) the error file, in the file's own delimiter."""
+    if customer_import.file_format == FORMAT_CSV:
+        with customer_import.file.open("rb") as handle:
+            delimiter = delimiter_detect(binary_stream(handle))
+    else:
+        delimiter = ","
+    width = len(customer_import.headers)
+    with tempfile.TemporaryFile() as buffer:
+        # utf-8-sig: Excel needs the BOM to read the file as UTF-8.
+        text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text, delimiter=delimiter)
+        writer.writerow([*customer_import.headers, "error"])
+        for values, message in (
+            customer_import.errors.order_by("row_number")
+            .values_list("values", "message")
+            .iterator(chunk_size=2000)
+        ):
+            writer.writerow(
+                [*fit_keeping_extras([str(value) for value in values], width, delimiter), message]
+            )
+        text.flush()
+        text.detach()
+        buffer.seek(0)
+        if customer_import.error_file:
+            customer_import.error_file.delete(save=False)
+        customer_import.error_file.save(f"import-{customer_import.pk}-errors.csv", File(buffer), save=False)

@@ -1,0 +1,263 @@
+"""Reading import files: telling CSV from XLSX, the CSV delimiter, the header and the rows, streamed.
+
+Nothing here holds a whole file in memory. Refusals carry a code (TOO_LARGE, UNSUPPORTED...) so the API can
+answer 413 / 415 / 422 without parsing messages.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from relasi.customers.models import CustomerImport
+
+FORMAT_CSV = "csv"
+FORMAT_XLSX = "xlsx"
+# Enough of the file to tell its kind and its delimiter.
+SAMPLE_BYTES = 64 * 1024
+DELIMITERS = (",", ";", "\t")
+
+TOO_LARGE = "too_large"
+TOO_MANY_ROWS = "too_many_rows"
+UNSUPPORTED = "unsupported_type"
+UNREADABLE = "unreadable"
+EMPTY = "empty"
+
+
+def refusal(message: str, code: str) -> ValidationError:
+    return ValidationError({"file": [ValidationError(message, code=code)]})
+
+
+def refusal_code(error: ValidationError) -> str:
+    """The refusal code of an upload error (TOO_LARGE, UNSUPPORTED...), or "" for other validation errors."""
+    if hasattr(error, "error_dict"):
+        for item in error.error_dict.get("file", []):
+            return str(item.code or "")
+    return ""
+
+
+# --- Reading files ------------------------------------------------------------------------------------
+
+
+def binary_stream(file: Any) -> IO[bytes]:
+    """The Python file object under Django's File/UploadedFile wrappers (csv and zipfile want a real one)."""
+    inner = file
+    while not isinstance(inner, io.IOBase) and getattr(inner, "file", None) is not None:
+        inner = inner.file
+    return inner
+
+
+def format_detect(stream: IO[bytes]) -> str:
+    stream.seek(0)
+    head = stream.read(SAMPLE_BYTES)
+    stream.seek(0)
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        finally:
+            stream.seek(0)
+        if any(name.startswith("xl/") for name in names):
+            return FORMAT_XLSX
+        raise refusal(_("This is not a CSV or XLSX file. Save it as CSV (UTF-8) or XLSX."), UNSUPPORTED)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise refusal(
+            _("Old Excel files (.xls) are not supported. Save the sheet as XLSX or CSV (UTF-8)."), UNSUPPORTED
+        )
+    if b"\x00" in head or _undecodable(head):
+        raise refusal(
+            _(
+                "This is not a CSV or XLSX file: CSV files must be UTF-8 text. Save it as CSV (UTF-8) or XLSX."
+            ),
+            UNSUPPORTED,
+        )
+    return FORMAT_CSV
+
+
+def _undecodable(head: bytes) -> bool:
+    try:
+        # Not final: the sample may end inside a multi-byte character.
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def delimiter_detect(stream: IO[bytes]) -> str:
+    """Comma, semicolon (Excel in an Indonesian locale) or tab: whichever the header line uses most."""
+    stream.seek(0)
+    head = codecs.getincrementaldecoder("utf-8-sig")(errors="replace").decode(stream.read(SAMPLE_BYTES))
+    stream.seek(0)
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in head:
+        if char == '"':
+            quoted = not quoted
+        elif char in "\r\n" and not quoted:
+            break
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        # Phone numbers typed into Excel come back as floats.
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _raw_rows(stream: IO[bytes], file_format: str, delimiter: str) -> Generator[list[str]]:
+    """Every row of the file as text cells, streamed (never the whole file in memory)."""
+    stream.seek(0)
+    if file_format == FORMAT_XLSX:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            # Some writers declare a wrong sheet size; openpyxl would cut the rows at it.
+            sheet.reset_dimensions()
+            for values in sheet.iter_rows(values_only=True):
+                yield [_cell_text(value) for value in values]
+        finally:
+            workbook.close()
+        return
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from csv.reader(text, delimiter=delimiter)
+    finally:
+        text.detach()
+
+
+def _is_blank(row: list[str]) -> bool:
+    return not any(row) or not "".join(row).strip()
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: Iterator[list[str]]  # the non-blank rows after the header, numbered 1, 2, ... by position
+    header_width: int  # cells in the header line, trailing empty ones included
+
+
+@contextmanager
+def table_open(stream: IO[bytes], file_format: str, delimiter: str) -> Iterator[Table]:
+    """The header (first non-blank row) and an iterator over the non-blank rows after it."""
+    source = _raw_rows(stream, file_format, delimiter)
+    rows = (row for row in source if not _is_blank(row))
+    try:
+        header = next(rows, [])
+        width = len(header)
+        while header and not header[-1].strip():
+            header.pop()
+        yield Table(headers=[cell.strip() for cell in header], rows=rows, header_width=width)
+    finally:
+        # Closing the reader detaches the text wrapper; left to the garbage collector, it would close the file.
+        source.close()
+
+
+@contextmanager
+def stored_table_open(customer_import: CustomerImport) -> Iterator[Table]:
+    with customer_import.file.open("rb") as handle:
+        stream = binary_stream(handle)
+        delimiter = delimiter_detect(stream) if customer_import.file_format == FORMAT_CSV else ","
+        with table_open(stream, customer_import.file_format, delimiter) as table:
+            yield table
+
+
+def fit(row: list[str], width: int) -> list[str]:
+    if len(row) < width:
+        return row + [""] * (width - len(row))
+    return row[:width]
+
+
+def fit_keeping_extras(row: list[str], width: int, delimiter: str) -> list[str]:
+    """Cells for the error file: a row wider than the header (an unquoted delimiter) keeps its extra cells,
+    joined back into its last column, so nothing the user sent is lost and `error` stays in its column."""
+    if len(row) <= width or width == 0:
+        return fit(row, width)
+    return [*row[: width - 1], delimiter.join(row[width - 1 :])]
+
+
+def file_size(file: Any) -> int:
+    size = getattr(file, "size", None)
+    if isinstance(size, int):
+        return size
+    stream = binary_stream(file)
+    stream.seek(0, io.SEEK_END)
+    end = stream.tell()
+    stream.seek(0)
+    return end
+
+
+def size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return _("%(count)d bytes") % {"count": size}
+
+
+def rows_count(stream: IO[bytes], file_format: str, delimiter: str, limit: int) -> tuple[list[str], int]:
+    """Headers and the number of customer rows, stopping as soon as the limit is passed."""
+    total = 0
+    headers: list[str] = []
+    try:
+        with table_open(stream, file_format, delimiter) as table:
+            headers = table.headers
+            for _row in table.rows:
+                total += 1
+                if total > limit:
+                    raise refusal(
+                        _(
+                            "The file has more than %(limit)s rows; the limit is %(limit)s. Split it into smaller files."
+                        )
+                        % {"limit": number_format(limit, force_grouping=True)},
+                        TOO_MANY_ROWS,
+                    )
+    except ValidationError:
+        raise
+    except UnicodeDecodeError:
+        raise refusal(
+            _(
+                "This is not a CSV or XLSX file: CSV files must be UTF-8 text. Save it as CSV (UTF-8) or XLSX."
+            ),
+            UNSUPPORTED,
+        ) from None
+    except csv.Error as error:
+        raise refusal(_("The CSV file cannot be read: %(error)s.") % {"error": error}, UNREADABLE) from None
+    except Exception:
+        if file_format != FORMAT_XLSX:
+            raise
+        # openpyxl reports a damaged workbook with many exception types (zip, XML, key errors...).
+        raise refusal(
+            _("The XLSX file cannot be read. Open it in Excel and save it again."), UNREADABLE
+        ) from None
+    finally:
+        stream.seek(0)
+    return headers, total

@@ -1,0 +1,123 @@
+"""Tenancy fails closed for writes too: scoped bulk writes refuse foreign rows, every workspace-owned model
+uses the scoped manager, and `.unscoped` appears only where relasi.core.scoping allows it."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.db import models
+
+from relasi.core.scoping import NOT_WORKSPACE_OWNED, UNSCOPED_ALLOWED, UnscopedQueryError, WorkspaceOwned
+from relasi.customers.models import Customer, CustomerView
+from relasi.tenancy.models import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+# Tests read the database from outside, so they may use `.unscoped`; the product and its benchmark may not.
+SCANNED = ("relasi", "bench", "config")
+
+
+def test_scoped_bulk_create_refuses_a_row_of_another_workspace_and_writes_nothing(acme, globex) -> None:
+    rows = [Customer(workspace=acme, full_name="Ours"), Customer(workspace=globex, full_name="Theirs")]
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.for_workspace(acme).bulk_create(rows)
+    assert Customer.unscoped.count() == 0
+
+
+def test_scoped_bulk_create_refuses_a_row_without_a_workspace(acme) -> None:
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.for_workspace(acme).bulk_create([Customer(full_name="Nobody's")])
+    assert Customer.unscoped.count() == 0
+
+
+def test_scoped_bulk_create_writes_its_own_workspace_rows(acme) -> None:
+    created = Customer.objects.for_workspace(acme).bulk_create(
+        [Customer(workspace=acme, full_name="A"), Customer(workspace=acme, full_name="B")]
+    )
+    assert len(created) == 2
+    assert sorted(Customer.objects.for_workspace(acme).values_list("full_name", flat=True)) == ["A", "B"]
+
+
+def test_scoped_bulk_update_refuses_a_row_of_another_workspace_and_changes_nothing(acme, globex) -> None:
+    ours = Customer.objects.create(workspace=acme, full_name="Ours")
+    theirs = Customer.objects.create(workspace=globex, full_name="Theirs")
+    ours.full_name, theirs.full_name = "Ours changed", "Theirs changed"
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.for_workspace(acme).bulk_update([ours, theirs], ["full_name"])
+    assert sorted(Customer.unscoped.values_list("full_name", flat=True)) == ["Ours", "Theirs"]
+
+
+def test_bulk_writes_need_a_workspace_first(acme) -> None:
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.bulk_create([Customer(workspace=acme, full_name="A")])
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.bulk_update([], ["full_name"])
+    assert Customer.unscoped.count() == 0
+
+
+def test_scoped_create_fills_in_its_workspace_and_refuses_another(acme, globex, alice) -> None:
+    view = CustomerView.objects.for_workspace(acme).create(user=alice, columns=["phone"])
+    assert view.workspace_id == acme.pk
+    with pytest.raises(UnscopedQueryError):
+        CustomerView.objects.for_workspace(acme).create(workspace=globex, user=alice, columns=[])
+    assert list(CustomerView.unscoped.values_list("workspace_id", flat=True)) == [acme.pk]
+
+
+def _points_at_workspace(field: models.Field) -> bool:  # type: ignore[type-arg]
+    return bool(field.is_relation and field.many_to_one and field.related_model is Workspace)
+
+
+def test_every_model_with_a_workspace_is_workspace_owned_or_says_why_not() -> None:
+    offenders = [
+        model._meta.label_lower
+        for model in apps.get_models()
+        if any(_points_at_workspace(field) for field in model._meta.get_fields() if field.concrete)
+        and not issubclass(model, WorkspaceOwned)
+        and model._meta.label_lower not in NOT_WORKSPACE_OWNED
+    ]
+    assert offenders == []
+    # and each exception is a real model, with its reason
+    labels = {model._meta.label_lower for model in apps.get_models()}
+    assert all(label in labels and reason for label, reason in NOT_WORKSPACE_OWNED.items())
+
+
+def _unscoped_uses(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        node.lineno for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr == "unscoped"
+    ]
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def unscoped_outside_allowed_modules() -> list[str]:
+    found = []
+    for folder in SCANNED:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            module = _module_name(path)
+            if any(fnmatch.fnmatch(module, pattern) for pattern in UNSCOPED_ALLOWED):
+                continue
+            found.extend(f"{module}:{line}" for line in _unscoped_uses(path))
+    return found
+
+
+def test_unscoped_appears_only_in_the_allowed_modules() -> None:
+    assert unscoped_outside_allowed_modules() == []
+
+
+def test_the_unscoped_check_sees_a_use_in_a_view(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a view that reads every workspace's customers (what the check exists to catch)
+    view = tmp_path / "relasi" / "customers" / "views.py"
+    view.parent.mkdir(parents=True)
+    view.write_text("from relasi.customers.models import Customer\n\nrows = Customer.unscoped.filter()\n")
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    # then the check names it, and an allowed module is left alone
+    assert unscoped_outside_allowed_modules() == ["relasi.customers.views:3"]
+    admin = tmp_path / "relasi" / "customers" / "admin.py"
+    admin.write_text("from relasi.customers.models import Customer\n\nrows = Customer.unscoped.all()\n")
+    assert unscoped_outside_allowed_modules() == ["relasi.customers.views:3"]
