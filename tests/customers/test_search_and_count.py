@@ -70,14 +70,28 @@ def test_a_full_first_page_is_counted(acme, make_customer) -> None:
     assert count == selectors.CustomerCount(value=4, is_estimate=False)
 
 
-@on_postgresql
+def analyze_customers() -> None:
+    """Fresh planner statistics of the customers table, so its estimates are of the rows this test made."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Customer._meta.db_table}")
+
+
 def test_above_the_exact_limit_the_total_is_a_marked_estimate(acme, make_customer, monkeypatch) -> None:
+    # given six customers, twice an exact limit of three
     monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 3)
     for number in range(6):
         make_customer(acme, f"Customer {number}")
+    if connection.vendor == "postgresql":
+        analyze_customers()
+    # when they are counted
     count = selectors.customer_count(workspace=acme, filters=customer_filters_parse({}))
-    assert count.is_estimate is True
-    assert count.value >= 4
+    if connection.vendor == "postgresql":
+        # then PostgreSQL gives the planner's estimate (of the six rows analysed), marked as one
+        assert count.is_estimate is True
+        assert count == selectors.CustomerCount(value=6, is_estimate=True)
+    else:
+        # then SQLite has no planner estimate: it counts, and the count is exact
+        assert count == selectors.CustomerCount(value=6, is_estimate=False)
 
 
 @on_postgresql
@@ -90,19 +104,35 @@ def test_below_the_exact_limit_the_total_is_exact(acme, make_customer) -> None:
 
 @on_postgresql
 def test_a_count_over_its_time_budget_gives_up_and_leaves_the_connection_as_it_was(
-    acme, make_customer
+    acme, make_customer, monkeypatch
 ) -> None:
+    # given one customer whose row takes 50 ms to read, over the 10 ms budget of a count
     make_customer(acme, "Slow to count")
+    analyze_customers()
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         before = cursor.fetchone()[0]
-    slow = Customer.objects.for_workspace(acme).extra(where=["pg_sleep(0.05) IS NOT NULL"])
-    assert selectors._capped_count_within_budget(slow) is None
+    filters = customer_filters_parse({})
+    fast_queryset = selectors.customer_queryset
+
+    def slow_queryset(**kwargs):
+        return fast_queryset(**kwargs).extra(where=["pg_sleep(0.05) IS NOT NULL"])
+
+    monkeypatch.setattr(selectors, "customer_queryset", slow_queryset)
+    # when it is counted, the count gives up: the planner's estimate (one row) is raised to just above the
+    # exact limit of 1,000, and marked as an estimate
+    assert selectors.customer_count(workspace=acme, filters=filters) == selectors.CustomerCount(
+        value=1001, is_estimate=True
+    )
     # the transaction is still usable and the timeout is what it was
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == before
-    assert selectors._capped_count_within_budget(Customer.objects.for_workspace(acme)) == 1
+    # and a count within the budget is exact
+    monkeypatch.setattr(selectors, "customer_queryset", fast_queryset)
+    assert selectors.customer_count(workspace=acme, filters=filters) == selectors.CustomerCount(
+        value=1, is_estimate=False
+    )
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == before
