@@ -8,6 +8,7 @@ from relasi.core.models import AuditLog
 from relasi.core.scoping import UnscopedQueryError
 from relasi.customers.models import Customer
 from relasi.tenancy.models import ApiKey, Membership, Role
+from relasi.tenancy.services import api_key_create
 
 WORKSPACE_PAGES = [
     "web:workspace_home",
@@ -132,8 +133,11 @@ def test_inviting_an_existing_member_is_a_field_error(acme, alice, client_for) -
 @pytest.mark.parametrize("member", ["bob", "dave"])
 def test_agent_cannot_invite_or_remove_and_nothing_changes(acme, alice, member, request, client_for) -> None:
     # admins manage keys and properties, but the people of the workspace are the owner's
-    agent = client_for(request.getfixturevalue(member))
+    user = request.getfixturevalue(member)
+    agent = client_for(user)
     alice_membership = Membership.objects.for_workspace(acme).get(user=alice)
+    own_membership = Membership.objects.for_workspace(acme).get(user=user)
+    audit_before = AuditLog.objects.count()
     invite = agent.post(
         reverse("web:settings_members", kwargs={"workspace_slug": "acme"}),
         {"email": "x@acme.test", "role": "owner"},
@@ -145,12 +149,21 @@ def test_agent_cannot_invite_or_remove_and_nothing_changes(acme, alice, member, 
         ),
         {"action": "remove"},
     )
+    promote_self = agent.post(
+        reverse(
+            "web:settings_member_update",
+            kwargs={"workspace_slug": "acme", "membership_id": own_membership.pk},
+        ),
+        {"action": "role", "role": "owner"},
+    )
     assert (invite.status_code, remove.status_code) == (403, 403)
+    assert promote_self.status_code == 403
     assert sorted(Membership.objects.for_workspace(acme).values_list("user__email", "role")) == [
         ("alice@acme.test", "owner"),
         ("bob@acme.test", "agent"),
         ("dave@acme.test", "admin"),
     ]
+    assert AuditLog.objects.count() == audit_before
 
 
 def test_owner_changes_a_role_and_removes_a_member(acme, alice, bob, client_for) -> None:
@@ -184,8 +197,9 @@ def test_the_last_owner_cannot_be_removed_or_demoted(acme, alice, client_for) ->
     assert own.role == Role.OWNER
 
 
-def test_api_key_page_shows_the_token_once_and_stores_only_a_hash(acme, alice, client_for) -> None:
-    client = client_for(alice)
+@pytest.mark.parametrize("manager", ["alice", "dave"])
+def test_api_key_page_shows_the_token_once_and_stores_only_a_hash(acme, manager, request, client_for) -> None:
+    client = client_for(request.getfixturevalue(manager))
     url = reverse("web:settings_api_keys", kwargs={"workspace_slug": "acme"})
     created = client.post(url, {"name": "Website"})
     # the creation redirects, so reloading the page that shows the token cannot create a second key
@@ -202,11 +216,10 @@ def test_api_key_page_shows_the_token_once_and_stores_only_a_hash(acme, alice, c
     assert f"rls_{key.prefix}_…" in again
 
 
-def test_revoking_a_key_from_the_page(acme, alice, client_for) -> None:
-    from relasi.tenancy.services import api_key_create
-
+@pytest.mark.parametrize("manager", ["alice", "dave"])
+def test_revoking_a_key_from_the_page(acme, alice, manager, request, client_for) -> None:
     issued = api_key_create(workspace=acme, actor=alice, name="Zapier")
-    client_for(alice).post(
+    client_for(request.getfixturevalue(manager)).post(
         reverse(
             "web:settings_api_key_revoke", kwargs={"workspace_slug": "acme", "api_key_id": issued.api_key.pk}
         )
@@ -214,3 +227,23 @@ def test_revoking_a_key_from_the_page(acme, alice, client_for) -> None:
     issued.api_key.refresh_from_db()
     assert issued.api_key.revoked_at is not None
     assert AuditLog.objects.filter(action="api_key.revoked", target_id=str(issued.api_key.pk)).count() == 1
+
+
+def test_an_agent_cannot_create_or_revoke_keys_and_nothing_changes(acme, alice, bob, client_for) -> None:
+    # given a key made by the owner
+    issued = api_key_create(workspace=acme, actor=alice, name="Zapier")
+    audit_before = AuditLog.objects.count()
+    agent = client_for(bob)
+    # when the agent posts the API keys page's forms
+    created = agent.post(
+        reverse("web:settings_api_keys", kwargs={"workspace_slug": "acme"}), {"name": "Mine"}
+    )
+    revoked = agent.post(
+        reverse(
+            "web:settings_api_key_revoke", kwargs={"workspace_slug": "acme", "api_key_id": issued.api_key.pk}
+        )
+    )
+    # then both are refused and nothing changed
+    assert (created.status_code, revoked.status_code) == (403, 403)
+    assert list(ApiKey.objects.for_workspace(acme).values_list("name", "revoked_at")) == [("Zapier", None)]
+    assert AuditLog.objects.count() == audit_before
