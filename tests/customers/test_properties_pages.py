@@ -1,6 +1,7 @@
 """The Properties menu pages: list, new, edit, show/hide, archive/restore and reorder.
 
-alice owns acme (may change properties), bob is an agent in acme (may only look), charlie is an outsider.
+alice owns acme and dave is an admin there (both may change properties), bob is an agent in acme (may only
+look), charlie is an outsider.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def table_keys(html: str, prefix: str) -> list[str]:
     return [part.split('"', 1)[0] for part in html.split(marker)[1:]]
 
 
+# Owners and admins manage properties: the tests of what they may do run for both.
+owner_and_admin = pytest.mark.parametrize("manager", ["alice", "dave"])
+
+
 def new_property(alice: Any, acme: Workspace, **overrides: Any) -> PropertyDefinition:
     values: dict[str, Any] = {
         "label": "Tier",
@@ -78,8 +83,11 @@ def new_property(alice: Any, acme: Workspace, **overrides: Any) -> PropertyDefin
 # --- The list -----------------------------------------------------------------------------------------------
 
 
-def test_owner_sees_every_builtin_property_in_order_with_the_write_controls(acme, alice, client_for) -> None:
-    response = client_for(alice).get(url("properties"))
+@owner_and_admin
+def test_owner_and_admin_see_every_builtin_property_in_order_with_the_write_controls(
+    acme, manager, request, client_for
+) -> None:
+    response = client_for(request.getfixturevalue(manager)).get(url("properties"))
 
     assert response.status_code == 200
     assert response.context["section"] == "properties"
@@ -130,9 +138,13 @@ KINDS = [
 EXPECTED_OPTIONS = {"select": ["Gold", "Silver", "Bronze"], "multiselect": ["Sports", "Music"]}
 
 
+@owner_and_admin
 @pytest.mark.parametrize(("kind", "options"), KINDS)
-def test_owner_creates_a_property_of_each_type(kind: str, options: str, acme, alice, client_for) -> None:
-    response = client_for(alice).post(
+def test_owner_and_admin_create_a_property_of_each_type(
+    kind: str, options: str, acme, manager, request, client_for
+) -> None:
+    user = request.getfixturevalue(manager)
+    response = client_for(user).post(
         url("property_new"),
         {"label": f"My {kind}", "key": f"my_{kind}", "kind": kind, "options": options, "is_required": "on"},
     )
@@ -150,7 +162,7 @@ def test_owner_creates_a_property_of_each_type(kind: str, options: str, acme, al
     assert created.position == len(BUILTIN_ORDER)
     log = AuditLog.objects.get(workspace=acme, action="property.created")
     assert (log.actor, log.target_id, log.changes) == (
-        alice,
+        user,
         str(created.pk),
         {"key": f"my_{kind}", "kind": kind},
     )
@@ -245,10 +257,11 @@ def test_the_same_key_may_exist_in_another_workspace(acme, globex, alice, charli
 # --- Edit ------------------------------------------------------------------------------------------------------
 
 
-def test_owner_edits_label_options_and_required(acme, alice, client_for) -> None:
+@owner_and_admin
+def test_owner_and_admin_edit_label_options_and_required(acme, alice, manager, request, client_for) -> None:
     tier = new_property(alice, acme, options=["Gold", "Silver"])
 
-    response = client_for(alice).post(
+    response = client_for(request.getfixturevalue(manager)).post(
         url("property_edit", property_id=tier.pk),
         {
             "label": "Membership tier",
@@ -359,9 +372,10 @@ def test_the_channel_list_is_shown_but_not_editable(acme, alice, client_for) -> 
 # --- Show / hide --------------------------------------------------------------------------------------------
 
 
-def test_owner_hides_and_shows_a_builtin_field(acme, alice, client_for) -> None:
+@owner_and_admin
+def test_owner_and_admin_hide_and_show_a_builtin_field(acme, manager, request, client_for) -> None:
     job_title = by_key(acme, "job_title")
-    client = client_for(alice)
+    client = client_for(request.getfixturevalue(manager))
     toggle = url("property_edit", property_id=job_title.pk)
 
     hidden = client.post(toggle, {"intent": "visibility", "is_visible": "0"}, follow=True)
@@ -396,9 +410,12 @@ def test_the_edit_page_hides_a_property_too(acme, alice, client_for) -> None:
 # --- Archive / restore --------------------------------------------------------------------------------------
 
 
-def test_owner_archives_and_restores_a_custom_property(acme, alice, client_for) -> None:
+@owner_and_admin
+def test_owner_and_admin_archive_and_restore_a_custom_property(
+    acme, alice, manager, request, client_for
+) -> None:
     tier = new_property(alice, acme)
-    client = client_for(alice)
+    client = client_for(request.getfixturevalue(manager))
 
     archived = client.post(url("property_archive", property_id=tier.pk), {"archived": "1"}, follow=True)
 
@@ -445,18 +462,20 @@ def test_a_builtin_field_cannot_be_archived(acme, alice, client_for) -> None:
 # --- Reorder -----------------------------------------------------------------------------------------------------
 
 
-def test_owner_reorders_properties(acme, alice, client_for) -> None:
+@owner_and_admin
+def test_owner_and_admin_reorder_properties(acme, alice, manager, request, client_for) -> None:
     new_property(alice, acme)
     order = ["tier", "email", "phone", "source", "channel_username", "status", *BUILTIN_ORDER[5:]]
+    user = request.getfixturevalue(manager)
 
-    response = client_for(alice).post(url("property_reorder"), {"keys": order})
+    response = client_for(user).post(url("property_reorder"), {"keys": order})
 
     assert response.status_code == 200
     assert response.json() == {"order": order, "message": "The new order was saved."}
     assert [d.key for d in selectors.property_definitions(workspace=acme)] == order
     log = AuditLog.objects.get(workspace=acme, action="property.reordered")
-    assert (log.actor, log.changes) == (alice, {"order": order})
-    html = client_for(alice).get(url("properties")).content.decode()
+    assert (log.actor, log.changes) == (user, {"order": order})
+    html = client_for(user).get(url("properties")).content.decode()
     assert table_keys(html, "property-row-") == order
 
 
@@ -567,3 +586,4 @@ def test_anonymous_visitors_are_sent_to_sign_in(acme, client) -> None:
         response = client.get(target)
         assert response.status_code == 302
         assert response.url.startswith(reverse("accounts:login"))
+        assert response.url == f"/accounts/login/?next={target}"
