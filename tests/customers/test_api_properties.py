@@ -100,10 +100,12 @@ def test_agent_may_list_properties(acme, bob, client_for) -> None:
 # --- Create -----------------------------------------------------------------------------------------------
 
 
-def test_owner_creates_a_property(acme, alice, client_for) -> None:
-    # when the owner adds a required multi select
+@pytest.mark.parametrize("manager", ["alice", "dave"])
+def test_owner_and_admin_create_a_property(acme, manager, request, client_for) -> None:
+    user = request.getfixturevalue(manager)
+    # when the owner (or an admin) adds a required multi select
     response = send(
-        client_for(alice),
+        client_for(user),
         "post",
         URL,
         {
@@ -133,7 +135,7 @@ def test_owner_creates_a_property(acme, alice, client_for) -> None:
     log = AuditLog.objects.get(action="property.created")
     assert (log.workspace, log.actor, log.changes) == (
         acme,
-        alice,
+        user,
         {"key": "interests", "kind": "multiselect"},
     )
 
@@ -187,13 +189,15 @@ def test_invalid_property_is_a_422_and_creates_nothing(acme, budget, acme_key, b
 # --- Update, archive, restore -------------------------------------------------------------------------
 
 
-def test_patch_changes_only_the_fields_sent(acme, alice, client_for) -> None:
+@pytest.mark.parametrize("manager", ["alice", "dave"])
+def test_patch_changes_only_the_fields_sent(acme, alice, manager, request, client_for) -> None:
     tier = property_create(
         workspace=acme, actor=alice, label="Tier", key="tier", kind="select", options=["Gold", "Silver"]
     )
-    # when the owner renames it and adds an option
+    client = client_for(request.getfixturevalue(manager))
+    # when the owner (or an admin) renames it and adds an option
     response = send(
-        client_for(alice),
+        client,
         "patch",
         f"{URL}/{tier.pk}",
         {"label": "Membership tier", "options": ["Gold", "Silver", "Bronze"]},
@@ -217,7 +221,7 @@ def test_patch_changes_only_the_fields_sent(acme, alice, client_for) -> None:
     }
     # when another patch hides it, makes it required and moves it first
     response = send(
-        client_for(alice),
+        client,
         "patch",
         f"{URL}/{tier.pk}",
         {"is_visible": False, "is_required": True, "position": 0},
@@ -384,9 +388,16 @@ def test_outsider_gets_404_and_nothing_changes(acme, globex, charlie, budget, gl
         send(session, "patch", f"{URL}/{budget.pk}", {"label": "X"}, HTTP_X_WORKSPACE="acme").status_code
         == 404
     )
+    in_acme = [
+        send(session, "post", URL, {"label": "Tier", "key": "tier", "kind": "text"}, HTTP_X_WORKSPACE="acme"),
+        send(session, "post", f"{URL}/{budget.pk}/archive", HTTP_X_WORKSPACE="acme"),
+        send(session, "post", f"{URL}/{budget.pk}/restore", HTTP_X_WORKSPACE="acme"),
+    ]
+    assert [response.status_code for response in in_acme] == [404, 404, 404]
     assert (
         send(session, "patch", f"{URL}/{budget.pk}", {"label": "X"}, HTTP_X_WORKSPACE="globex").status_code
         == 404
     )
     assert definitions(acme) == before
+    assert not PropertyDefinition.objects.for_workspace(globex).filter(key="tier").exists()
     assert AuditLog.objects.count() == audit_count
