@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from relasi.accounts.models import User
+from relasi.core.models import AuditLog
 from relasi.customers import imports
 from relasi.customers.models import Customer, CustomerImport, ImportStatus, PropertyDefinition
 from relasi.tenancy.models import Workspace
@@ -229,6 +230,31 @@ def test_an_agent_cannot_add_properties_through_an_import(agents_may_bulk, bob, 
     assert PropertyDefinition.objects.for_workspace(acme).count() == properties
 
 
+def test_an_agent_gets_403_on_every_import_write_and_nothing_changes(
+    acme, alice, bob, client_for, settings
+) -> None:
+    # given the owner's upload, in a workspace where agents may not import (the default)
+    pending = uploaded(acme, alice)
+    audit_before = AuditLog.objects.count()
+    files_before = sorted(Path(settings.MEDIA_ROOT).rglob("*"))
+    agent = client_for(bob)
+    # when the agent uploads, opens or posts the mapping, or asks to continue
+    statuses = [
+        agent.post(BASE, {"file": SimpleUploadedFile("data.csv", FILE)}).status_code,
+        agent.get(f"{BASE}{pending.pk}/").status_code,
+        agent.post(f"{BASE}{pending.pk}/", {"column_0": "full_name", "duplicate_mode": "skip"}).status_code,
+        agent.post(f"{BASE}{pending.pk}/resume/").status_code,
+    ]
+    # then each is refused and nothing changed
+    assert statuses == [403, 403, 403, 403]
+    pending.refresh_from_db()
+    assert pending.status == "uploaded"
+    assert CustomerImport.objects.for_workspace(acme).count() == 1
+    assert Customer.objects.for_workspace(acme).count() == 0
+    assert AuditLog.objects.count() == audit_before
+    assert sorted(Path(settings.MEDIA_ROOT).rglob("*")) == files_before
+
+
 def test_pages_follow_the_import_state(acme, alice, client_for) -> None:
     client = client_for(alice)
     customer_import = uploaded(acme, alice)
@@ -277,3 +303,4 @@ def test_anonymous_visitors_are_sent_to_sign_in(acme) -> None:
     response = Client().get(BASE)
     assert response.status_code == 302
     assert "/accounts/" in response["Location"] or "login" in response["Location"]
+    assert response["Location"] == f"/accounts/login/?next={BASE}"
