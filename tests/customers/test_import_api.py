@@ -29,8 +29,25 @@ def media_files(settings) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
-def post(headers: dict[str, str], content: bytes = FILE, name: str = "data.csv", **fields: str):
-    return Client().post(URL, {"file": SimpleUploadedFile(name, content), **fields}, **headers)
+def post(
+    headers: dict[str, str],
+    content: bytes = FILE,
+    name: str = "data.csv",
+    client: Client | None = None,
+    **fields: str,
+):
+    return (client or Client()).post(URL, {"file": SimpleUploadedFile(name, content), **fields}, **headers)
+
+
+ACME_SESSION = {"HTTP_X_WORKSPACE": "acme"}
+
+
+@pytest.fixture
+def caller(request, client_for) -> tuple[Client, dict[str, str]]:
+    """Who calls, as a client and its headers: acme's API key ("key"), or a cast member signed in."""
+    if request.param == "key":
+        return Client(), request.getfixturevalue("acme_key")
+    return client_for(request.getfixturevalue(request.param)), ACME_SESSION
 
 
 def test_upload_with_the_suggested_mapping_runs_and_reports(
@@ -83,21 +100,25 @@ def test_upload_with_the_suggested_mapping_runs_and_reports(
     assert AuditLog.objects.filter(action="customer_import.uploaded").get().actor_label.startswith("api-key:")
 
 
+# The key, the owner and the admin may add properties on the way.
+@pytest.mark.parametrize("caller", ["key", "alice", "dave"], indirect=True)
 def test_upload_with_a_mapping_and_update_mode(
-    acme, alice, acme_key, django_capture_on_commit_callbacks
+    acme, alice, caller, django_capture_on_commit_callbacks
 ) -> None:
+    client, headers = caller
     existing = customer_create(
         workspace=acme, actor=alice, data={"full_name": "Ani Lama", "phone": "+6281234567801"}
     )
     with django_capture_on_commit_callbacks(execute=True):
         response = post(
-            acme_key,
+            headers,
+            client=client,
             mapping=json.dumps({"0": "full_name", "1": "phone", "2": "new:Surel Kantor"}),
             duplicate_mode="update",
         )
     assert response.status_code == 202
     assert response.json()["mapping"] == {"0": "full_name", "1": "phone", "2": "surel_kantor"}
-    data = Client().get(f"{URL}/{response.json()['id']}", **acme_key).json()
+    data = client.get(f"{URL}/{response.json()['id']}", **headers).json()
     assert (data["created_count"], data["updated_count"], data["failed_count"]) == (1, 1, 1)
     existing.refresh_from_db()
     assert (existing.full_name, existing.properties) == ("Ani", {"surel_kantor": "ani@example.com"})
@@ -113,6 +134,95 @@ def test_session_user_can_use_the_api(
         response = client.post(URL, {"file": SimpleUploadedFile("d.csv", FILE)}, HTTP_X_WORKSPACE="acme")
     assert response.status_code == 202
     assert Customer.objects.for_workspace(acme).first().added_by_label == "Bob Agent"  # type: ignore[union-attr]
+
+
+def test_an_agent_may_import_but_not_add_properties_over_the_api(
+    agents_may_bulk, bob, client_for, settings
+) -> None:
+    # given a workspace whose owner lets agents import
+    acme = agents_may_bulk
+    properties = PropertyDefinition.objects.for_workspace(acme).count()
+    audit_before = AuditLog.objects.count()
+    # when the agent's upload maps a column to a new property
+    response = post(
+        ACME_SESSION,
+        client=client_for(bob),
+        mapping=json.dumps({"0": "full_name", "1": "phone", "2": "new:Surel Kantor"}),
+    )
+    # then that column is refused and nothing is stored
+    assert response.status_code == 422
+    assert response.json()["errors"] == {
+        "mapping.2": [
+            "Only owners and admins can add properties: import this column into an existing field, or ignore it."
+        ]
+    }
+    assert PropertyDefinition.objects.for_workspace(acme).count() == properties
+    assert CustomerImport.objects.for_workspace(acme).count() == 0
+    assert AuditLog.objects.count() == audit_before
+    assert media_files(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("reader", "read_status", "errors_status"),
+    [("alice", 200, 200), ("dave", 200, 200), ("bob", 200, 403), ("charlie", 404, 404)],
+)
+def test_an_imports_status_is_for_members_and_its_failed_rows_for_the_importer_owners_and_admins(
+    acme,
+    globex,
+    acme_key,
+    reader,
+    read_status,
+    errors_status,
+    request,
+    client_for,
+    django_capture_on_commit_callbacks,
+) -> None:
+    # given an import with a failed row, run by acme's API key
+    with django_capture_on_commit_callbacks(execute=True):
+        import_id = post(acme_key).json()["id"]
+    client = client_for(request.getfixturevalue(reader))
+    # when a signed-in person reads its status and its error file through the API
+    read = client.get(f"{URL}/{import_id}", **ACME_SESSION)
+    errors = client.get(f"{URL}/{import_id}/errors.csv", **ACME_SESSION)
+    # then every member sees the counts; the failed rows are for owners and admins (and the key)
+    assert (read.status_code, errors.status_code) == (read_status, errors_status)
+    if read_status == 200:
+        assert read.json()["failed_count"] == 1
+    if errors_status == 200:
+        assert b"".join(errors.streaming_content).decode() == (
+            "\ufeffNama,No HP,Email,error\r\nBad,12ab,,phone: “12ab” is not a phone number.\r\n"
+        )
+    else:
+        assert errors["Content-Type"] == "application/problem+json"
+
+
+def test_an_outsiders_session_gets_404_and_nothing_is_stored(
+    acme, globex, acme_key, charlie, client_for, settings, django_capture_on_commit_callbacks
+) -> None:
+    # given an import of acme
+    with django_capture_on_commit_callbacks(execute=True):
+        import_id = post(acme_key).json()["id"]
+    audit_before = AuditLog.objects.count()
+    files_before = media_files(settings)
+    outsider = client_for(charlie)
+    # when charlie, signed in, names acme in each call
+    responses = [
+        post(ACME_SESSION, client=outsider),
+        outsider.get(f"{URL}/{import_id}", **ACME_SESSION),
+        outsider.get(f"{URL}/{import_id}/errors.csv", **ACME_SESSION),
+        outsider.post(f"{URL}/{import_id}/resume", **ACME_SESSION),
+    ]
+    # then acme does not exist for him, and nothing is stored in either workspace
+    assert [response.status_code for response in responses] == [404, 404, 404, 404]
+    assert all(response["Content-Type"] == "application/problem+json" for response in responses)
+    assert CustomerImport.objects.for_workspace(acme).count() == 1
+    assert CustomerImport.objects.for_workspace(globex).count() == 0
+    assert Customer.objects.for_workspace(acme).count() == 2
+    assert AuditLog.objects.count() == audit_before
+    assert media_files(settings) == files_before
+    # nor through his own workspace
+    assert outsider.get(f"{URL}/{import_id}", HTTP_X_WORKSPACE="globex").status_code == 404
+    assert outsider.get(f"{URL}/{import_id}/errors.csv", HTTP_X_WORKSPACE="globex").status_code == 404
 
 
 def test_outsider_key_gets_404_for_another_workspaces_import(
