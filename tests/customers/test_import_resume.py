@@ -16,7 +16,6 @@ from relasi.customers.imports.rows import import_row_prepare
 from relasi.customers.imports.writer import import_batch_write
 from relasi.customers.models import Customer, CustomerImport, ImportStatus
 from relasi.tenancy.models import Workspace
-from relasi.tenancy.services import api_key_create
 from tests.customers.importing import job_of, started
 
 MAPPING = {"0": "full_name", "1": "phone"}
@@ -119,27 +118,55 @@ def test_resume_needs_a_post(acme, alice, client_for, stopped_import) -> None:
 
 
 def test_the_api_continues_a_stopped_import(
-    acme, alice, globex, charlie, stopped_import, django_capture_on_commit_callbacks
+    acme, alice, acme_key, globex_key, stopped_import, django_capture_on_commit_callbacks
 ) -> None:
     customer_import = stopped_import(acme, alice)
     url = f"/api/v1/customer-imports/{customer_import.pk}/resume"
-    acme_token = api_key_create(workspace=acme, actor=alice, name="Sync").token
-    globex_token = api_key_create(workspace=globex, actor=charlie, name="Globex").token
     # an outsider's key: 404, nothing changes
-    outsider = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {globex_token}")
+    outsider = Client().post(url, **globex_key)
     assert outsider.status_code == 404
     assert state(customer_import) == (ImportStatus.FAILED, 2, 2)
     # the workspace's key: accepted, and (run in-process here) complete
     with django_capture_on_commit_callbacks(execute=True):
-        accepted = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {acme_token}")
+        accepted = Client().post(url, **acme_key)
     assert accepted.status_code == 202
     assert accepted.json()["status"] == "queued"
     assert state(customer_import) == (ImportStatus.COMPLETED, 4, 4)
     # a second call is a conflict with a problem document
-    again = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {acme_token}")
+    again = Client().post(url, **acme_key)
     assert again.status_code == 409
     assert again["Content-Type"] == "application/problem+json"
     assert again.json()["detail"] == "Only an import that stopped before the end can be continued."
+
+
+@pytest.mark.parametrize(("member", "status"), [("bob", 403), ("charlie", 404)])
+def test_the_api_refuses_an_agent_and_an_outsider_and_nothing_changes(
+    acme, globex, alice, member, status, request, client_for, stopped_import
+) -> None:
+    # given a stopped import, in a workspace where agents may not import (the default)
+    customer_import = stopped_import(acme, alice)
+    audit_before = AuditLog.objects.count()
+    # when the agent, or charlie, signed in, asks the API to continue it
+    response = client_for(request.getfixturevalue(member)).post(
+        f"/api/v1/customer-imports/{customer_import.pk}/resume", HTTP_X_WORKSPACE="acme"
+    )
+    # then it is refused (charlie: acme does not exist for him) and nothing changed
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    assert state(customer_import) == (ImportStatus.FAILED, 2, 2)
+    assert AuditLog.objects.count() == audit_before
+
+
+def test_an_agent_cannot_continue_an_import_from_its_page(
+    acme, alice, bob, client_for, stopped_import
+) -> None:
+    # given a stopped import, in a workspace where agents may not import (the default)
+    customer_import = stopped_import(acme, alice)
+    audit_before = AuditLog.objects.count()
+    # when the agent posts "Continue the import", then it is refused and nothing changed
+    assert client_for(bob).post(resume_url(customer_import)).status_code == 403
+    assert state(customer_import) == (ImportStatus.FAILED, 2, 2)
+    assert AuditLog.objects.count() == audit_before
 
 
 def test_a_running_import_without_progress_for_ten_minutes_can_be_continued(
