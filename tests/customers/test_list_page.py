@@ -157,6 +157,35 @@ def test_paging_is_by_cursor_and_reaches_every_row_once(
     assert seen == [f"Customer {number}" for number in reversed(range(7))]
 
 
+@pytest.mark.parametrize(("member", "shown"), [("alice", True), ("dave", True), ("bob", False)])
+def test_the_edit_customer_properties_link_is_for_owners_and_admins(
+    acme, member, shown, request, client_for
+) -> None:
+    # when a member opens the list, then "More actions" links to the Properties menu for those who may use it
+    page = client_for(request.getfixturevalue(member)).get(list_url())
+    assert page.status_code == 200
+    link = '<a class="dropdown-item" href="/app/acme/customers/properties/">Edit customer properties</a>'
+    assert (link in page.content.decode()) is shown
+
+
+def test_an_agent_saves_their_own_view_and_no_one_elses(acme, alice, bob, client_for) -> None:
+    # given the owner's saved view
+    client_for(alice).post(
+        reverse("customers:view_update", kwargs={"workspace_slug": "acme"}), {"columns": ["email"]}
+    )
+    # when the agent saves theirs
+    response = client_for(bob).post(
+        reverse("customers:view_update", kwargs={"workspace_slug": "acme"}),
+        {"columns": ["phone", "status"], "next": list_url()},
+    )
+    # then it is the agent's alone
+    assert (response.status_code, response["Location"]) == (302, list_url())
+    assert dict(CustomerView.objects.for_workspace(acme).values_list("user__email", "columns")) == {
+        "alice@acme.test": ["email"],
+        "bob@acme.test": ["phone", "status"],
+    }
+
+
 def test_manage_view_persists_per_user_and_keeps_name_first(acme, alice, bob, client_for) -> None:
     response = client_for(alice).post(
         reverse("customers:view_update", kwargs={"workspace_slug": "acme"}),
@@ -214,6 +243,25 @@ def test_delete_many(acme, member, request, client_for, make_customer) -> None:
     ) == ["A", "B"]
     kept.refresh_from_db()
     assert kept.deleted_at is None
+
+
+def test_an_agent_deletes_one_customer_and_restores_it(acme, bob, client_for, make_customer) -> None:
+    # given a customer, when an agent deletes it alone (no bulk permission needed), then it goes to Deleted
+    customer = make_customer(acme, "Budi")
+    agent = client_for(bob)
+    deleted = agent.post(
+        reverse("customers:delete", kwargs={"workspace_slug": "acme"}), {"ids": [customer.pk]}
+    )
+    assert (deleted.status_code, deleted["Location"]) == (302, list_url())
+    customer.refresh_from_db()
+    assert customer.deleted_at is not None
+    # when the agent restores it, then it is back
+    restored = agent.post(
+        reverse("customers:restore", kwargs={"workspace_slug": "acme"}), {"ids": [customer.pk]}
+    )
+    assert (restored.status_code, restored["Location"]) == (302, list_url())
+    customer.refresh_from_db()
+    assert customer.deleted_at is None
 
 
 def test_past_30_days_a_deleted_customer_is_not_listed_nor_restored(
