@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from django.urls import reverse
 
 from relasi.core.models import AuditLog
@@ -249,7 +250,10 @@ def _csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content)))
 
 
-def test_export_streams_exactly_the_filtered_customers(acme, alice, client_for, make_customer) -> None:
+@pytest.mark.parametrize("manager", ["alice", "dave"])
+def test_export_streams_exactly_the_filtered_customers(
+    acme, manager, request, client_for, make_customer
+) -> None:
     from datetime import UTC, datetime
 
     make_customer(
@@ -261,7 +265,7 @@ def test_export_streams_exactly_the_filtered_customers(acme, alice, client_for, 
     )
     make_customer(acme, '=HYPERLINK("x")', source=Channel.WHATSAPP)
     make_customer(acme, "Siti", source=Channel.EMAIL)
-    response = client_for(alice).post(
+    response = client_for(request.getfixturevalue(manager)).post(
         reverse("customers:export", kwargs={"workspace_slug": "acme"}), {"source": "whatsapp", "sort": "name"}
     )
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -304,6 +308,25 @@ def test_large_export_runs_as_a_job_with_a_download_link(
     )
     content = b"".join(download.streaming_content).decode("utf-8-sig")
     assert sorted(row[1] for row in list(csv.reader(io.StringIO(content)))[1:]) == ["A", "B", "C"]
+
+
+@pytest.mark.parametrize(
+    ("reader", "status"), [("alice", 200), ("dave", 200), ("bob", 403), ("charlie", 404)]
+)
+def test_an_exports_status_page_is_for_who_asked_owners_and_admins(
+    acme, globex, alice, reader, status, request, client_for, make_customer, settings
+) -> None:
+    # given the owner's export, made as a job
+    settings.CUSTOMER_EXPORT_SYNC_LIMIT = 0
+    make_customer(acme, "A")
+    client_for(alice).post(reverse("customers:export", kwargs={"workspace_slug": "acme"}), {})
+    export = CustomerExport.objects.for_workspace(acme).get()
+    # when a member, or charlie, opens its status page
+    response = client_for(request.getfixturevalue(reader)).get(
+        reverse("customers:export_status", kwargs={"workspace_slug": "acme", "export_id": export.pk})
+    )
+    # then only the owner and the admin see it
+    assert response.status_code == status
 
 
 def test_outsider_cannot_see_or_download_an_export(
