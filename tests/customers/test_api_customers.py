@@ -795,9 +795,23 @@ def test_session_auth_with_x_workspace(acme, globex, alice, bob, charlie, client
     # the outsider cannot use acme at all, and his own workspace does not reach acme's customer
     outsider = client_for(charlie)
     before = snapshot(customer)
+    audit_before = AuditLog.objects.count()
     assert outsider.get(URL, HTTP_X_WORKSPACE="acme").status_code == 404
     assert outsider.get(f"{URL}/{customer.pk}", HTTP_X_WORKSPACE="acme").status_code == 404
     assert outsider.delete(f"{URL}/{customer.pk}", HTTP_X_WORKSPACE="acme").status_code == 404
+    in_acme = [
+        outsider.post(
+            URL, {"full_name": "Planted"}, content_type="application/json", HTTP_X_WORKSPACE="acme"
+        ),
+        outsider.patch(
+            f"{URL}/{customer.pk}",
+            {"full_name": "Hacked"},
+            content_type="application/json",
+            HTTP_X_WORKSPACE="acme",
+        ),
+        outsider.post(f"{URL}/{customer.pk}/restore", HTTP_X_WORKSPACE="acme"),
+    ]
+    assert [response.status_code for response in in_acme] == [404, 404, 404]
     assert outsider.get(URL).status_code == 401  # no workspace named: not authenticated for any
     assert outsider.get(URL, HTTP_X_WORKSPACE="globex").json()["items"] == []
     assert outsider.get(f"{URL}/{customer.pk}", HTTP_X_WORKSPACE="globex").status_code == 404
@@ -812,6 +826,7 @@ def test_session_auth_with_x_workspace(acme, globex, alice, bob, charlie, client
     assert snapshot(customer) == before
     assert Customer.objects.for_workspace(acme).count() == 3
     assert Customer.objects.for_workspace(globex).count() == 0
+    assert AuditLog.objects.count() == audit_before
 
 
 def test_no_credentials_is_a_401(acme, alice) -> None:
