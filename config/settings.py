@@ -7,7 +7,6 @@ SECRET_KEY from the environment.
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +15,8 @@ from urllib.parse import urlparse
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from relasi.core.rates import rate_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -272,5 +273,9 @@ API_RATE_LIMITS_ENABLED: bool = env.bool("API_RATE_LIMITS_ENABLED", default=True
 API_RATE_LIMIT_PER_KEY: str = env.str("API_RATE_LIMIT_PER_KEY", default="1200/min")
 API_RATE_LIMIT_PER_USER: str = env.str("API_RATE_LIMIT_PER_USER", default="600/min")
 for _rate in (API_RATE_LIMIT_PER_KEY, API_RATE_LIMIT_PER_USER):
-    if not re.fullmatch(r"[1-9]\d*/\d*(s|sec|m|min|h|hour|d|day)", _rate):
-        raise ImproperlyConfigured(f"API rate limits look like 600/min, 20/s or 10000/h; got {_rate!r}.")
+    try:
+        rate_parse(_rate)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"API rate limits look like 600/min, 20/s or 10000/h; got {_rate!r}."
+        ) from None

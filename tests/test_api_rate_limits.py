@@ -12,7 +12,7 @@ import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
-from relasi.api.throttling import rate_parse
+from relasi.core.rates import rate_parse
 
 URL = "/api/v1/workspace"
 START = datetime(2026, 11, 28, 10, 0, 5, tzinfo=UTC)
@@ -87,7 +87,7 @@ def test_rates_are_read_as_requests_per_period(rate: str, parsed: tuple[int, int
     assert rate_parse(rate) == parsed
 
 
-@pytest.mark.parametrize("rate", ["600", "x/min", "600/fortnight", "/min"])
+@pytest.mark.parametrize("rate", ["600", "x/min", "600/fortnight", "/min", "10/0m", "0/min", "99999999999/s"])
 def test_a_bad_rate_is_refused(rate: str) -> None:
     with pytest.raises(ValueError):
         rate_parse(rate)
@@ -103,3 +103,18 @@ def test_settings_refuse_a_bad_rate_at_start() -> None:
     assert result.returncode == 1
     assert "API rate limits look like 600/min, 20/s or 10000/h; got 'lots'." in result.stderr
     assert ImproperlyConfigured.__name__ in result.stderr
+
+
+def test_an_unreachable_cache_lets_requests_through(settings, acme_key, caplog) -> None:
+    # given a cache (Redis) that is down
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    settings.API_RATE_LIMIT_PER_KEY = "1/min"
+    # when requests come, then they are served (the limit is not counted) and the outage is logged
+    assert [Client().get(URL, **acme_key).status_code for _ in range(2)] == [200, 200]
+    assert "API rate limit not counted: the cache cannot be reached" in caplog.text

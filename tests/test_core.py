@@ -223,3 +223,34 @@ def test_favicon_ico_leads_to_the_icon(db) -> None:
     assert response.status_code == 302
     assert response["Location"] == "/static/relasi/favicon.svg"
     assert Client().get(response["Location"]).status_code == 200
+
+
+def test_ids_from_a_client_are_only_what_a_database_id_can_be() -> None:
+    from relasi.core.ids import LARGEST_ID, ids_parse
+
+    assert ids_parse(
+        ["3", " 7 ", "3", "²", "１", "-1", "0", "x", str(LARGEST_ID), str(LARGEST_ID + 1), "9" * 30]
+    ) == [
+        3,
+        7,
+        LARGEST_ID,
+    ]
+
+
+def test_odd_ids_in_a_page_form_are_ignored_not_a_500(acme, alice, client_for) -> None:
+    from django.urls import reverse
+
+    from relasi.customers.models import Customer
+
+    customer = Customer.objects.create(workspace=acme, full_name="Budi", phone="+6281234567890")
+    client = client_for(alice)
+    deleted = client.post(
+        reverse("customers:delete", kwargs={"workspace_slug": "acme"}), {"ids": ["²", "9" * 19]}
+    )
+    assert deleted.status_code == 302
+    created = client.post(
+        reverse("customers:new", kwargs={"workspace_slug": "acme"}),
+        {"full_name": "Budi 2", "phone": "081234567890", "confirm_duplicate": f"²,{'9' * 19},{customer.pk}"},
+    )
+    assert created.status_code == 302
+    assert Customer.objects.for_workspace(acme).filter(deleted_at__isnull=True).count() == 2

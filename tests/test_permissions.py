@@ -283,3 +283,42 @@ def test_the_roles_of_the_cast(acme, alice, dave, bob) -> None:
         "dave@acme.test": Role.ADMIN,
         "bob@acme.test": Role.AGENT,
     }
+
+
+def test_an_api_key_cannot_read_a_persons_failed_rows(acme, alice, acme_key) -> None:
+    # given an import alice ran on the page, with a failed row
+    customer_import = _finished_import(acme, alice)
+    # when an integration asks for its failed rows, then it is refused
+    response = Client().get(f"/api/v1/customer-imports/{customer_import.pk}/errors.csv", **acme_key)
+    assert response.status_code == 403
+    assert (
+        response.json()["title"] == "Only the person who made this file, owners and admins can download it."
+    )
+
+
+def test_an_agent_cannot_open_or_start_someone_elses_upload(agents_may_bulk, dave, bob, client_for) -> None:
+    # given a file dave uploaded and has not started yet
+    upload = imports.customer_import_upload(
+        workspace=agents_may_bulk,
+        actor=dave,
+        file=SimpleUploadedFile("c.csv", b"Nama,No HP\nBudi Rahasia,081234567890\n"),
+        original_name="c.csv",
+    )
+    url = reverse("customers:import_mapping", kwargs={"workspace_slug": "acme", "import_id": upload.pk})
+    # when bob, who may import, opens its mapping page or posts a mapping, then both are refused
+    page = client_for(bob).get(url)
+    started_by_bob = client_for(bob).post(url, {"column_0": "full_name", "duplicate_mode": "skip"})
+    assert (page.status_code, started_by_bob.status_code) == (403, 403)
+    assert "Budi Rahasia" not in page.content.decode()
+    upload.refresh_from_db()
+    assert upload.status == "uploaded"
+    # and dave, and the owner, may
+    assert client_for(dave).get(url).status_code == 200
+
+
+def test_no_actor_or_an_empty_one_may_do_nothing(acme) -> None:
+    assert permissions_of(workspace=acme, actor=None) == frozenset()
+    assert permissions_of(workspace=acme, actor=Actor()) == frozenset()
+    with pytest.raises(PermissionDenied):
+        property_create(workspace=acme, actor=None, label="Tier", key="tier", kind="text")
+    assert not PropertyDefinition.objects.for_workspace(acme).filter(key="tier").exists()

@@ -11,7 +11,13 @@ import pytest
 from django.apps import apps
 from django.db import models
 
-from relasi.core.scoping import NOT_WORKSPACE_OWNED, UNSCOPED_ALLOWED, UnscopedQueryError, WorkspaceOwned
+from relasi.core.scoping import (
+    NOT_WORKSPACE_OWNED,
+    UNSCOPED_ALLOWED,
+    UnscopedQueryError,
+    WorkspaceOwned,
+    WorkspaceScopedManager,
+)
 from relasi.customers.models import Customer, CustomerView
 from relasi.tenancy.models import Workspace
 
@@ -67,7 +73,9 @@ def test_scoped_create_fills_in_its_workspace_and_refuses_another(acme, globex, 
 
 
 def _points_at_workspace(field: models.Field) -> bool:  # type: ignore[type-arg]
-    return bool(field.is_relation and field.many_to_one and field.related_model is Workspace)
+    return bool(
+        field.is_relation and (field.many_to_one or field.one_to_one) and field.related_model is Workspace
+    )
 
 
 def test_every_model_with_a_workspace_is_workspace_owned_or_says_why_not() -> None:
@@ -79,6 +87,13 @@ def test_every_model_with_a_workspace_is_workspace_owned_or_says_why_not() -> No
         and model._meta.label_lower not in NOT_WORKSPACE_OWNED
     ]
     assert offenders == []
+    # and every workspace-owned model keeps the scoped manager as `objects`
+    unscoped_objects = [
+        model._meta.label_lower
+        for model in apps.get_models()
+        if issubclass(model, WorkspaceOwned) and not isinstance(model.objects, WorkspaceScopedManager)
+    ]
+    assert unscoped_objects == []
     # and each exception is a real model, with its reason
     labels = {model._meta.label_lower for model in apps.get_models()}
     assert all(label in labels and reason for label, reason in NOT_WORKSPACE_OWNED.items())
@@ -121,3 +136,58 @@ def test_the_unscoped_check_sees_a_use_in_a_view(tmp_path: Path, monkeypatch: py
     admin = tmp_path / "relasi" / "customers" / "admin.py"
     admin.write_text("from relasi.customers.models import Customer\n\nrows = Customer.unscoped.all()\n")
     assert unscoped_outside_allowed_modules() == ["relasi.customers.views:3"]
+
+
+def test_a_scoped_create_cannot_name_another_workspace_by_id(acme, globex) -> None:
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.for_workspace(acme).create(full_name="Sneaky", workspace_id=globex.pk)
+    assert Customer.unscoped.count() == 0
+
+
+def test_a_scoped_update_cannot_move_rows_to_another_workspace(acme, globex) -> None:
+    customer = Customer.objects.create(workspace=acme, full_name="Budi")
+    rows = Customer.objects.for_workspace(acme).filter(pk=customer.pk)
+    with pytest.raises(UnscopedQueryError):
+        rows.update(workspace=globex)
+    with pytest.raises(UnscopedQueryError):
+        rows.update(workspace_id=globex.pk)
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.for_workspace(acme).update_or_create(
+            pk=customer.pk, defaults={"workspace_id": globex.pk}
+        )
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.for_workspace(acme).bulk_update([customer], ["workspace"])
+    assert list(Customer.unscoped.values_list("workspace_id", flat=True)) == [acme.pk]
+    # the scoped update still writes its own rows
+    assert rows.update(full_name="Budi S.", workspace=acme) == 1
+
+
+def test_a_loaded_row_cannot_be_saved_into_another_workspace(acme, globex) -> None:
+    Customer.objects.create(workspace=acme, full_name="Budi")
+    customer = Customer.objects.for_workspace(acme).get()
+    customer.workspace = globex
+    with pytest.raises(UnscopedQueryError):
+        customer.save()
+    assert list(Customer.unscoped.values_list("workspace_id", flat=True)) == [acme.pk]
+
+
+def test_a_related_manager_cannot_link_rows_of_two_workspaces(acme, globex) -> None:
+    from relasi.customers.models import ChannelIdentity
+
+    customer = Customer.objects.create(workspace=acme, full_name="Budi")
+    with pytest.raises(UnscopedQueryError):
+        customer.identities.create(workspace=globex, channel="instagram", external_id="budi")
+    assert not ChannelIdentity.unscoped.exists()
+    customer.identities.create(workspace=acme, channel="instagram", external_id="budi")
+    assert ChannelIdentity.objects.for_workspace(acme).count() == 1
+
+
+def test_an_upsert_must_be_keyed_on_the_workspace(acme) -> None:
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.for_workspace(acme).bulk_create(
+            [Customer(workspace=acme, full_name="A")],
+            update_conflicts=True,
+            unique_fields=["source_import", "source_row"],
+            update_fields=["full_name"],
+        )
+    assert Customer.unscoped.count() == 0

@@ -51,53 +51,38 @@ def _field_name(location: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
-def _request_validation_problem(
-    api: NinjaAPI, request: HttpRequest, exc: NinjaValidationError
-) -> HttpResponse:
+def _request_validation_problem(exc: NinjaValidationError) -> ApiProblem:
     errors: dict[str, list[str]] = {}
     in_query_only = True
     for item in exc.errors:
         location = list(item.get("loc", []))
         in_query_only = in_query_only and bool(location) and location[0] == "query"
         errors.setdefault(_field_name(location), []).append(str(item.get("msg", "Invalid value.")))
-    if in_query_only:
-        # Bad query parameters of a list are a bad request, as when the filters' own rules refuse them.
-        return problem_response(
-            api,
-            request,
-            status=400,
-            slug="invalid-filter",
-            title="The filters are not valid.",
-            detail="One or more query parameters are not valid; see errors.",
-            errors=errors,
-        )
+    # Bad query parameters of a list are a bad request, as when the filters' own rules refuse them.
+    return ApiProblem.invalid_filter(errors) if in_query_only else ApiProblem.validation(errors)
+
+
+def _render(api: NinjaAPI, request: HttpRequest, problem: ApiProblem) -> HttpResponse:
     return problem_response(
         api,
         request,
-        status=422,
-        slug="validation",
-        title="The request is not valid.",
-        detail="One or more fields are not valid; see errors.",
-        errors=errors,
+        status=problem.status,
+        slug=problem.slug,
+        title=problem.title,
+        detail=problem.detail,
+        errors=problem.errors,
+        headers=problem.headers,
     )
 
 
 def install_problem_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def on_request_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        return _request_validation_problem(api, request, exc)
+        return _render(api, request, _request_validation_problem(exc))
 
     @api.exception_handler(DjangoValidationError)
     def on_domain_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-        return problem_response(
-            api,
-            request,
-            status=422,
-            slug="validation",
-            title="The request is not valid.",
-            detail="One or more fields are not valid; see errors.",
-            errors=validation_error_fields(exc),
-        )
+        return _render(api, request, ApiProblem.validation(validation_error_fields(exc)))
 
     @api.exception_handler(AuthenticationError)
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
@@ -163,16 +148,7 @@ def install_problem_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ApiProblem)
     def on_problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
-        return problem_response(
-            api,
-            request,
-            status=exc.status,
-            slug=exc.slug,
-            title=exc.title,
-            detail=exc.detail,
-            errors=exc.errors,
-            headers=exc.headers,
-        )
+        return _render(api, request, exc)
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

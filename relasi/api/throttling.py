@@ -1,12 +1,15 @@
 """API rate limits: per API key and per signed-in user, counted in the shared cache (Redis in production).
 
 A fixed window per client: `cache.add` then `cache.incr` is atomic in Redis, so every web process counts
-the same requests and concurrent ones cannot slip through. Limits come from settings on each request.
+the same requests and concurrent ones cannot slip through. Limits come from settings on each request. When the
+cache cannot be reached the request is let through (and logged): a limiter must not take the API down with it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
 
 from django.conf import settings
@@ -15,25 +18,17 @@ from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
 from relasi.core.audit import Actor
+from relasi.core.rates import rate_parse
 
-RATE_PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-
-def rate_parse(rate: str) -> tuple[int, int]:
-    """'600/min' → (600, 60). A rate is requests per period; the period may carry a count ('100/5m')."""
-    count, _slash, period = rate.partition("/")
-    digits = period.rstrip("abcdefghijklmnopqrstuvwxyz")
-    unit = period[len(digits) :]
-    if not count.isdigit() or unit not in RATE_PERIODS or (digits and not digits.isdigit()):
-        raise ValueError(f"Not a rate like 600/min: {rate!r}")
-    return int(count), int(digits or 1) * RATE_PERIODS[unit]
+logger = logging.getLogger(__name__)
 
 
 class ClientRateThrottle(BaseThrottle):
     """Limits each API key (API_RATE_LIMIT_PER_KEY) and each signed-in user (API_RATE_LIMIT_PER_USER)."""
 
     def __init__(self) -> None:
-        self.retry_after = 0.0
+        # One throttle serves every request: the wait of a refused one is kept per thread.
+        self.refused = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
         actor: Actor | None = getattr(request, "actor", None)
@@ -48,19 +43,27 @@ class ClientRateThrottle(BaseThrottle):
         limit, period = rate_parse(rate)
         now = time.time()
         window = int(now // period)
-        key = f"api-rate:{client}:{period}:{window}"
-        # The window's key outlives it a little, so a slow request at its end still finds the count.
-        cache.add(key, 0, timeout=period + 5)
         try:
-            count = cache.incr(key)
-        except ValueError:
-            # Evicted between add and incr: count this request as the window's first.
-            cache.set(key, 1, timeout=period + 5)
-            count = 1
+            count = _count(f"api-rate:{client}:{period}:{window}", timeout=period + 5)
+        except Exception:
+            logger.warning("API rate limit not counted: the cache cannot be reached", exc_info=True)
+            return True
         if count <= limit:
             return True
-        self.retry_after = (window + 1) * period - now
+        self.refused.retry_after = (window + 1) * period - now
         return False
 
     def wait(self) -> float | None:
-        return max(1.0, math.ceil(self.retry_after))
+        return max(1.0, math.ceil(getattr(self.refused, "retry_after", 1.0)))
+
+
+def _count(key: str, *, timeout: int) -> int:
+    """This request's number in its window. The key outlives the window a little, so a slow request at its
+    end still finds the count."""
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        # Evicted between add and incr: count this request as the window's first.
+        cache.set(key, 1, timeout=timeout)
+        return 1

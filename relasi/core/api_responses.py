@@ -15,6 +15,7 @@ from relasi.core.idempotency import IDEMPOTENCY_KEY_MAX, idempotent_run, request
 from relasi.core.problems import ProblemOut
 
 if TYPE_CHECKING:
+    from relasi.core.audit import Actor
     from relasi.tenancy.models import Workspace
 
 # Every endpoint may answer 401 (no valid key or session) and 429 (over the rate limit).
@@ -39,6 +40,7 @@ def json_rendered(data: Any) -> Any:
 def idempotent_response(
     *,
     workspace: Workspace,
+    actor: Actor,
     endpoint: str,
     key: str | None,
     payload: Any,
@@ -46,7 +48,9 @@ def idempotent_response(
 ) -> HttpResponse:
     """Run `work` (returning status and a rendered body) once per Idempotency-Key; without a key, just run it.
 
-    `payload` is what makes two requests the same one (or a function giving it, called only with a key).
+    `payload` is what makes two requests the same one (or a function giving it, called only with a key). The
+    actor is part of it: another API key or user reusing a key gets a 409, never the first caller's answer
+    (which would skip the permission check that `work` makes).
     """
     key = (key or "").strip()
     if not key:
@@ -56,7 +60,9 @@ def idempotent_response(
         workspace=workspace,
         endpoint=endpoint,
         key=key,
-        fingerprint=request_fingerprint(payload() if callable(payload) else payload),
+        fingerprint=request_fingerprint(
+            {"actor": actor.label, "request": payload() if callable(payload) else payload}
+        ),
         work=work,
     )
     # Already rendered (and possibly replayed from storage): sent as is, not through the response schema.

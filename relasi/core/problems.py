@@ -28,6 +28,28 @@ class ApiProblem(Exception):
         self.errors = errors or {}
         self.headers = headers or {}
 
+    @classmethod
+    def validation(cls, errors: dict[str, list[str]]) -> ApiProblem:
+        """The body (or a form field) is not valid; nothing was changed."""
+        return cls(
+            status=422,
+            slug="validation",
+            title="The request is not valid.",
+            detail="One or more fields are not valid; see errors.",
+            errors=errors,
+        )
+
+    @classmethod
+    def invalid_filter(cls, errors: dict[str, list[str]]) -> ApiProblem:
+        """A list's query parameters are not valid."""
+        return cls(
+            status=400,
+            slug="invalid-filter",
+            title="The filters are not valid.",
+            detail="One or more query parameters are not valid; see errors.",
+            errors=errors,
+        )
+
 
 class ProblemOut(Schema):
     type: str

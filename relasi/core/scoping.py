@@ -63,25 +63,61 @@ class WorkspaceQuerySet(models.QuerySet[M], Generic[M]):
                     f"through the queryset of workspace {self._workspace_id}."
                 )
 
+    def _refuse_move(self, values: dict[str, Any], verb: str) -> None:
+        """A row's workspace is fixed: values that would set another one are refused."""
+        for name in ("workspace", "workspace_id"):
+            if name in values:
+                value = values[name]
+                value_id = getattr(value, "pk", value)
+                if value_id != self._workspace_id:
+                    raise UnscopedQueryError(
+                        f"{self.model.__name__}: {verb} would move rows to workspace {value_id} "
+                        f"from the queryset of workspace {self._workspace_id}."
+                    )
+
     def create(self, **kwargs: Any) -> M:
-        given = kwargs.get("workspace")
-        given_id = given.pk if given is not None else kwargs.get("workspace_id")
-        if given_id is None:
-            kwargs["workspace_id"] = self._workspace_id
-        elif given_id != self._workspace_id:
-            raise UnscopedQueryError(
-                f"{self.model.__name__} of workspace {given_id} created through workspace {self._workspace_id}."
-            )
-        return super().create(**kwargs)
+        if self._workspace_id is None:
+            raise UnscopedQueryError(f"{self.model.__name__}: create needs .for_workspace(workspace) first.")
+        row = self.model(**kwargs)
+        if getattr(row, "workspace_id", None) is None:
+            row.workspace_id = self._workspace_id  # type: ignore[attr-defined]
+        self._refuse_foreign([row], "create")
+        self._for_write = True
+        row.save(force_insert=True, using=self.db)
+        return row
+
+    def update(self, **kwargs: Any) -> int:
+        self._refuse_move(kwargs, "update")
+        return super().update(**kwargs)
+
+    def update_or_create(
+        self,
+        defaults: Any = None,
+        create_defaults: Any = None,
+        **kwargs: Any,
+    ) -> tuple[M, bool]:
+        for values in (defaults, create_defaults, kwargs):
+            if isinstance(values, dict):
+                self._refuse_move(values, "update_or_create")
+        return super().update_or_create(defaults=defaults, create_defaults=create_defaults, **kwargs)
 
     def bulk_create(self, objs: Iterable[M], *args: Any, **kwargs: Any) -> list[M]:
         rows = list(objs)
         self._refuse_foreign(rows, "bulk_create")
+        if kwargs.get("update_conflicts") and "workspace" not in (kwargs.get("unique_fields") or [""])[:1]:
+            # An upsert keyed on anything but the workspace first could update another workspace's row.
+            raise UnscopedQueryError(
+                f"{self.model.__name__}: an upsert's unique_fields must start with workspace."
+            )
         return super().bulk_create(rows, *args, **kwargs)
 
     def bulk_update(self, objs: Iterable[M], fields: Any, *args: Any, **kwargs: Any) -> int:
         rows = list(objs)
         self._refuse_foreign(rows, "bulk_update")
+        if "workspace" in fields or "workspace_id" in fields:
+            raise UnscopedQueryError(
+                f"{self.model.__name__}: bulk_update cannot move rows to another workspace."
+            )
         return super().bulk_update(rows, fields, *args, **kwargs)
 
 
@@ -117,7 +153,12 @@ class WorkspaceScopedManager(models.Manager[M], Generic[M]):
 
 
 class WorkspaceOwned(models.Model):
-    """Abstract base: a row that belongs to exactly one workspace."""
+    """Abstract base: a row that belongs to exactly one workspace, for good.
+
+    `save()` refuses to move a loaded row to another workspace, and to link a row to a related row of another
+    workspace (e.g. a channel identity of workspace A pointing at a customer of workspace B): the checks that
+    the scoped queryset makes for its own writes, made here for writes through related managers and instances.
+    """
 
     workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
 
@@ -128,3 +169,35 @@ class WorkspaceOwned(models.Model):
         abstract = True
         default_manager_name = "unscoped"
         base_manager_name = "unscoped"
+
+    _loaded_workspace_id: int | None = None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        loaded = getattr(self, "_loaded_workspace_id", None)
+        if loaded is not None and self.workspace_id != loaded:
+            raise UnscopedQueryError(f"{type(self).__name__} {self.pk} cannot move to another workspace.")
+        self._refuse_foreign_links()
+        super().save(*args, **kwargs)
+        self._loaded_workspace_id = self.workspace_id
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Any:
+        row = super().from_db(db, field_names, values, **kwargs)
+        row._loaded_workspace_id = row.__dict__.get("workspace_id")
+        return row
+
+    def _refuse_foreign_links(self) -> None:
+        """Related rows already in memory (no query) must be of this row's workspace."""
+        for field in self._meta.concrete_fields:
+            if (
+                not isinstance(field, models.ForeignKey)
+                or field.name == "workspace"
+                or not field.is_cached(self)
+            ):
+                continue
+            related = field.get_cached_value(self)
+            if isinstance(related, WorkspaceOwned) and related.workspace_id != self.workspace_id:
+                raise UnscopedQueryError(
+                    f"{type(self).__name__} of workspace {self.workspace_id} linked to "
+                    f"{type(related).__name__} of workspace {related.workspace_id}."
+                )

@@ -121,13 +121,7 @@ def customer_list(request: WorkspaceRequest, query: Query[CustomerListQuery]) ->
     try:
         filters = query.filters()
     except FilterError as error:
-        raise ApiProblem(
-            status=400,
-            slug="invalid-filter",
-            title="The filters are not valid.",
-            detail="One or more query parameters are not valid; see errors.",
-            errors={name: [message] for name, message in error.errors.items()},
-        ) from None
+        raise ApiProblem.invalid_filter({name: [message] for name, message in error.errors.items()}) from None
     page = selectors.customer_page(
         workspace=request.workspace, filters=filters, cursor=query.cursor or None, limit=query.limit
     )
@@ -166,6 +160,7 @@ def customer_create(
 
     return idempotent_response(
         workspace=request.workspace,
+        actor=request.actor,
         endpoint=CREATE_ENDPOINT,
         key=idempotency_key,
         payload=payload.model_dump(mode="json"),
@@ -270,6 +265,7 @@ def property_create(
 
     return idempotent_response(
         workspace=request.workspace,
+        actor=request.actor,
         endpoint=PROPERTY_CREATE_ENDPOINT,
         key=idempotency_key,
         payload=payload.model_dump(mode="json"),

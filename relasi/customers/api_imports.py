@@ -89,12 +89,8 @@ def _parse_mapping(raw: str | None) -> dict[str, str] | None:
     if not isinstance(mapping, dict) or not all(
         isinstance(key, str) and isinstance(value, str) for key, value in mapping.items()
     ):
-        raise ApiProblem(
-            status=422,
-            slug="validation",
-            title="The request is not valid.",
-            detail="One or more fields are not valid; see errors.",
-            errors={"mapping": ['A JSON object of column index → field key, e.g. {"0": "full_name"}.']},
+        raise ApiProblem.validation(
+            {"mapping": ['A JSON object of column index → field key, e.g. {"0": "full_name"}.']}
         )
     return mapping
 
@@ -170,6 +166,7 @@ def customer_import_create(
     parsed = _parse_mapping(mapping)
     return idempotent_response(
         workspace=request.workspace,
+        actor=request.actor,
         endpoint=CREATE_ENDPOINT,
         key=idempotency_key,
         # Hashing the file only when a key asks for it: a plain upload pays nothing.

@@ -124,7 +124,7 @@ def _format(workspace: Workspace, customers: list[Customer], custom_keys: list[s
         ]
 
 
-def customer_export_lines(*, workspace: Workspace, filters: CustomerFilters) -> Iterable[str]:
+def _lines(*, workspace: Workspace, filters: CustomerFilters) -> Iterable[str]:
     """CSV lines (UTF-8 with BOM so spreadsheet programs read Indonesian names right)."""
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(export_header(workspace=workspace))
@@ -138,8 +138,11 @@ def customer_export_needs_job(*, workspace: Workspace, filters: CustomerFilters)
     return rows[: settings.CUSTOMER_EXPORT_SYNC_LIMIT + 1].count() > settings.CUSTOMER_EXPORT_SYNC_LIMIT
 
 
-def customer_export_record(*, workspace: Workspace, actor: Actor | User, filters: CustomerFilters) -> None:
-    """Allow and audit a streamed export: exports carry personal data."""
+def customer_export_stream(
+    *, workspace: Workspace, actor: Actor | User, filters: CustomerFilters
+) -> Iterable[str]:
+    """The CSV lines of a small export, streamed to the caller; allowed and audited first (exports carry
+    personal data)."""
     permission_require(workspace=workspace, actor=actor, permission=Permission.EXPORT_CUSTOMERS)
     with transaction.atomic():
         audit_record(
@@ -149,6 +152,7 @@ def customer_export_record(*, workspace: Workspace, actor: Actor | User, filters
             target=workspace,
             changes={"filters": filters.as_query()},
         )
+    return _lines(workspace=workspace, filters=filters)
 
 
 def customer_export_create(

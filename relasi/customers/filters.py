@@ -3,6 +3,7 @@ the API's query schema, so both accept and refuse the same values with the same 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +21,8 @@ SORTS = {"recent": ["-updated_at", "-id"], "name": ["full_name", "id"], "-name":
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 SEARCH_MAX = 100
-TRUE_WORDS = ("1", "true", "yes")
+DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+MONTH_PATTERN = re.compile(r"\d{4}-\d{2}")
 # Day and month windows are built in the workspace's time zone; near year 1 or 9999 they would overflow.
 FIRST_YEAR = 1900
 LAST_YEAR = 9998
@@ -81,8 +83,8 @@ def _year_checked(year: int) -> None:
 
 def sources_parse(values: Iterable[Any]) -> tuple[str, ...]:
     """Channels from repeated parameters or comma-separated values, each once, in the order given."""
-    parts = [part for value in values for part in str(value).split(",") if part]
-    sources = tuple(dict.fromkeys(part.strip().lower() for part in parts))
+    parts = [part.strip() for value in values for part in str(value).split(",")]
+    sources = tuple(dict.fromkeys(part for part in parts if part))
     unknown = [source for source in sources if source not in Channel.values]
     if unknown:
         raise FilterValueError(_("Unknown channel: %(values)s.") % {"values": ", ".join(unknown)})
@@ -97,10 +99,13 @@ def date_mode_parse(value: str) -> str:
 
 
 def day_parse(value: str) -> date | None:
-    if not value.strip():
+    text = value.strip()
+    if not text:
         return None
     try:
-        day = date.fromisoformat(value.strip())
+        if not DAY_PATTERN.fullmatch(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise FilterValueError(_("Use a date like 2026-03-31.")) from None
     _year_checked(day.year)
@@ -112,6 +117,8 @@ def month_parse(value: str) -> str:
     if not month:
         return ""
     try:
+        if not MONTH_PATTERN.fullmatch(month):
+            raise ValueError(month)
         year = datetime.strptime(month, "%Y-%m").year
     except ValueError:
         raise FilterValueError(_("Use a month like 2026-03.")) from None
@@ -132,14 +139,17 @@ def search_parse(value: str) -> str:
 
 
 def deleted_parse(value: str) -> bool:
-    return value.strip() in TRUE_WORDS
+    text = value.strip()
+    if text not in ("", "0", "1"):
+        raise FilterValueError(_("Use 1 for the Deleted view, 0 (or nothing) for the others."))
+    return text == "1"
 
 
 def limit_parse(value: Any) -> int:
     text = str(value).strip() if value is not None else ""
     if not text:
         return PAGE_SIZE
-    limit = int(text) if text.isdigit() and len(text) <= 4 else 0
+    limit = int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else 0
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise FilterValueError(_("Use a whole number from 1 to %(max)d.") % {"max": MAX_PAGE_SIZE})
     return limit

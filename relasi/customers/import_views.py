@@ -93,7 +93,9 @@ def import_mapping(request: WorkspacePageRequest, import_id: int) -> HttpRespons
     else:
         mapping = imports.customer_import_suggest_mapping(workspace=workspace, headers=headers)
         duplicate_mode = DuplicateMode.SKIP
-    preview = imports.customer_import_preview(customer_import=customer_import)
+    preview = imports.customer_import_preview(
+        workspace=workspace, actor=request.actor, customer_import=customer_import
+    )
     columns = [
         {
             "index": index,
@@ -152,7 +154,7 @@ def import_resume(request: WorkspacePageRequest, import_id: int) -> HttpResponse
 
 def _progress_context(request: WorkspacePageRequest, customer_import: CustomerImport) -> dict[str, object]:
     finished = customer_import.status in imports.FINISHED
-    failed_rows_readable = imports.customer_import_failed_rows_readable(
+    failed_rows_readable = imports.customer_import_file_readable(
         workspace=request.workspace, actor=request.actor, customer_import=customer_import
     )
     return {

@@ -146,7 +146,7 @@ def _set_visibility(
         return render(
             request,
             "customers/property_row.html",
-            {"row": _row(definition), "can_manage": True},
+            {"row": _row(definition), "can_manage": request.may.manage_properties},
         )
     if definition.is_visible:
         message = _("“%(label)s” is shown again.")

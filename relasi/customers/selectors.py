@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
+from relasi.core.ids import ids_parse
 from relasi.core.pagination import InvalidCursor, Page, keyset_page
 from relasi.customers.filters import MAX_PAGE_SIZE, PAGE_SIZE, SORTS, CustomerFilters, customer_date_range
 from relasi.customers.models import Channel, Customer, CustomerView, PropertyDefinition
@@ -30,7 +31,6 @@ EXACT_COUNT_LIMIT = 1000
 COUNT_BUDGET_MS = 10
 SKIP_COUNT_ESTIMATE = 20 * EXACT_COUNT_LIMIT
 QUERY_CANCELED = "57014"
-LARGEST_ID = 2**63 - 1
 
 
 def _search_condition(search: str) -> Q:
@@ -209,7 +209,7 @@ def customer_duplicates(
         condition |= Q(email=email)
     if not condition:
         return []
-    excluded = {int(pk) for pk in map(str, exclude_ids) if pk.isdigit() and len(pk) <= 19}
+    excluded = set(ids_parse(exclude_ids))
     if customer is not None:
         excluded.add(customer.pk)
     rows = Customer.objects.for_workspace(workspace).filter(condition, deleted_at__isnull=True)

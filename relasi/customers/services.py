@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record, audit_record_many
+from relasi.core.ids import ids_parse
 from relasi.customers.cleaning import (
     CustomerCleaner,
     added_by_label,
@@ -26,7 +27,7 @@ from relasi.customers.cleaning import (
 )
 from relasi.customers.models import Channel, ChannelIdentity, Customer, CustomerView
 from relasi.customers.sample import sample_customers
-from relasi.customers.selectors import LARGEST_ID, customer_available_columns, restorable_since
+from relasi.customers.selectors import customer_available_columns, restorable_since
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.permissions import Permission, permission_require
 from relasi.tenancy.selectors import workspace_member_ids
@@ -153,7 +154,7 @@ def customers_restore(
 
 def _valid_ids(customer_ids: Iterable[int]) -> list[int]:
     # An id the database could not hold matches nothing (rather than failing the whole request).
-    return [number for number in {int(value) for value in customer_ids} if 0 < number <= LARGEST_ID]
+    return ids_parse(customer_ids)
 
 
 def _set_deleted(

@@ -21,6 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from relasi.core.ids import ids_parse
 from relasi.core.pagination import InvalidCursor
 from relasi.customers import exports, selectors, services
 from relasi.customers import filters as customer_filters
@@ -163,7 +164,7 @@ def customer_view_update(request: WorkspacePageRequest) -> HttpResponse:
 
 
 def _ids(request: WorkspacePageRequest) -> list[int]:
-    return [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    return ids_parse(request.POST.getlist("ids"))
 
 
 @require_POST
@@ -306,9 +307,8 @@ def customer_export(request: WorkspacePageRequest) -> HttpResponseBase:
     if exports.customer_export_needs_job(workspace=workspace, filters=filters):
         export = exports.customer_export_create(workspace=workspace, actor=actor, filters=filters)
         return redirect("customers:export_status", workspace_slug=workspace.slug, export_id=export.pk)
-    exports.customer_export_record(workspace=workspace, actor=actor, filters=filters)
     response = StreamingHttpResponse(
-        exports.customer_export_lines(workspace=workspace, filters=filters),
+        exports.customer_export_stream(workspace=workspace, actor=actor, filters=filters),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime(timezone.now(), workspace.zone).strftime("%Y%m%d-%H%M")

@@ -64,10 +64,7 @@ class MembershipManager(WorkspaceScopedManager["Membership"]):
         """Every membership of one person: how their workspaces are found before any workspace is chosen."""
         if user.pk is None:
             raise ValueError("memberships of an unsaved user")
-        return self.for_user_id(user.pk)
-
-    def for_user_id(self, user_id: int) -> models.QuerySet[Membership]:
-        return models.QuerySet(self.model, using=self._db).filter(user_id=user_id)
+        return models.QuerySet(self.model, using=self._db).filter(user_id=user.pk)
 
 
 class Membership(WorkspaceOwned):
@@ -86,10 +83,6 @@ class Membership(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.workspace} ({self.role})"
-
-    @property
-    def is_owner(self) -> bool:
-        return self.role == Role.OWNER
 
 
 class ApiKeyManager(WorkspaceScopedManager["ApiKey"]):

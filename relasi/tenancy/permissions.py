@@ -43,8 +43,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.AGENT: frozenset(),
 }
 
-# An API key is made by an owner or admin and acts for the workspace, but cannot manage people or keys.
-API_KEY_PERMISSIONS = BULK_ACTIONS | {Permission.MANAGE_PROPERTIES, Permission.READ_OTHERS_FILES}
+# An API key is made by an owner or admin and acts for the workspace, but cannot manage people or keys, and
+# reads only the files it made itself (an integration has no business with a person's failed import rows).
+API_KEY_PERMISSIONS = BULK_ACTIONS | {Permission.MANAGE_PROPERTIES}
 
 
 def permissions_of_role(*, workspace: Workspace, role: str) -> frozenset[Permission]:
@@ -55,12 +56,15 @@ def permissions_of_role(*, workspace: Workspace, role: str) -> frozenset[Permiss
 
 
 def permissions_of(*, workspace: Workspace, actor: Actor | User | None) -> frozenset[Permission]:
-    """What the actor may do in the workspace. A system job (no user, no key) may do everything."""
+    """What the actor may do in the workspace. A named system job (`Actor(system="purge")`) may do
+    everything; no actor at all may do nothing, so a caller that forgot to pass one is refused."""
+    if actor is None:
+        return frozenset()
     who = actor_of(actor)
     if who.api_key is not None:
         return API_KEY_PERMISSIONS if who.api_key.workspace_id == workspace.pk else frozenset()
     if who.user is None:
-        return frozenset(Permission)
+        return frozenset(Permission) if who.system else frozenset()
     role = (
         Membership.objects.for_workspace(workspace)
         .filter(user_id=who.user.pk)

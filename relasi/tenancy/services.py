@@ -19,7 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
-from relasi.core.audit import audit_record
+from relasi.core.audit import Actor, actor_of, audit_record
 from relasi.core.emails import email_send_templated
 from relasi.tenancy.models import ApiKey, Membership, Role, Workspace
 from relasi.tenancy.permissions import Permission, permission_require
@@ -162,7 +162,7 @@ class IssuedApiKey:
     token: str
 
 
-def api_key_create(*, workspace: Workspace, actor: User | None, name: str) -> IssuedApiKey:
+def api_key_create(*, workspace: Workspace, actor: Actor | User, name: str) -> IssuedApiKey:
     """Create a key and return its token, which is never stored and cannot be shown again."""
     permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_API_KEYS)
     clean_name = name.strip()
@@ -176,7 +176,7 @@ def api_key_create(*, workspace: Workspace, actor: User | None, name: str) -> Is
             name=clean_name[:100],
             prefix=prefix,
             secret_hash=_hash_secret(secret),
-            created_by=actor,
+            created_by=actor_of(actor).user,
         )
         audit_record(workspace=workspace, actor=actor, action="api_key.created", target=api_key)
     return IssuedApiKey(api_key=api_key, token=f"{API_KEY_PREFIX}_{prefix}_{secret}")

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from relasi.accounts.models import User
+from relasi.core.audit import Actor
 from relasi.core.models import AuditLog
 from relasi.customers.models import Customer, PropertyDefinition
 from relasi.customers.property_services import property_create, property_set_archived
@@ -341,8 +342,10 @@ def test_customer_values_are_checked_against_the_property_type(acme, budget, acm
 
 def test_agent_is_refused_every_write_with_403_and_nothing_changes(acme, bob, budget, client_for) -> None:
     client = client_for(bob)
-    archived = property_create(workspace=acme, actor=None, label="Old", key="old", kind="text")
-    property_set_archived(workspace=acme, actor=None, property_id=archived.pk, archived=True)
+    archived = property_create(
+        workspace=acme, actor=Actor(system="tests"), label="Old", key="old", kind="text"
+    )
+    property_set_archived(workspace=acme, actor=Actor(system="tests"), property_id=archived.pk, archived=True)
     before = definitions(acme)
     audit_count = AuditLog.objects.count()
     # when the agent tries each write

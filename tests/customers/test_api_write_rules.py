@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -159,3 +160,52 @@ def test_a_refused_import_is_not_remembered_under_its_key(acme, acme_key) -> Non
     refused = Client().post(IMPORTS, {"file": SimpleUploadedFile("c.csv", b"")}, **headers)
     assert refused.status_code == 422
     assert not IdempotentRequest.objects.for_workspace(acme).exists()
+
+
+def test_another_client_reusing_a_key_gets_a_409_not_the_first_answer(
+    acme, alice, bob, acme_key, client_for
+) -> None:
+    # given a property created by the integration under a key
+    body = {"label": "Tier", "key": "tier", "kind": "text"}
+    send("post", PROPERTIES, body, {**acme_key, "HTTP_IDEMPOTENCY_KEY": "tier-1"})
+    # when an agent (who may not create properties) sends the same key and body from the browser
+    replay = client_for(bob).post(
+        PROPERTIES,
+        body,
+        content_type="application/json",
+        HTTP_X_WORKSPACE="acme",
+        HTTP_IDEMPOTENCY_KEY="tier-1",
+    )
+    # then the agent gets a conflict, not the stored answer
+    assert replay.status_code == 409
+    assert PropertyDefinition.objects.for_workspace(acme).filter(key="tier").count() == 1
+
+
+def test_the_list_schema_and_the_page_parser_name_the_same_parameters(db) -> None:
+    from relasi.customers.filters import PARSERS
+
+    spec = Client().get("/api/v1/openapi.json").json()
+    names = {parameter["name"] for parameter in spec["paths"][CUSTOMERS]["get"]["parameters"]}
+    # the page reads `source` as a list and pages with `cursor`; the rest goes through PARSERS
+    assert names == {*PARSERS, "source", "cursor", "limit"}
+
+
+@pytest.mark.parametrize(
+    ("params", "errors"),
+    [
+        ({"deleted": "true"}, {"deleted": ["Use 1 for the Deleted view, 0 (or nothing) for the others."]}),
+        ({"date": "month", "month": "2026-3"}, {"month": ["Use a month like 2026-03."]}),
+        ({"date": "day", "day": "20260301"}, {"day": ["Use a date like 2026-03-31."]}),
+        ({"source": "WhatsApp"}, {"source": ["Unknown channel: WhatsApp."]}),
+        ({"limit": "²"}, {"limit": ["Use a whole number from 1 to 200."]}),
+    ],
+)
+def test_the_list_accepts_only_what_its_openapi_says(acme_key, params, errors) -> None:
+    response = Client().get(CUSTOMERS, params, **acme_key)
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors
+
+
+def test_a_blank_channel_is_no_channel(acme, acme_key) -> None:
+    response = Client().get(CUSTOMERS, {"source": " , "}, **acme_key)
+    assert response.status_code == 200

@@ -126,9 +126,9 @@ def test_a_large_upload_spooled_to_disk_is_read_the_same(acme, alice, client_for
     assert response.status_code == 302
     customer_import = CustomerImport.objects.for_workspace(acme).get()
     assert (customer_import.headers, customer_import.total_rows) == (["Nama", "No HP", "Kota", "Hobi"], 3)
-    assert imports.customer_import_preview(customer_import=customer_import, rows=1) == [
-        ["Ani", "081234567801", "Medan", "Catur"]
-    ]
+    assert imports.customer_import_preview(
+        workspace=acme, actor=alice, customer_import=customer_import, rows=1
+    ) == [["Ani", "081234567801", "Medan", "Catur"]]
 
 
 def test_progress_polls_with_htmx_until_finished(acme, alice, client_for) -> None:

@@ -108,7 +108,7 @@ def test_bom_semicolon_csv_with_crlf_and_quoted_fields(acme, alice) -> None:
     assert customer_import.file_format == "csv"
     assert customer_import.headers == ["Nama", "No HP", "Email", "Kota", "Catatan"]
     assert customer_import.total_rows == 3
-    assert imports.customer_import_preview(customer_import=customer_import) == [
+    assert imports.customer_import_preview(workspace=acme, actor=alice, customer_import=customer_import) == [
         ["Budi; S.Kom", "0812-3456-7890", "Budi@Example.com", 'Jakarta "Selatan"', ""],
         ["Siti Aminah", "+6285712345678", "", "Bandung", "baris satu\r\nbaris dua"],
         ["Rina", "", "", "", ""],

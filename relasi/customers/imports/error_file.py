@@ -9,7 +9,7 @@ import tempfile
 from django.core.files import File
 
 from relasi.customers.imports.reading import FORMAT_CSV, binary_stream, delimiter_detect, fit_keeping_extras
-from relasi.customers.models import CustomerImport
+from relasi.customers.models import CustomerImport, CustomerImportError
 
 
 def import_error_file_write(customer_import: CustomerImport) -> None:
@@ -25,10 +25,11 @@ def import_error_file_write(customer_import: CustomerImport) -> None:
         text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
         writer = csv.writer(text, delimiter=delimiter)
         writer.writerow([*customer_import.headers, "error"])
+        failed = CustomerImportError.objects.for_workspace(customer_import.workspace).filter(
+            customer_import=customer_import
+        )
         for values, message in (
-            customer_import.errors.order_by("row_number")
-            .values_list("values", "message")
-            .iterator(chunk_size=2000)
+            failed.order_by("row_number").values_list("values", "message").iterator(chunk_size=2000)
         ):
             writer.writerow(
                 [*fit_keeping_extras([str(value) for value in values], width, delimiter), message]

@@ -1,7 +1,8 @@
 """Reads of imports: one import and its progress, the recent ones, a preview of the file, the failed rows.
 
-The failed rows hold what the file said about people: they are for the person who ran the import and for
-owners and admins (the same rule as every file someone made, in relasi.tenancy.permissions).
+The uploaded file and its failed rows hold what the file said about people: they are for the person who ran
+the import and for owners and admins (the rule of every file someone made, in relasi.tenancy.permissions).
+Any member sees an import's status and counts.
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ def customer_imports_recent(*, workspace: Workspace, limit: int = 10) -> QuerySe
     )
 
 
-def customer_import_preview(*, customer_import: CustomerImport, rows: int = 5) -> list[list[str]]:
-    """The first customer rows of the file, one cell per header."""
+def customer_import_preview(
+    *, workspace: Workspace, actor: Actor | User, customer_import: CustomerImport, rows: int = 5
+) -> list[list[str]]:
+    """The first customer rows of the file, one cell per header (for whoever may read the file)."""
+    customer_import_file_access_require(workspace=workspace, actor=actor, customer_import=customer_import)
     width = len(customer_import.headers)
     preview: list[list[str]] = []
     if rows <= 0:
@@ -53,10 +57,10 @@ def customer_import_preview(*, customer_import: CustomerImport, rows: int = 5) -
     return preview
 
 
-def customer_import_failed_rows_require(
+def customer_import_file_access_require(
     *, workspace: Workspace, actor: Actor | User, customer_import: CustomerImport
 ) -> None:
-    """PermissionDenied unless the actor ran the import or may read others' files."""
+    """PermissionDenied unless the actor uploaded the file or may read others' files."""
     file_owner_or_permission_require(
         workspace=workspace,
         actor=actor,
@@ -65,11 +69,11 @@ def customer_import_failed_rows_require(
     )
 
 
-def customer_import_failed_rows_readable(
+def customer_import_file_readable(
     *, workspace: Workspace, actor: Actor | User, customer_import: CustomerImport
 ) -> bool:
     try:
-        customer_import_failed_rows_require(workspace=workspace, actor=actor, customer_import=customer_import)
+        customer_import_file_access_require(workspace=workspace, actor=actor, customer_import=customer_import)
     except PermissionDenied:
         return False
     return True
@@ -78,7 +82,7 @@ def customer_import_failed_rows_readable(
 def customer_import_errors(
     *, workspace: Workspace, actor: Actor | User, customer_import: CustomerImport, limit: int = 20
 ) -> list[CustomerImportError]:
-    customer_import_failed_rows_require(workspace=workspace, actor=actor, customer_import=customer_import)
+    customer_import_file_access_require(workspace=workspace, actor=actor, customer_import=customer_import)
     rows = CustomerImportError.objects.for_workspace(workspace).filter(customer_import=customer_import)
     return list(rows.order_by("row_number")[:limit])
 
@@ -87,7 +91,7 @@ def customer_import_error_file_open(
     *, workspace: Workspace, actor: Actor | User, customer_import: CustomerImport
 ) -> IO[bytes]:
     """The error file (failed rows plus `error`); Http404 when the import has none."""
-    customer_import_failed_rows_require(workspace=workspace, actor=actor, customer_import=customer_import)
+    customer_import_file_access_require(workspace=workspace, actor=actor, customer_import=customer_import)
     if not customer_import.error_file:
         raise Http404
     handle: IO[bytes] = customer_import.error_file.open("rb")

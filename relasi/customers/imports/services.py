@@ -32,7 +32,7 @@ from relasi.customers.imports.reading import (
     rows_count,
     size_text,
 )
-from relasi.customers.imports.selectors import customer_import_can_resume
+from relasi.customers.imports.selectors import customer_import_can_resume, customer_import_file_access_require
 from relasi.customers.models import (
     CustomerImport,
     DuplicateMode,
@@ -153,6 +153,8 @@ def customer_import_start(
     who = actor_of(actor)
     with transaction.atomic():
         customer_import = CustomerImport.objects.locked_or_404(workspace, import_id)
+        # Mapping shows the file's rows: someone else's upload is theirs to start (or an owner's or admin's).
+        customer_import_file_access_require(workspace=workspace, actor=who, customer_import=customer_import)
         if customer_import.status != ImportStatus.UPLOADED:
             raise ValidationError(_("This import has already been started."))
         chosen, new = mapping_check(workspace=workspace, headers=customer_import.headers, mapping=mapping)

@@ -3,10 +3,40 @@
 import django.db.models.deletion
 import django.db.models.manager
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
+
+
+def import_actors_from_audit(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Imports made before this migration named their API key or system job only on their upload audit row;
+    write it on the import, so a resumed import still runs in their name."""
+    CustomerImport = apps.get_model("customers", "CustomerImport")
+    AuditLog = apps.get_model("core", "AuditLog")
+    ApiKey = apps.get_model("tenancy", "ApiKey")
+    for customer_import in CustomerImport.unscoped.filter(created_by__isnull=True).iterator():
+        entry = (
+            AuditLog.objects.filter(
+                action="customer_import.uploaded",
+                target_type="customers.customerimport",
+                target_id=str(customer_import.pk),
+            )
+            .order_by("pk")
+            .first()
+        )
+        label = entry.actor_label if entry else ""
+        if label.startswith("api-key:"):
+            prefix = label.removeprefix("api-key:").split(" ", 1)[0]
+            customer_import.created_by_api_key = ApiKey.unscoped.filter(
+                workspace_id=customer_import.workspace_id, prefix=prefix
+            ).first()
+        elif label.startswith("system:"):
+            customer_import.created_by_system = label.removeprefix("system:")[:60]
+        customer_import.save(update_fields=["created_by_api_key", "created_by_system"])
 
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("core", "0001_initial"),
         ("customers", "0004_import_progressed_at"),
         ("tenancy", "0002_membership_scoped_agents_bulk_actions"),
     ]
@@ -46,6 +76,7 @@ class Migration(migrations.Migration):
             name="created_by_system",
             field=models.CharField(blank=True, max_length=60),
         ),
+        migrations.RunPython(import_actors_from_audit, migrations.RunPython.noop),
         migrations.AddField(
             model_name="customerimporterror",
             name="workspace",

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from relasi.core.audit import Actor
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.services import api_key_create
 
@@ -21,7 +22,9 @@ class Command(BaseCommand):
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
         if workspace is None:
             raise CommandError(f"No workspace with the slug {options['workspace']!r}.")
-        issued = api_key_create(workspace=workspace, actor=None, name=options["name"])
+        issued = api_key_create(
+            workspace=workspace, actor=Actor(system="api-key-command"), name=options["name"]
+        )
         self.stderr.write(
             f"Created key {issued.api_key.name!r} for {workspace.slug}. It is shown only this once:"
         )
