@@ -18,3 +18,6 @@ urlpatterns = [
     path("app/<slug:workspace_slug>/customers/", include("relasi.customers.urls")),
     path("", include("relasi.web.urls")),
 ]
+
+# Refusals say why (the permission module's words) and stay in the app's layout on workspace pages.
+handler403 = "relasi.web.views.permission_denied"

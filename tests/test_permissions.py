@@ -322,3 +322,25 @@ def test_no_actor_or_an_empty_one_may_do_nothing(acme) -> None:
     with pytest.raises(PermissionDenied):
         property_create(workspace=acme, actor=None, label="Tier", key="tier", kind="text")
     assert not PropertyDefinition.objects.for_workspace(acme).filter(key="tier").exists()
+
+
+def test_a_refused_page_says_why_inside_the_app(acme, bob, client_for) -> None:
+    response = client_for(bob).get(reverse("customers:import_upload", kwargs={"workspace_slug": "acme"}))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert (
+        '<p data-testid="forbidden-reason">Only owners and admins can import customers, unless the owner allows '
+        "agents.</p>" in page
+    )
+    # the app's own layout: the workspace's navigation is there
+    assert reverse("web:settings_members", kwargs={"workspace_slug": "acme"}) in page
+
+
+def test_a_refusal_outside_a_workspace_keeps_the_general_page(rf) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from relasi.web.views import permission_denied
+
+    response = permission_denied(rf.get("/backoffice/"), PermissionDenied())
+    assert response.status_code == 403
+    assert "Your role in this workspace does not allow this." in response.content.decode()

@@ -184,6 +184,21 @@ def settings_api_key_revoke(request: WorkspacePageRequest, api_key_id: int) -> H
     return redirect(reverse("web:settings_api_keys", kwargs={"workspace_slug": workspace.slug}))
 
 
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page: inside the workspace app when the refusal came from a workspace page, with the reason the
+    permission module gave (who may do this), else the general sentence."""
+    in_workspace = getattr(request, "workspace", None) is not None
+    return render(
+        request,
+        "403.html",
+        {
+            "base_template": "app_base.html" if in_workspace else "public_base.html",
+            "reason": str(exception or ""),
+        },
+        status=403,
+    )
+
+
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
