@@ -14,113 +14,58 @@ In order:
 
 from __future__ import annotations
 
-import csv
-import json
-import math
 import os
 import platform
-import random
-import resource
 import sqlite3
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import Max
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench.common import (
+    BENCH_ACTOR,
+    SEED,
+    BenchError,
+    BenchOptions,
+    Log,
+    analyze_customers,
+    bench_user,
+    bench_workspace,
+    purge_workspace_customers,
+    timed,
+)
+from bench.imports import measure_import, measure_import_into_full
 from relasi.accounts.models import User
-from relasi.core.audit import Actor, audit_record
-from relasi.core.models import AuditLog
+from relasi.core.audit import audit_record
 from relasi.customers import filters as customer_filters
 from relasi.customers import selectors
 from relasi.customers.models import (
     ChannelIdentity,
     Customer,
-    CustomerImport,
-    CustomerImportError,
 )
 from relasi.customers.sample import SampleCustomer, sample_customers
-from relasi.tenancy.models import Membership, Role, Workspace
-from relasi.tenancy.services import api_key_create, api_key_revoke, workspace_create
-
-Log = Callable[[str], None]
+from relasi.tenancy.models import Workspace
+from relasi.tenancy.services import api_key_create, api_key_revoke
 
 LIST_SLUG = "bench"
-IMPORT_SLUG = "bench-import"
 OWNER_EMAIL = "bench-owner@relasi.test"
 AGENT_EMAIL = "bench-agent@relasi.test"
-SEED = 20261123
 PAGE_LIMIT = 50
-DEEP_PAGES = 500
 COPY_CHUNK = 100_000
 BULK_BATCH = 2_000
 TARGETS: dict[str, int] = {"list_p95_ms": 50, "import_rows_per_second": 5000, "import_peak_rss_mb": 300}
 HTMX_HEADERS = {"HX-Request": "true", "HX-Target": "customer-table"}
-BENCH_ACTOR = Actor(system="bench")
-
-
-class BenchError(RuntimeError):
-    pass
-
-
-@dataclass(frozen=True)
-class BenchOptions:
-    rows: int = 1_000_000
-    iterations: int = 50
-    warmups: int = 3
-    skip_import: bool = False
-    import_rows: int = 1_048_576
-    # In-process import is for the smoke test, whose database a child process cannot see.
-    import_in_process: bool = False
-    deep_pages: int = DEEP_PAGES
-
-    def command(self) -> str:
-        parts = ["relasi bench customers", f"--rows {self.rows}", f"--iterations {self.iterations}"]
-        if self.skip_import:
-            parts.append("--skip-import")
-        else:
-            parts.append(f"--import-rows {self.import_rows}")
-        return " ".join(parts)
 
 
 # --- Timing ----------------------------------------------------------------------------------------------
-
-
-def summarize(samples_ms: list[float]) -> dict[str, float]:
-    """p50, p95 (nearest rank) and max of a list of durations in milliseconds."""
-    ordered = sorted(samples_ms)
-    rank95 = max(0, math.ceil(0.95 * len(ordered)) - 1)
-    return {
-        "p50_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[rank95], 2),
-        "max_ms": round(ordered[-1], 2),
-        "n": len(ordered),
-    }
-
-
-def timed(call: Callable[[], object], *, iterations: int, warmups: int) -> dict[str, float]:
-    for _ in range(warmups):
-        call()
-    samples: list[float] = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return summarize(samples)
 
 
 def _ratio(naive: dict[str, Any], ours: dict[str, Any]) -> float:
@@ -171,53 +116,6 @@ def machine_info() -> dict[str, Any]:
 
 
 # --- Data ------------------------------------------------------------------------------------------------
-
-
-def _bench_user(email: str, full_name: str) -> User:
-    user = User.objects.filter(email=email).first()
-    if user is None:
-        # No password: the benchmark signs in with force_login, nobody can sign in as it.
-        user = User.objects.create_user(email, None, full_name=full_name)
-    return user
-
-
-def bench_workspace(*, slug: str, name: str, owner: User, agent: User | None = None) -> Workspace:
-    workspace = Workspace.objects.filter(slug=slug).first()
-    if workspace is None:
-        workspace = workspace_create(name=name, slug=slug, owner=owner, actor=None)
-    members = Membership.objects.for_workspace(workspace)
-    members.get_or_create(user=owner, defaults={"role": Role.OWNER})
-    if agent is not None:
-        members.get_or_create(user=agent, defaults={"role": Role.AGENT})
-    return workspace
-
-
-def purge_workspace_customers(*, workspace: Workspace, include_audit: bool) -> int:
-    """Delete every customer, identity and import of a bench workspace; the number of customers deleted."""
-    for record in CustomerImport.objects.for_workspace(workspace):
-        for stored in (record.file, record.error_file):
-            if stored:
-                stored.delete(save=False)
-    customers = Customer._meta.db_table
-    identities = ChannelIdentity._meta.db_table
-    imports = CustomerImport._meta.db_table
-    import_errors = CustomerImportError._meta.db_table
-    # Plain SQL: the ORM would collect and cascade a million rows one by one. These are all the tables
-    # that point at customers and imports today; a new one makes the deferred foreign key fail loudly.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {identities} WHERE workspace_id = %s", [workspace.pk])
-        cursor.execute(
-            f"DELETE FROM {import_errors} WHERE customer_import_id IN "
-            f"(SELECT id FROM {imports} WHERE workspace_id = %s)",
-            [workspace.pk],
-        )
-        cursor.execute(f"DELETE FROM {customers} WHERE workspace_id = %s", [workspace.pk])
-        deleted = cursor.rowcount
-        cursor.execute(f"DELETE FROM {imports} WHERE workspace_id = %s", [workspace.pk])
-        if include_audit:
-            # Only for the scratch import workspace: a million audit rows per run would fill the disk.
-            cursor.execute(f"DELETE FROM {AuditLog._meta.db_table} WHERE workspace_id = %s", [workspace.pk])
-    return max(deleted, 0)
 
 
 CUSTOMER_COLUMNS = (
@@ -366,17 +264,6 @@ def _bulk_create_customers(
         flush()
 
 
-def analyze_customers(*, vacuum: bool) -> None:
-    tables = [Customer._meta.db_table, ChannelIdentity._meta.db_table]
-    with connection.cursor() as cursor:
-        for table in tables:
-            if vacuum and connection.vendor == "postgresql" and not connection.in_atomic_block:
-                # VACUUM also sets the visibility map, which index-only scans (the capped count) rely on.
-                cursor.execute(f"VACUUM (ANALYZE) {table}")
-            else:
-                cursor.execute(f"ANALYZE {table}")
-
-
 @dataclass(frozen=True)
 class Dataset:
     workspace: Workspace
@@ -388,8 +275,8 @@ class Dataset:
 
 def ensure_dataset(*, rows: int, log: Log) -> Dataset:
     """Workspace "bench" with exactly `rows` live customers: reused if it has them, regenerated otherwise."""
-    owner = _bench_user(OWNER_EMAIL, "Bench Owner")
-    agent = _bench_user(AGENT_EMAIL, "Bench Agent")
+    owner = bench_user(OWNER_EMAIL, "Bench Owner")
+    agent = bench_user(AGENT_EMAIL, "Bench Agent")
     workspace = bench_workspace(slug=LIST_SLUG, name="Benchmark", owner=owner, agent=agent)
     customers = Customer.objects.for_workspace(workspace)
     live = customers.filter(deleted_at__isnull=True).count()
@@ -653,187 +540,27 @@ def measure_lists(
 
 # --- Import ----------------------------------------------------------------------------------------------
 
-IMPORT_HEADERS = ["Nama", "No HP", "Email", "Kota", "Status"]
-
-
-def _local_phone(e164: str, generator: random.Random) -> str:
-    """The number the way people keep it in a spreadsheet: 0812…, +62 812-…, or 62812…."""
-    if not e164:
-        return ""
-    national = e164[3:]
-    roll = generator.random()
-    if roll < 0.6:
-        return "0" + national
-    if roll < 0.8:
-        return f"+62 {national[:3]}-{national[3:7]}-{national[7:]}"
-    return "62" + national
-
-
-def write_import_csv(path: Path, *, rows: int, seed: int, now: datetime) -> dict[str, int]:
-    """A realistic customer file with about 5% bad rows and 2% repeated phones; the counts to expect."""
-    generator = random.Random(seed)
-    recent_phones: list[str] = []
-    bad = duplicates = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(IMPORT_HEADERS)
-        for sample in sample_customers(count=rows, seed=seed, now=now):
-            name, email = sample.full_name, sample.email
-            phone = _local_phone(sample.phone, generator)
-            roll = generator.random()
-            if roll < 0.05:
-                bad += 1
-                fault = generator.randrange(3)
-                if fault == 0:
-                    name = ""
-                elif fault == 1:
-                    phone = generator.choice(["12345", "0812-abc", "08"])
-                else:
-                    email = generator.choice(["budi@", "siti.gmail.com", "@yahoo.co.id"])
-            elif roll < 0.07 and recent_phones:
-                # Someone already in the file, typed again with another name and no email.
-                duplicates += 1
-                phone, email = generator.choice(recent_phones), ""
-            elif sample.phone:
-                recent_phones.append(phone)
-                if len(recent_phones) > 1000:
-                    recent_phones.pop(0)
-            writer.writerow([name, phone, email, sample.city, sample.status])
-    return {"rows": rows, "bad_rows": bad, "duplicate_rows": duplicates, "bytes": path.stat().st_size}
-
-
-def import_file(*, path: Path, workspace_slug: str, actor_email: str) -> dict[str, Any]:
-    """Upload, map and run one import the way the page does; timings and the honest counts."""
-    # Imported here: the importer is optional for the list benchmark (--skip-import).
-    from relasi.customers import imports
-
-    workspace = Workspace.objects.get(slug=workspace_slug)
-    actor = User.objects.get(email=actor_email)
-    started = time.perf_counter()
-    with path.open("rb") as handle:
-        upload = imports.customer_import_upload(
-            workspace=workspace, actor=actor, file=File(handle, name=path.name), original_name=path.name
-        )
-    uploaded = time.perf_counter()
-    mapping = imports.customer_import_suggest_mapping(workspace=workspace, headers=list(upload.headers))
-    # Run here rather than through the task queue, so that this process is the one measured.
-    imports.customer_import_start(
-        workspace=workspace,
-        actor=actor,
-        import_id=upload.pk,
-        mapping=mapping,
-        duplicate_mode="skip",
-        enqueue=False,
-    )
-    record = imports.customer_import_run(workspace_id=workspace.pk, import_id=upload.pk)
-    finished = time.perf_counter()
-    return {
-        "status": record.status,
-        "failure_reason": record.failure_reason,
-        "mapping": mapping,
-        "total_rows": record.total_rows,
-        "processed_rows": record.processed_rows,
-        "created": record.created_count,
-        "updated": record.updated_count,
-        "skipped": record.skipped_count,
-        "failed": record.failed_count,
-        "upload_seconds": round(uploaded - started, 2),
-        "run_seconds": round(finished - uploaded, 2),
-        "seconds": round(finished - started, 2),
-    }
-
-
-def _vm_hwm_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def _import_in_child(*, path: Path, workspace_slug: str, actor_email: str, log: Log) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        "-m",
-        "bench.import_child",
-        "--file",
-        str(path),
-        "--workspace",
-        workspace_slug,
-        "--actor",
-        actor_email,
-    ]
-    output_path = path.with_suffix(".result.json")
-    started = time.perf_counter()
-    with output_path.open("w") as output:
-        process = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=output)
-        peak_kb = 0
-        last_report = started
-        while process.poll() is None:
-            peak_kb = max(peak_kb, _vm_hwm_kb(process.pid))
-            if time.perf_counter() - last_report > 30:
-                last_report = time.perf_counter()
-                log(f"  importing... {last_report - started:.0f} s, peak RSS so far {peak_kb / 1024:.0f} MB")
-            time.sleep(0.2)
-    wall = time.perf_counter() - started
-    text = output_path.read_text().strip()
-    if process.returncode != 0 or not text:
-        raise BenchError(f"The import child process failed (exit {process.returncode}): {text[-500:]}")
-    result: dict[str, Any] = json.loads(text.splitlines()[-1])
-    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result["peak_rss_mb"] = round(max(peak_kb, children_kb, int(result.pop("self_peak_rss_kb", 0))) / 1024, 1)
-    result["rss_scope"] = "import child process (VmHWM)"
-    result["wall_seconds_with_startup"] = round(wall, 2)
-    return result
-
-
-def measure_import(*, options: BenchOptions, owner: User, log: Log) -> dict[str, Any]:
-    workspace = bench_workspace(slug=IMPORT_SLUG, name="Benchmark import", owner=owner)
-    if purge_workspace_customers(workspace=workspace, include_audit=True):
-        analyze_customers(vacuum=True)
-    with tempfile.TemporaryDirectory(prefix="relasi-bench-") as folder:
-        path = Path(folder) / "pelanggan.csv"
-        log(f"Writing a {options.import_rows:,}-row CSV...")
-        expected = write_import_csv(path, rows=options.import_rows, seed=SEED + 1, now=timezone.now())
-        log(f"  {expected['bytes'] / 1024 / 1024:.1f} MB; importing into '{IMPORT_SLUG}'...")
-        if options.import_in_process:
-            result = import_file(path=path, workspace_slug=IMPORT_SLUG, actor_email=owner.email)
-            result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-            result["rss_scope"] = "whole benchmark process (in-process import)"
-        else:
-            result = _import_in_child(path=path, workspace_slug=IMPORT_SLUG, actor_email=owner.email, log=log)
-    rows = options.import_rows
-    counted = int(result["created"]) + int(result["updated"]) + int(result["skipped"]) + int(result["failed"])
-    result.update(
-        rows=rows,
-        rows_per_second=round(rows / max(float(result["seconds"]), 0.001)),
-        expected=expected,
-        counts_add_up=counted == rows,
-    )
-    log(
-        f"  {result['status']}: {rows:,} rows in {result['seconds']} s = {result['rows_per_second']:,} rows/s, "
-        f"peak RSS {result['peak_rss_mb']} MB"
-    )
-    log("Removing the imported customers...")
-    purge_workspace_customers(workspace=workspace, include_audit=True)
-    analyze_customers(vacuum=True)
-    return result
-
-
 # --- The run ---------------------------------------------------------------------------------------------
 
 
-def _meets_targets(cases: dict[str, Any], imported: dict[str, Any] | None) -> dict[str, Any]:
+def _import_verdict(imported: dict[str, Any], prefix: str) -> dict[str, bool]:
+    return {
+        f"{prefix}_rows_per_second": imported["rows_per_second"] >= TARGETS["import_rows_per_second"],
+        f"{prefix}_peak_rss": imported["peak_rss_mb"] <= TARGETS["import_peak_rss_mb"],
+        f"{prefix}_counts_add_up": bool(imported["counts_add_up"]),
+    }
+
+
+def _meets_targets(
+    cases: dict[str, Any], imported: dict[str, Any] | None, into_full: dict[str, Any] | None
+) -> dict[str, Any]:
     limit = TARGETS["list_p95_ms"]
     misses = {name: figures["p95_ms"] for name, figures in cases.items() if figures["p95_ms"] > limit}
     verdict: dict[str, Any] = {"list_p95": not misses, "list_misses_p95_ms": misses}
     if imported is not None:
-        verdict["import_rows_per_second"] = imported["rows_per_second"] >= TARGETS["import_rows_per_second"]
-        verdict["import_peak_rss"] = imported["peak_rss_mb"] <= TARGETS["import_peak_rss_mb"]
-        verdict["import_counts_add_up"] = bool(imported["counts_add_up"])
+        verdict.update(_import_verdict(imported, "import"))
+    if into_full is not None:
+        verdict.update(_import_verdict(into_full, "import_into_full"))
     verdict["all"] = all(value for key, value in verdict.items() if key != "list_misses_p95_ms")
     return verdict
 
@@ -849,6 +576,11 @@ def run_customer_bench(options: BenchOptions, *, log: Log) -> dict[str, Any]:
         cases, naive, ratios, parameters = measure_lists(
             dataset=dataset, probes=probes, options=options, log=log
         )
+        into_full = None
+        if not options.skip_import and options.full_import_rows:
+            into_full = measure_import_into_full(
+                options=options, workspace=dataset.workspace, owner=dataset.owner, log=log
+            )
         imported = (
             None if options.skip_import else measure_import(options=options, owner=dataset.owner, log=log)
         )
@@ -867,6 +599,7 @@ def run_customer_bench(options: BenchOptions, *, log: Log) -> dict[str, Any]:
             "naive": naive,
             "ratios": ratios,
             "import": imported,
+            "import_into_full": into_full,
             "targets": TARGETS,
-            "meets_targets": _meets_targets(cases, imported),
+            "meets_targets": _meets_targets(cases, imported, into_full),
         }

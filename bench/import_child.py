@@ -24,7 +24,7 @@ def main() -> None:
     django.setup()
     from django.test import override_settings
 
-    from bench.customers import import_file
+    from bench.imports import import_file
 
     # As in production: DEBUG off, so no query log grows with the number of batches.
     with override_settings(DEBUG=False):

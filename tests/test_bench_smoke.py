@@ -8,6 +8,9 @@ import json
 
 from django.core.management import call_command
 
+from relasi.customers.models import Customer
+from relasi.tenancy.models import Workspace
+
 CASES = {
     f"{name}_{channel}"
     for name in (
@@ -36,6 +39,7 @@ def test_bench_customers_reports_every_case_naive_comparison_and_import(db) -> N
         "--warmups=1",
         "--deep-pages=3",
         "--import-rows=200",
+        "--full-import-rows=100",
         "--import-in-process",
         stdout=out,
         stderr=err,
@@ -58,6 +62,7 @@ def test_bench_customers_reports_every_case_naive_comparison_and_import(db) -> N
         "naive",
         "ratios",
         "import",
+        "import_into_full",
         "targets",
         "meets_targets",
     }
@@ -95,6 +100,18 @@ def test_bench_customers_reports_every_case_naive_comparison_and_import(db) -> N
     assert imported["skipped"] == imported["expected"]["duplicate_rows"]
     assert imported["rows_per_second"] > 0
     assert imported["peak_rss_mb"] > 0
+    assert set(imported["batch_ms"]) == {"p50_ms", "p95_ms", "max_ms", "n"}
+    # the same file kind into the list workspace of 300, a tenth of it people the workspace has
+    into_full = result["import_into_full"]
+    assert into_full["status"] == "completed"
+    assert into_full["counts_add_up"] is True
+    assert into_full["expected"]["existing_customer_rows"] > 0
+    assert (
+        into_full["skipped"]
+        >= into_full["expected"]["duplicate_rows"] + into_full["expected"]["existing_customer_rows"]
+    )
+    # and the list workspace is as generated again
+    assert Customer.objects.for_workspace(Workspace.objects.get(slug="bench")).count() == 300
     assert result["targets"] == {"list_p95_ms": 50, "import_rows_per_second": 5000, "import_peak_rss_mb": 300}
     assert set(result["meets_targets"]) == {
         "list_p95",
@@ -102,5 +119,8 @@ def test_bench_customers_reports_every_case_naive_comparison_and_import(db) -> N
         "import_rows_per_second",
         "import_peak_rss",
         "import_counts_add_up",
+        "import_into_full_rows_per_second",
+        "import_into_full_peak_rss",
+        "import_into_full_counts_add_up",
         "all",
     }

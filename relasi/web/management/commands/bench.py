@@ -34,6 +34,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--deep-pages", type=int, default=500, help="Pages to walk for the deep-cursor case."
         )
+        parser.add_argument(
+            "--full-import-rows",
+            type=int,
+            default=200_000,
+            help="Rows imported into the list workspace of --rows customers (0 skips this case).",
+        )
         parser.add_argument("--json-out", type=Path, help="Also write the JSON to this file.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -41,7 +47,8 @@ class Command(BaseCommand):
         root = str(settings.BASE_DIR)
         if root not in sys.path:
             sys.path.insert(0, root)
-        from bench.customers import BenchOptions, run_customer_bench
+        from bench.common import BenchOptions
+        from bench.customers import run_customer_bench
 
         bench_options = BenchOptions(
             rows=options["rows"],
@@ -51,6 +58,7 @@ class Command(BaseCommand):
             import_rows=options["import_rows"],
             import_in_process=options["import_in_process"],
             deep_pages=options["deep_pages"],
+            full_import_rows=options["full_import_rows"],
         )
 
         def log(message: str) -> None:
