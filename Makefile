@@ -21,7 +21,7 @@ BENCH_DB_URL ?= $(PG_URL)_bench
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS ?= true
 
-.PHONY: run setup lock uv test test-fast test-sqlite test-postgres lint typecheck migrations-check bench messages serve worker clean
+.PHONY: run setup lock uv test test-fast test-sqlite test-postgres lint typecheck migrations-check bench messages serve worker beat clean
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -57,6 +57,10 @@ serve: run
 
 worker: setup
 	$(BIN)/relasi worker
+
+# The scheduler: one, whatever the number of workers.
+beat: setup
+	$(BIN)/relasi beat
 
 test: setup
 	bash scripts/ensure-test-system.sh

@@ -1,7 +1,9 @@
 """The `relasi` command: friendly names for the common tasks, and every manage.py command besides.
 
 relasi serve [--prod] [ADDRPORT]   development server, or gunicorn with --prod
-relasi worker                      Celery worker with the beat scheduler
+relasi worker [CELERY OPTIONS]     Celery worker, without the scheduler (run as many as you like)
+relasi beat                        Celery beat, the scheduler: run exactly ONE, whatever the number of
+                                   workers (two would send every scheduled job twice)
 relasi demo                        load the demo data (safe to repeat)
 relasi api-key create --workspace SLUG --name NAME
 relasi import-customers FILE --workspace SLUG
@@ -13,28 +15,64 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NoReturn
+
+# The tools run with this interpreter (`python -m gunicorn`, `python -m celery`), so they are the ones of
+# Relasi's own environment whether or not its bin folder is on PATH.
+PYTHON = sys.executable
 
 
-def _gunicorn(arguments: list[str]) -> None:
-    bind = arguments[0] if arguments else os.environ.get("BIND", "127.0.0.1:8000")
-    workers = os.environ.get("WEB_CONCURRENCY", "3")
-    os.execvp(
+def gunicorn_argv(arguments: list[str], environ: Mapping[str, str]) -> list[str]:
+    bind = arguments[0] if arguments else environ.get("BIND", "127.0.0.1:8000")
+    workers = environ.get("WEB_CONCURRENCY", "3")
+    return [
+        PYTHON,
+        "-m",
         "gunicorn",
-        [
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            bind,
-            "--workers",
-            workers,
-            "--access-logfile",
-            "-",
-        ],
-    )
+        "config.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        workers,
+        "--access-logfile",
+        "-",
+    ]
 
 
-def _celery(arguments: list[str]) -> None:
-    os.execvp("celery", ["celery", "-A", "config", "worker", "--beat", "--loglevel", "INFO", *arguments])
+def worker_argv(arguments: list[str]) -> list[str]:
+    if "--beat" in arguments or "-B" in arguments:
+        raise SystemExit(
+            "relasi worker runs no scheduler: run `relasi beat` as its own process, exactly one of it."
+        )
+    return [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", *arguments]
+
+
+def beat_argv(arguments: list[str], var_dir: Path) -> list[str]:
+    # Beat's state (when each scheduled job last ran) lives with the rest of Relasi's state, not in
+    # whatever folder the command happens to start in.
+    schedule = var_dir / "celerybeat-schedule"
+    return [
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "beat",
+        "--loglevel",
+        "INFO",
+        "--schedule",
+        str(schedule),
+        *arguments,
+    ]
+
+
+def _exec(argv: list[str], time_zone: str) -> NoReturn:
+    # Django sets TZ from TIME_ZONE only once a process loads the settings: gunicorn's master never does, and
+    # Celery logs before it does. Exported here, every line of every process is in the operator's zone.
+    os.environ["TZ"] = time_zone
+    os.execv(argv[0], argv)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -45,14 +83,18 @@ def main(argv: list[str] | None = None) -> None:
         if not arguments:
             return
     command, rest = (arguments[0], arguments[1:]) if arguments else ("help", [])
+    if command in ("worker", "beat") or (command == "serve" and "--prod" in rest):
+        from django.conf import settings
+
+        if command == "worker":
+            argv = worker_argv(rest)
+        elif command == "beat":
+            argv = beat_argv(rest, settings.VAR_DIR)
+        else:
+            argv = gunicorn_argv([value for value in rest if value != "--prod"], os.environ)
+        _exec(argv, settings.TIME_ZONE)
     if command == "serve":
-        if "--prod" in rest:
-            _gunicorn([value for value in rest if value != "--prod"])
-            return
-        command, rest = "runserver", rest
-    elif command == "worker":
-        _celery(rest)
-        return
+        command = "runserver"
     elif command == "api-key":
         command = "api_key"
     elif command == "import-customers":

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
 from relasi.accounts.models import User
-from relasi.cli import main
+from relasi.cli import beat_argv, gunicorn_argv, main, worker_argv
 from relasi.customers.models import Customer
 from relasi.partners.models import Partner
 from relasi.tenancy.models import ApiKey, Membership, Workspace
@@ -73,3 +77,98 @@ def test_relasi_api_key_create_for_an_unknown_workspace_fails(db) -> None:
 def test_relasi_passes_other_commands_to_django(db, capsys) -> None:
     main(["check"])
     assert "System check identified no issues" in capsys.readouterr().out
+
+
+# The long-running commands exec a tool of Relasi's own environment; what they exec is built by a function.
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def test_relasi_worker_runs_celery_of_its_own_environment_without_beat() -> None:
+    argv = worker_argv(["--concurrency", "4"])
+    assert argv[:3] == [sys.executable, "-m", "celery"]
+    assert argv[3:] == ["-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "4"]
+    assert "--beat" not in argv and "-B" not in argv
+
+
+@pytest.mark.parametrize("flag", ["--beat", "-B"])
+def test_relasi_worker_refuses_to_embed_beat(flag: str) -> None:
+    with pytest.raises(SystemExit, match=re.escape("run `relasi beat` as its own process")):
+        worker_argv([flag])
+
+
+def test_relasi_beat_keeps_its_schedule_under_the_var_dir(tmp_path: Path) -> None:
+    argv = beat_argv([], tmp_path)
+    assert argv[:3] == [sys.executable, "-m", "celery"]
+    assert argv[3:6] == ["-A", "config", "beat"]
+    assert argv[argv.index("--schedule") + 1] == str(tmp_path / "celerybeat-schedule")
+
+
+def test_relasi_serve_prod_runs_gunicorn_of_its_own_environment() -> None:
+    assert gunicorn_argv(["0.0.0.0:9000"], {"WEB_CONCURRENCY": "5"}) == [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        "0.0.0.0:9000",
+        "--workers",
+        "5",
+        "--access-logfile",
+        "-",
+    ]
+    assert gunicorn_argv([], {"BIND": "127.0.0.1:8100"})[4:8] == [
+        "--bind",
+        "127.0.0.1:8100",
+        "--workers",
+        "3",
+    ]
+
+
+def _relasi_without_its_bin_on_path(tmp_path: Path, *arguments: str, **environment: str) -> str:
+    assert (BIN / "relasi").exists(), "the relasi command is installed next to this Python (make setup)"
+    path = os.pathsep.join(
+        folder for folder in os.environ.get("PATH", "").split(os.pathsep) if Path(folder) != BIN
+    )
+    cleared = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "RELASI_VAR_DIR", "TZ", "TIME_ZONE")
+    env = {key: value for key, value in os.environ.items() if key not in cleared}
+    result = subprocess.run(
+        [str(BIN / "relasi"), *arguments],
+        cwd=tmp_path,
+        env={**env, "PATH": path, "RELASI_VAR_DIR": str(tmp_path / "var"), **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_relasi_worker_and_beat_start_celery_without_its_bin_on_path(tmp_path: Path) -> None:
+    assert "celery worker" in _relasi_without_its_bin_on_path(tmp_path, "worker", "--help")
+    assert "celery beat" in _relasi_without_its_bin_on_path(tmp_path, "beat", "--help")
+
+
+class _Execd(Exception):
+    pass
+
+
+@pytest.mark.parametrize("command", [["serve", "--prod", "127.0.0.1:9000"], ["worker"], ["beat"]])
+def test_the_long_running_commands_run_in_the_operators_time_zone(command, settings, monkeypatch) -> None:
+    # gunicorn's master never loads the settings, so Django never sets TZ there: relasi exports it first.
+    monkeypatch.setenv("TZ", "UTC")
+    settings.TIME_ZONE = "Asia/Makassar"
+    execd: list[tuple[str, list[str], str]] = []
+
+    def execv(path: str, argv: list[str]) -> None:
+        execd.append((path, argv, os.environ["TZ"]))
+        raise _Execd
+
+    monkeypatch.setattr(os, "execv", execv)
+    with pytest.raises(_Execd):
+        main(command)
+    [(path, argv, tz)] = execd
+    assert path == sys.executable
+    assert argv[2] in ("gunicorn", "celery")
+    assert tz == "Asia/Makassar"
