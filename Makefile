@@ -101,7 +101,7 @@ bench: setup
 	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi bench customers --rows $(ROWS) $(BENCH_ARGS)
 
 messages:
-	$(PY) manage.py makemessages -l id --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench
+	$(PY) manage.py makemessages -l id --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench --ignore=build --ignore=dist
 	$(PY) manage.py compilemessages -l id
 
 clean:

@@ -142,7 +142,7 @@ SIGN_IN_LOCKOUT: timedelta = timedelta(seconds=env.int("SIGN_IN_LOCKOUT_SECONDS"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("id", _("Bahasa Indonesia"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "relasi" / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE: str = env.str("TIME_ZONE", default="Asia/Jakarta")

@@ -2,7 +2,7 @@
 actually rendered in Indonesian.
 
 An untranslated or fuzzy entry fails here, so a new English string cannot reach CI without its translation:
-run makemessages, translate, compilemessages (see locale/id/LC_MESSAGES/django.po).
+run makemessages, translate, compilemessages (see relasi/locale/id/LC_MESSAGES/django.po).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from relasi.core.emails import email_render
 from relasi.customers.models import Customer
 from relasi.tenancy.models import Workspace
 
-CATALOGUE = Path(settings.BASE_DIR) / "locale" / "id" / "LC_MESSAGES"
+CATALOGUE = Path(settings.LOCALE_PATHS[0]) / "id" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]")
 MARKUP = re.compile(r"<[^>]+>|&\w+;")
 
