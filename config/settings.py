@@ -27,7 +27,10 @@ env_file = BASE_DIR / ".env"
 if env_file.exists():
     environ.Env.read_env(str(env_file))
 
-VAR_DIR = Path(env.str("RELASI_VAR_DIR", default=str(BASE_DIR / "var")))
+# Relasi's state on disk (the development database, secret key and emails, collected static files, beat's
+# schedule) lives in RELASI_VAR_DIR, by default var/ of the folder Relasi starts in: the repository root in a
+# checkout; never the installed package's folder.
+VAR_DIR = Path(env.str("RELASI_VAR_DIR", default="var")).absolute()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG: bool = env.bool("DEBUG", default=True)
