@@ -199,10 +199,19 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="relasi")
 CELERY_TASK_EAGER_PROPAGATES = True
+# A job is acknowledged when it ends, so a worker that dies hands it back. Redis hands an unacknowledged job
+# back after the visibility timeout: longer than any job runs, or a slow one would run twice (imports and exports
+# notice and stop, but the work is wasted). A dead worker's import or export comes back sooner, through the
+# scheduled recovery below.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)}
 CELERY_TIMEZONE = TIME_ZONE
+# Beat's state (last run times) lives with the other local state, never in the working folder.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How often the recovery looks for imports and exports whose worker is gone.
+JOBS_RECOVERY_INTERVAL_SECONDS: int = env.int("JOBS_RECOVERY_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-deleted-customers": {
         "task": "relasi.customers.tasks.customers_purge_deleted_task",
@@ -211,6 +220,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-idempotency-keys": {
         "task": "relasi.core.tasks.idempotent_requests_purge_task",
         "schedule": 60 * 60,
+    },
+    "recover-stalled-jobs": {
+        "task": "relasi.customers.tasks.customer_jobs_recover_task",
+        "schedule": JOBS_RECOVERY_INTERVAL_SECONDS,
     },
 }
 
@@ -266,8 +279,9 @@ RELASI_SITE_URL: str = env.str("RELASI_SITE_URL", default="http://127.0.0.1:8000
 CUSTOMER_IMPORT_MAX_ROWS: int = env.int("CUSTOMER_IMPORT_MAX_ROWS", default=1_048_576)
 CUSTOMER_IMPORT_MAX_BYTES: int = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 CUSTOMER_IMPORT_BATCH_SIZE: int = env.int("CUSTOMER_IMPORT_BATCH_SIZE", default=2000)
-# A queued or running import without progress for this long is taken as stopped and may be continued.
-CUSTOMER_IMPORT_STALLED_SECONDS: int = env.int("CUSTOMER_IMPORT_STALLED_SECONDS", default=600)
+# A queued or running import or export without progress for this long is taken as stopped: the scheduled
+# recovery continues it, and the page offers to.
+CUSTOMER_IMPORT_STALLED_SECONDS: int = env.int("CUSTOMER_IMPORT_STALLED_SECONDS", default=180)
 CUSTOMER_EXPORT_SYNC_LIMIT: int = env.int("CUSTOMER_EXPORT_SYNC_LIMIT", default=50_000)
 CUSTOMER_DELETED_RETENTION_DAYS = 30
 

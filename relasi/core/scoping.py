@@ -27,6 +27,7 @@ UNSCOPED_ALLOWED: dict[str, str] = {
     "relasi.*.migrations.*": "data migrations run for every workspace",
     "relasi.core.scoping": "defines the managers",
     "relasi.core.idempotency": "the hourly purge forgets the expired idempotency keys of every workspace",
+    "relasi.customers.recovery": "the scheduled recovery finds the stalled imports and exports of every workspace",
 }
 
 # Models with a workspace foreign key that do not derive from WorkspaceOwned, and why.

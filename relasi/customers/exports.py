@@ -6,13 +6,16 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record
@@ -158,13 +161,11 @@ def customer_export_stream(
 def customer_export_create(
     *, workspace: Workspace, actor: Actor | User, filters: CustomerFilters
 ) -> CustomerExport:
-    from relasi.customers.tasks import customer_export_run_task
-
     permission_require(workspace=workspace, actor=actor, permission=Permission.EXPORT_CUSTOMERS)
     who = actor_of(actor)
     with transaction.atomic():
         export = CustomerExport.objects.for_workspace(workspace).create(
-            created_by=who.user, filters=filters.as_query()
+            created_by=who.user, filters=filters.as_query(), progressed_at=timezone.now()
         )
         audit_record(
             workspace=workspace,
@@ -173,7 +174,43 @@ def customer_export_create(
             target=export,
             changes={"filters": export.filters},
         )
-        transaction.on_commit(lambda: customer_export_run_task.delay(workspace.pk, export.pk))
+        _enqueue(export)
+    return export
+
+
+def _enqueue(export: CustomerExport) -> None:
+    from relasi.customers.tasks import customer_export_run_task
+
+    workspace_pk, export_pk = export.workspace_id, export.pk
+    transaction.on_commit(lambda: customer_export_run_task.delay(workspace_pk, export_pk))
+
+
+def customer_export_is_stalled(export: CustomerExport, *, now: datetime | None = None) -> bool:
+    """Queued or running without a sign of life for CUSTOMER_IMPORT_STALLED_SECONDS: its worker is gone."""
+    if export.status not in (ExportStatus.QUEUED, ExportStatus.RUNNING):
+        return False
+    last_sign = export.progressed_at or export.created_at
+    return ((now or timezone.now()) - last_sign).total_seconds() >= settings.CUSTOMER_IMPORT_STALLED_SECONDS
+
+
+def customer_export_resume(*, workspace: Workspace, actor: Actor, export_id: int) -> CustomerExport:
+    """Queue a stalled export again; it is written from the start (the file is replaced, nothing is lost)."""
+    with transaction.atomic():
+        export = CustomerExport.objects.locked_or_404(workspace, export_id)
+        if not customer_export_is_stalled(export):
+            raise ValidationError(_("Only an export that stopped before the end can be continued."))
+        previous = export.status
+        export.status = ExportStatus.QUEUED
+        export.progressed_at = timezone.now()
+        export.save(update_fields=["status", "progressed_at"])
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="customer_export.resumed",
+            target=export,
+            changes={"status": [previous, ExportStatus.QUEUED]},
+        )
+        _enqueue(export)
     return export
 
 
@@ -187,7 +224,8 @@ def customer_export_run(*, workspace_id: int, export_id: int) -> CustomerExport:
     )
     if export is None:
         raise Http404
-    CustomerExport.objects.for_workspace(workspace).filter(pk=export.pk).update(status=ExportStatus.RUNNING)
+    scoped = CustomerExport.objects.for_workspace(workspace)
+    scoped.filter(pk=export.pk).update(status=ExportStatus.RUNNING, progressed_at=timezone.now())
     try:
         filters = customer_filters_parse(export.filters)
         # Written to a temporary file, not memory: a large export can hold a million rows.
@@ -200,6 +238,8 @@ def customer_export_run(*, workspace_id: int, export_id: int) -> CustomerExport:
             for row in _rows(workspace=export.workspace, filters=filters):
                 writer.writerow(row)
                 count += 1
+                if count % CHUNK == 0:
+                    scoped.filter(pk=export.pk).update(progressed_at=timezone.now())
             text.flush()
             handle.seek(0)
             export.file.save(f"customers-{export.workspace.slug}-{export.pk}.csv", File(handle), save=False)

@@ -288,6 +288,8 @@ class CustomerExport(WorkspaceOwned):
     row_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life (queued, or rows written): how the recovery tells a dead worker from a slow one.
+    progressed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(WorkspaceOwned.Meta):
         ordering = ["-created_at"]

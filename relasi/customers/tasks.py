@@ -26,3 +26,11 @@ def customer_export_run_task(workspace_id: int, export_id: int) -> None:
     from relasi.customers.exports import customer_export_run
 
     customer_export_run(workspace_id=workspace_id, export_id=export_id)
+
+
+@shared_task
+def customer_jobs_recover_task() -> dict[str, list[int]]:
+    from relasi.customers.recovery import customer_jobs_recover
+
+    recovered = customer_jobs_recover()
+    return {"imports": recovered.imports, "exports": recovered.exports}

@@ -1,0 +1,64 @@
+"""Recovery of imports and exports whose worker is gone (killed, out of memory, a machine that went away).
+
+A scheduled job (every JOBS_RECOVERY_INTERVAL_SECONDS) looks in every workspace for imports and exports that are
+queued or running yet have shown no sign of life for CUSTOMER_IMPORT_STALLED_SECONDS, and queues them again —
+exactly what "Continue the import" does by hand. An import continues after its last committed batch; an export
+is written again. A worker that was only slow and wakes up finds its import's checkpoint moved and stops.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from relasi.core.audit import Actor
+from relasi.customers.exports import customer_export_resume
+from relasi.customers.imports import customer_import_resume
+from relasi.customers.models import CustomerExport, CustomerImport, ExportStatus, ImportStatus
+
+logger = logging.getLogger(__name__)
+
+RECOVERY = Actor(system="recovery")
+
+
+@dataclass(frozen=True)
+class Recovered:
+    imports: list[int]
+    exports: list[int]
+
+
+def _quiet_since(now: datetime | None) -> datetime:
+    return (now or timezone.now()) - timedelta(seconds=settings.CUSTOMER_IMPORT_STALLED_SECONDS)
+
+
+def customer_jobs_recover(*, now: datetime | None = None) -> Recovered:
+    """Queue again every stalled import and export of every workspace; the ids queued."""
+    cutoff = _quiet_since(now)
+    quiet = Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, created_at__lt=cutoff)
+    imports = CustomerImport.unscoped.filter(quiet, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING])
+    exports = CustomerExport.unscoped.filter(quiet, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
+    recovered = Recovered(imports=[], exports=[])
+    for customer_import in imports.select_related("workspace").order_by("pk"):
+        try:
+            customer_import_resume(
+                workspace=customer_import.workspace, actor=RECOVERY, import_id=customer_import.pk
+            )
+        except (ValidationError, Http404):
+            continue  # it moved on (or finished) since the look-up
+        recovered.imports.append(customer_import.pk)
+    for export in exports.select_related("workspace").order_by("pk"):
+        try:
+            customer_export_resume(workspace=export.workspace, actor=RECOVERY, export_id=export.pk)
+        except (ValidationError, Http404):
+            continue
+        recovered.exports.append(export.pk)
+    if recovered.imports or recovered.exports:
+        logger.warning("Continued stalled jobs: imports %s, exports %s", recovered.imports, recovered.exports)
+    return recovered
