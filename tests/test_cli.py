@@ -37,6 +37,15 @@ def test_demo_data_is_idempotent(db) -> None:
     assert User.objects.get(email="staff@relasi.test").is_staff is True
 
 
+def test_demo_prints_its_sign_in_links_at_the_site_address(db, settings) -> None:
+    settings.RELASI_SITE_URL = "https://crm.toko.test/"
+    out = io.StringIO()
+    call_command("demo", customers=1, stdout=out)
+    assert "  Workspace app:   https://crm.toko.test/accounts/login/\n" in out.getvalue()
+    assert "  Partner portal:  https://crm.toko.test/partners/login/\n" in out.getvalue()
+    assert "  Back-office:     https://crm.toko.test/backoffice/\n" in out.getvalue()
+
+
 def test_demo_sign_ins_work(db) -> None:
     call_command("demo", customers=5, stdout=io.StringIO())
     for email, door in (

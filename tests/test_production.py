@@ -47,7 +47,9 @@ def test_check_deploy_reports_nothing_with_production_settings(tmp_path: Path) -
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout
+    # HSTS for subdomains and the preload list are the operator's choice (off by default): those two warnings
+    # are silenced until chosen
+    assert "System check identified no issues (2 silenced)." in result.stdout
 
 
 def _redis_up() -> bool:
@@ -123,3 +125,48 @@ def test_a_task_travels_through_redis_to_a_celery_worker(tmp_path: Path) -> None
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+
+
+def test_hsts_is_short_and_limited_to_relasi_unless_the_operator_chooses(tmp_path: Path) -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, s.SILENCED_SYSTEM_CHECKS)"
+    )
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "DJANGO_SETTINGS_MODULE": "config.settings"}
+
+    def settings_with(extra: dict[str, str]) -> str:
+        base = {key: value for key, value in os.environ.items() if key not in SETTINGS_UNDER_TEST}
+        env = {**base, "RELASI_VAR_DIR": str(tmp_path), **production, **extra}
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert settings_with({}) == "3600 False False ['security.W005', 'security.W021']"
+    chosen = {
+        "SECURE_HSTS_SECONDS": "31536000",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+        "SECURE_HSTS_PRELOAD": "true",
+    }
+    assert settings_with(chosen) == "31536000 True True []"
+
+
+def test_health_probes_answer_over_plain_http_in_production(tmp_path: Path) -> None:
+    code = (
+        "import django; django.setup(); from django.test import Client; c = Client(); "
+        "print(c.get('/healthz').status_code, c.get('/readyz').status_code, c.get('/accounts/login/').status_code)"
+    )
+    base = {key: value for key, value in os.environ.items() if key not in SETTINGS_UNDER_TEST}
+    env = {
+        **base,
+        "RELASI_VAR_DIR": str(tmp_path),
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "testserver",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    # the probes answer (readyz: the database is reachable), everything else still goes to HTTPS
+    assert result.stdout.strip() == "200 200 301"

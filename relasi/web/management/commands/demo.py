@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from relasi.accounts.models import User
@@ -77,6 +79,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for email, _name, role in DEMO_ACCOUNTS:
             self.stdout.write(f"  {role:<16} {email}")
-        self.stdout.write("  Workspace app:   http://127.0.0.1:8000/accounts/login/")
-        self.stdout.write("  Partner portal:  http://127.0.0.1:8000/partners/login/")
-        self.stdout.write("  Back-office:     http://127.0.0.1:8000/backoffice/")
+        site = settings.RELASI_SITE_URL.rstrip("/")
+        self.stdout.write(f"  Workspace app:   {site}{reverse('accounts:login')}")
+        self.stdout.write(f"  Partner portal:  {site}{reverse('partners:login')}")
+        self.stdout.write(f"  Back-office:     {site}{reverse('admin:index')}")
