@@ -164,9 +164,15 @@ STATICFILES_DIRS = [
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Uploads, import files and exports. Web and worker machines must see the same files: a shared MEDIA_ROOT, or
+# another storage class (e.g. django-storages' S3Storage) with its options as a JSON object in the environment.
+FILE_STORAGE_OPTIONS: dict[str, object] = env.json("FILE_STORAGE_OPTIONS", default={})
+if not isinstance(FILE_STORAGE_OPTIONS, dict):
+    raise ImproperlyConfigured('FILE_STORAGE_OPTIONS must be a JSON object, e.g. {"bucket_name": "relasi"}.')
 STORAGES = {
     "default": {
-        "BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")
+        "BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": FILE_STORAGE_OPTIONS,
     },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -170,3 +170,34 @@ def test_health_probes_answer_over_plain_http_in_production(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     # the probes answer (readyz: the database is reachable), everything else still goes to HTTPS
     assert result.stdout.strip() == "200 200 301"
+
+
+def test_the_file_storage_takes_its_options_from_the_environment(tmp_path: Path) -> None:
+    # given a storage class and its options (here Django's own, with a location of its own)
+    files = tmp_path / "shared-files"
+    code = (
+        "import django; django.setup(); from django.core.files.base import ContentFile; "
+        "from django.core.files.storage import default_storage as s; "
+        "print(s.save('imports/a.csv', ContentFile(b'Nama')))"
+    )
+    base = {key: value for key, value in os.environ.items() if key not in SETTINGS_UNDER_TEST}
+    env = {
+        **base,
+        "RELASI_VAR_DIR": str(tmp_path / "var"),
+        "DEFAULT_FILE_STORAGE": "django.core.files.storage.FileSystemStorage",
+        "FILE_STORAGE_OPTIONS": f'{{"location": "{files}"}}',
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    # then files are written where the options say
+    assert result.returncode == 0, result.stderr
+    assert (files / "imports" / "a.csv").read_bytes() == b"Nama"
+    refused = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={**env, "FILE_STORAGE_OPTIONS": '["not", "an", "object"]'},
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 1
+    assert 'FILE_STORAGE_OPTIONS must be a JSON object, e.g. {"bucket_name": "relasi"}.' in refused.stderr
