@@ -21,7 +21,7 @@ BENCH_DB_URL ?= $(PG_URL)_bench
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS ?= true
 
-.PHONY: run setup lock uv test test-fast test-sqlite test-postgres lint typecheck migrations-check bench messages serve worker beat clean
+.PHONY: run setup lock uv test test-fast test-sqlite test-postgres lint typecheck migrations-check bench messages serve worker beat wheel test-ops clean
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -72,6 +72,13 @@ test-fast: setup
 	@echo "== test suite on SQLite, without the browser tests =="
 	DATABASE_URL= RELASI_TESTING=1 $(BIN)/pytest $(XDIST) -q -m "not browser"
 
+# Relasi's processes for real, apart from the suite (tests/ops; CI runs it after `make test`): the wheel built,
+# installed into a fresh virtual environment and served from an empty folder; a worker killed mid-import.
+test-ops: setup
+	bash scripts/ensure-test-system.sh postgres redis
+	@echo "== operations tests (tests/ops) =="
+	DATABASE_URL= RELASI_TESTING=1 $(BIN)/pytest -q -m ops tests/ops
+
 test-sqlite:
 	@echo "== test suite on SQLite =="
 	DATABASE_URL= RELASI_TESTING=1 $(BIN)/pytest $(XDIST) -q
@@ -99,6 +106,10 @@ bench: setup
 	$(PY) scripts/ensure_database.py $(BENCH_DB_URL)
 	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi migrate --no-input
 	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi bench customers --rows $(ROWS) $(BENCH_ARGS)
+
+# dist/relasi-*.whl, with the front-end libraries copied in from node_modules (setup.py).
+wheel: setup
+	$(UV) build --wheel --out-dir dist
 
 messages:
 	$(PY) manage.py makemessages -l id --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench --ignore=build --ignore=dist

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from relasi.core.rates import rate_parse
+from relasi.web.vendor_assets import VENDOR_ASSETS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -153,15 +154,12 @@ TIME_ZONE: str = env.str("TIME_ZONE", default="Asia/Jakarta")
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# The front-end libraries: a checkout serves them from node_modules (npm ci); an installed wheel carries its own
+# copy in relasi/web/static/vendor/ (setup.py copies it at build time), found like any app's static files.
 _NODE = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
-    ("vendor/bootstrap", _NODE / "bootstrap" / "dist"),
-    ("vendor/bootstrap-icons", _NODE / "bootstrap-icons" / "font"),
-    ("vendor/htmx", _NODE / "htmx.org" / "dist"),
-    ("vendor/chartjs", _NODE / "chart.js" / "dist"),
-    ("vendor/sortablejs", _NODE / "sortablejs"),
+    (prefix, _NODE / folder) for prefix, folder in VENDOR_ASSETS.items() if (_NODE / folder).exists()
 ]
-STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Uploads, import files and exports. Web and worker machines must see the same files: a shared MEDIA_ROOT, or
