@@ -22,11 +22,12 @@ from relasi.web.vendor_assets import VENDOR_ASSETS
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # .env first, so that every setting below, RELASI_VAR_DIR included, can come from it; a variable already
-# in the environment wins over the file.
+# in the environment wins over the file. The .env of the folder Relasi starts in (an installed Relasi's code lives
+# in site-packages), then the checkout's, for what the first leaves unset.
 env = environ.Env()
-env_file = BASE_DIR / ".env"
-if env_file.exists():
-    environ.Env.read_env(str(env_file))
+for env_file in dict.fromkeys((Path.cwd() / ".env", BASE_DIR / ".env")):
+    if env_file.exists():
+        environ.Env.read_env(str(env_file))
 
 # Relasi's state on disk (the development database, secret key and emails, collected static files, beat's
 # schedule) lives in RELASI_VAR_DIR, by default var/ of the folder Relasi starts in: the repository root in a

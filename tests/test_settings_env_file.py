@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLEARED = ("RELASI_VAR_DIR", "DATABASE_URL", "MEDIA_ROOT", "EMAIL_URL")
 
 
-def _settings_in(base: Path, **environment: str) -> dict[str, str]:
+def _settings_in(base: Path, cwd: Path = ROOT, **environment: str) -> dict[str, str]:
     # config/settings.py copied under base: its BASE_DIR, and so the .env it reads, are base's.
     (base / "config").mkdir()
     shutil.copy(ROOT / "config" / "settings.py", base / "config" / "settings.py")
@@ -25,6 +25,7 @@ def _settings_in(base: Path, **environment: str) -> dict[str, str]:
     result = subprocess.run(
         [sys.executable, "-c", code, str(base / "config" / "settings.py")],
         env={**env, **environment},
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=True,
@@ -50,3 +51,14 @@ def test_the_environment_wins_over_the_env_file(tmp_path: Path) -> None:
 
     assert found["VAR_DIR"] == str(tmp_path / "from-environment")
     assert not (tmp_path / "from-env-file").exists()
+
+
+def test_an_installed_relasi_reads_the_env_file_of_the_folder_it_starts_in(tmp_path: Path) -> None:
+    # given the code in one place (as in site-packages) and the operator's folder with its .env elsewhere
+    code_folder, work_folder = tmp_path / "site-packages", tmp_path / "srv"
+    code_folder.mkdir()
+    work_folder.mkdir()
+    (work_folder / ".env").write_text("RELASI_VAR_DIR=state\n")
+    # when the settings load from the operator's folder, then its .env is read (a relative path is the folder's)
+    found = _settings_in(code_folder, cwd=work_folder)
+    assert found["VAR_DIR"] == str(work_folder / "state")

@@ -170,13 +170,15 @@ def test_an_agent_cannot_continue_an_import_from_its_page(
 
 
 def test_a_running_import_without_progress_for_ten_minutes_can_be_continued(
-    acme, alice, client_for, django_capture_on_commit_callbacks
+    acme, alice, client_for, django_capture_on_commit_callbacks, settings
 ) -> None:
     from datetime import timedelta
 
     import time_machine
     from django.utils import timezone
 
+    # an installation whose operator set the threshold to ten minutes (the default is three)
+    settings.CUSTOMER_IMPORT_STALLED_SECONDS = 600
     # given a worker that wrote the first batch, then died without a trace (status still "running")
     customer_import = started(acme, alice, FILE, mapping=MAPPING)
     job = job_of(customer_import)
