@@ -36,6 +36,8 @@ VAR_DIR = Path(env.str("RELASI_VAR_DIR", default="var")).absolute()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG: bool = env.bool("DEBUG", default=True)
+# Production as the operator configured it (test runners turn DEBUG off for every test, so it cannot say).
+RELASI_PRODUCTION: bool = not DEBUG
 TESTING: bool = env.bool("RELASI_TESTING", default=False)
 
 
@@ -271,14 +273,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
+        # Every line says when (in TIME_ZONE, with its offset), how serious and from where.
+        "relasi": {
+            "format": "[{asctime}] {levelname} {name}: {message}",
+            "datefmt": "%Y-%m-%d %H:%M:%S %z",
+            "style": "{",
+        },
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
             "style": "{",
-        }
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "formatter": "relasi"},
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -38,6 +38,9 @@ def gunicorn_argv(arguments: list[str], environ: Mapping[str, str]) -> list[str]
         workers,
         "--access-logfile",
         "-",
+        # gunicorn 27 opens a control socket at one path per user ($HOME/.gunicorn): two web processes of one
+        # user would share it, and the first to stop deletes the other's. Relasi does not use it.
+        "--no-control-socket",
     ]
 
 
@@ -64,6 +67,9 @@ def beat_argv(arguments: list[str], var_dir: Path) -> list[str]:
         "INFO",
         "--schedule",
         str(schedule),
+        # Celery refuses to start a second beat while this file names a live one: one beat per RELASI_VAR_DIR.
+        "--pidfile",
+        str(var_dir / "celerybeat.pid"),
         *arguments,
     ]
 

@@ -46,6 +46,15 @@ def test_demo_prints_its_sign_in_links_at_the_site_address(db, settings) -> None
     assert "  Back-office:     https://crm.toko.test/backoffice/\n" in out.getvalue()
 
 
+def test_demo_refuses_a_production_installation(db, settings) -> None:
+    settings.RELASI_PRODUCTION = True
+    with pytest.raises(CommandError, match="The demo accounts share a password printed in the README"):
+        call_command("demo", customers=1, stdout=io.StringIO())
+    assert not User.objects.exists()
+    call_command("demo", customers=1, allow_production=True, stdout=io.StringIO())
+    assert User.objects.filter(email="owner@relasi.test").exists()
+
+
 def test_demo_sign_ins_work(db) -> None:
     call_command("demo", customers=5, stdout=io.StringIO())
     for email, door in (
@@ -112,6 +121,8 @@ def test_relasi_beat_keeps_its_schedule_under_the_var_dir(tmp_path: Path) -> Non
     assert argv[:3] == [sys.executable, "-m", "celery"]
     assert argv[3:6] == ["-A", "config", "beat"]
     assert argv[argv.index("--schedule") + 1] == str(tmp_path / "celerybeat-schedule")
+    # a second beat with the same RELASI_VAR_DIR is refused while the first lives
+    assert argv[argv.index("--pidfile") + 1] == str(tmp_path / "celerybeat.pid")
 
 
 def test_relasi_serve_prod_runs_gunicorn_of_its_own_environment() -> None:
@@ -126,6 +137,7 @@ def test_relasi_serve_prod_runs_gunicorn_of_its_own_environment() -> None:
         "5",
         "--access-logfile",
         "-",
+        "--no-control-socket",
     ]
     assert gunicorn_argv([], {"BIND": "127.0.0.1:8100"})[4:8] == [
         "--bind",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -50,8 +50,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--customers", type=int, default=300, help="How many demo customers (first run only)."
         )
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Load the demo accounts even with DEBUG=false (a throwaway demo installation only).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.RELASI_PRODUCTION and not options["allow_production"]:
+            raise CommandError(
+                "The demo accounts share a password printed in the README: not with DEBUG=false. Create the first "
+                "account with `relasi createsuperuser` and the workspace in the back-office (docs/operations.md), "
+                "or pass --allow-production for a throwaway demo installation."
+            )
         with transaction.atomic():
             owner = _user("owner@relasi.test", "Sari Owner")
             agent = _user("agent@relasi.test", "Bayu Agent")
