@@ -217,6 +217,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Workers and beat log through LOGGING below, like the web processes: one format everywhere.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Beat's state (last run times) lives with the other local state, never in the working folder.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often the recovery looks for imports and exports whose worker is gone.
