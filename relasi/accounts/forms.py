@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import math
 from typing import Any
 
@@ -19,11 +20,54 @@ from relasi.accounts import services
 from relasi.accounts.models import User
 from relasi.core.emails import email_send_templated
 
+UNKNOWN_ADDRESS = "0.0.0.0"
+
+
+def _ip_or_none(text: object) -> str | None:
+    """The address written in `text`, or None when it is not one plain IPv4 or IPv6 address."""
+    if not isinstance(text, str):
+        return None
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        return None
+    return str(address)
+
+
+def _meta_key(header: str) -> str:
+    """`X-Forwarded-For` or `HTTP_X_FORWARDED_FOR` alike, as the key of `request.META`."""
+    key = header.strip().upper().replace("-", "_")
+    return key if key.startswith("HTTP_") or key == "REMOTE_ADDR" else f"HTTP_{key}"
+
 
 def client_address(request: HttpRequest | None) -> str:
+    """The address of the client signing in, for every sign-in door (workspace, partner portal, back-office).
+
+    With `SIGN_IN_TRUSTED_PROXIES` = 0 (the default) it is `REMOTE_ADDR`, and the forwarding header is ignored.
+    With N proxies in front, each of which appends the address it received the request from to the header
+    named by `SIGN_IN_CLIENT_IP_HEADER` (`X-Forwarded-For`), the client is the N-th entry from the right: the one
+    the outermost trusted proxy added. Entries further left were sent by the client and are never read. A header
+    missing, with fewer entries than trusted proxies, or whose entry is not a plain address, gives `REMOTE_ADDR`.
+    """
     if request is None:
-        return "0.0.0.0"
-    return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")
+        return UNKNOWN_ADDRESS
+    remote = _ip_or_none(request.META.get("REMOTE_ADDR")) or UNKNOWN_ADDRESS
+    try:
+        trusted = int(getattr(settings, "SIGN_IN_TRUSTED_PROXIES", 0))
+    except (TypeError, ValueError):
+        return remote
+    if trusted <= 0:
+        return remote
+    header = str(getattr(settings, "SIGN_IN_CLIENT_IP_HEADER", "HTTP_X_FORWARDED_FOR") or "")
+    value = request.META.get(_meta_key(header)) if header else None
+    if not isinstance(value, str):
+        return remote
+    entries = value.rsplit(",", trusted)
+    if len(entries) < trusted:
+        return remote
+    return _ip_or_none(entries[-trusted]) or remote
 
 
 class ThrottledSignInMixin:

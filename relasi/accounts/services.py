@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 
 from django.conf import settings
@@ -17,9 +18,25 @@ def _throttle_key(email: str) -> str:
     return email.strip().lower()[:254]
 
 
+def _address_key(ip_address: str) -> str:
+    """The address a pair is counted under: an IPv6 address as its /64 network, which one client usually holds
+    whole (so rotating through it does not give fresh counts); an IPv4-mapped IPv6 address as the IPv4 one."""
+    try:
+        address = ipaddress.ip_address(ip_address)
+    except ValueError:
+        return "0.0.0.0"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address.packed, 64), strict=False).network_address)
+    return str(address)
+
+
 def sign_in_locked_until(*, email: str, ip_address: str) -> datetime | None:
     """When the email+address pair is locked, until when; otherwise None."""
-    row = SignInThrottle.objects.filter(email=_throttle_key(email), ip_address=ip_address).first()
+    row = SignInThrottle.objects.filter(
+        email=_throttle_key(email), ip_address=_address_key(ip_address)
+    ).first()
     if row is None or row.locked_until is None or row.locked_until <= timezone.now():
         return None
     return row.locked_until
@@ -30,7 +47,7 @@ def sign_in_record_failure(*, email: str, ip_address: str) -> datetime | None:
     now = timezone.now()
     with transaction.atomic():
         row, _created = SignInThrottle.objects.get_or_create(
-            email=_throttle_key(email), ip_address=ip_address
+            email=_throttle_key(email), ip_address=_address_key(ip_address)
         )
         row = SignInThrottle.objects.select_for_update().get(pk=row.pk)
         if row.locked_until is not None and row.locked_until <= now:
@@ -47,7 +64,7 @@ def sign_in_record_failure(*, email: str, ip_address: str) -> datetime | None:
 
 
 def sign_in_record_success(*, email: str, ip_address: str) -> None:
-    SignInThrottle.objects.filter(email=_throttle_key(email), ip_address=ip_address).delete()
+    SignInThrottle.objects.filter(email=_throttle_key(email), ip_address=_address_key(ip_address)).delete()
 
 
 def user_set_password(*, user: User, password: str, actor: User | None) -> None:
