@@ -71,9 +71,10 @@ def client_address(request: HttpRequest | None) -> str:
 
 
 class ThrottledSignInMixin:
-    """Refuse sign-in for an email+address pair after too many failures, even with the right password.
+    """Refuse sign-in, even with the right password, after too many failures for the email from this address
+    (the pair's lock) or from many addresses (the account's lock), the address being `client_address`.
 
-    The message is the same whether or not the email has an account.
+    The message is the same for either lock and whether or not the email has an account.
     """
 
     request: HttpRequest | None

@@ -63,15 +63,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class SignInThrottle(models.Model):
-    """Failed sign-ins for one email from one address; a lock once the limit is reached.
+    """Failed sign-ins for one email from one address; a lock of that pair once the limit is reached.
 
-    Kept in the database so every web process sees the same count.
+    Kept in the database so every web process sees the same count. An IPv6 address is kept as its /64 network (one
+    client usually holds a whole /64). `counted_failures` says how many of this pair's failures went into the
+    account's count (`SignInAccountThrottle`) in the window that started at `counted_window`: one address adds at
+    most `SIGN_IN_FAILURE_LIMIT` to it, so a stranger alone never reaches the account's limit.
     """
 
     email = models.CharField(max_length=254)
     ip_address = models.GenericIPAddressField()
     failures = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # A default in the database too, so the previous release's code can still add rows while it runs on.
+    counted_failures = models.PositiveIntegerField(default=0, db_default=0)
+    counted_window = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -81,3 +87,21 @@ class SignInThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} from {self.ip_address}: {self.failures}"
+
+
+class SignInAccountThrottle(models.Model):
+    """Failed sign-ins for one email from every address in a window; a lock of the email for everyone once the
+    account's limit is reached (and again after each failure until the window ends).
+
+    Counted per email whether or not an account has it, so the lock says nothing about who has an account. The
+    owner's own new password (reset or change) deletes this row and every pair of the email.
+    """
+
+    email = models.CharField(max_length=254, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_started = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.failures} since {self.window_started}"
