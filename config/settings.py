@@ -143,9 +143,30 @@ if TESTING:
 AUTH_PASSWORD_VALIDATORS = [{"NAME": "relasi.accounts.validators.PasswordPolicyValidator"}]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 
-# Sign-in throttling: this many failures for one email from one address lock that pair for a while.
+# Sign-in throttling (docs/decisions.md). Per email and address: this many failures lock that pair for a
+# while; only that address is refused.
 SIGN_IN_FAILURE_LIMIT: int = env.int("SIGN_IN_FAILURE_LIMIT", default=5)
 SIGN_IN_LOCKOUT: timedelta = timedelta(seconds=env.int("SIGN_IN_LOCKOUT_SECONDS", default=15 * 60))
+# Per email, across every address: in a window from the first failure, each address adds at most
+# SIGN_IN_FAILURE_LIMIT failures; at this many the email is locked for every address, and until the window
+# ends each further failure locks it again. The owner's new password (emailed reset, or a change while signed
+# in) lifts every lock of the email.
+SIGN_IN_ACCOUNT_FAILURE_LIMIT: int = env.int("SIGN_IN_ACCOUNT_FAILURE_LIMIT", default=50)
+SIGN_IN_ACCOUNT_WINDOW: timedelta = timedelta(
+    seconds=env.int("SIGN_IN_ACCOUNT_WINDOW_SECONDS", default=24 * 60 * 60)
+)
+SIGN_IN_ACCOUNT_LOCKOUT: timedelta = timedelta(
+    seconds=env.int("SIGN_IN_ACCOUNT_LOCKOUT_SECONDS", default=60 * 60)
+)
+# The client's address for those counts: REMOTE_ADDR, unless this many proxies in front each append the
+# address they were connected from to the header below (nginx: `X-Forwarded-For $proxy_add_x_forwarded_for`);
+# then the N-th entry from the right. Never more than there are: the entries further left are the client's.
+SIGN_IN_TRUSTED_PROXIES: int = env.int("SIGN_IN_TRUSTED_PROXIES", default=0)
+SIGN_IN_CLIENT_IP_HEADER: str = env.str("SIGN_IN_CLIENT_IP_HEADER", default="HTTP_X_FORWARDED_FOR")
+if SIGN_IN_TRUSTED_PROXIES < 0 or SIGN_IN_ACCOUNT_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured(
+        "SIGN_IN_TRUSTED_PROXIES must be 0 or more and SIGN_IN_ACCOUNT_FAILURE_LIMIT 1 or more."
+    )
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("id", _("Bahasa Indonesia"))]

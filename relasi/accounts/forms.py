@@ -54,13 +54,10 @@ def client_address(request: HttpRequest | None) -> str:
     if request is None:
         return UNKNOWN_ADDRESS
     remote = _ip_or_none(request.META.get("REMOTE_ADDR")) or UNKNOWN_ADDRESS
-    try:
-        trusted = int(getattr(settings, "SIGN_IN_TRUSTED_PROXIES", 0))
-    except (TypeError, ValueError):
-        return remote
+    trusted = settings.SIGN_IN_TRUSTED_PROXIES
     if trusted <= 0:
         return remote
-    header = str(getattr(settings, "SIGN_IN_CLIENT_IP_HEADER", "HTTP_X_FORWARDED_FOR") or "")
+    header = settings.SIGN_IN_CLIENT_IP_HEADER
     value = request.META.get(_meta_key(header)) if header else None
     if not isinstance(value, str):
         return remote

@@ -13,11 +13,6 @@ from django.utils import timezone
 from relasi.accounts.models import SignInAccountThrottle, SignInThrottle, User
 from relasi.core.audit import audit_record
 
-# The per-account limit, when settings do not say otherwise (README › Configuration, docs/decisions.md).
-ACCOUNT_FAILURE_LIMIT = 50
-ACCOUNT_WINDOW = timedelta(hours=24)
-ACCOUNT_LOCKOUT = timedelta(hours=1)
-
 
 def _throttle_key(email: str) -> str:
     return email.strip().lower()[:254]
@@ -38,17 +33,15 @@ def _address_key(ip_address: str) -> str:
 
 
 def _account_failure_limit() -> int:
-    return max(1, int(getattr(settings, "SIGN_IN_ACCOUNT_FAILURE_LIMIT", ACCOUNT_FAILURE_LIMIT)))
+    return max(1, settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT)
 
 
 def _account_window() -> timedelta:
-    window: timedelta = getattr(settings, "SIGN_IN_ACCOUNT_WINDOW", ACCOUNT_WINDOW)
-    return window
+    return settings.SIGN_IN_ACCOUNT_WINDOW
 
 
 def _account_lockout() -> timedelta:
-    lockout: timedelta = getattr(settings, "SIGN_IN_ACCOUNT_LOCKOUT", ACCOUNT_LOCKOUT)
-    return lockout
+    return settings.SIGN_IN_ACCOUNT_LOCKOUT
 
 
 def _still_locked(locked_until: datetime | None, now: datetime) -> datetime | None:
