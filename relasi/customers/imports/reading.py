@@ -1,7 +1,8 @@
 """Reading import files: telling CSV from XLSX, the CSV delimiter, the header and the rows, streamed.
 
 Nothing here holds a whole file in memory. Refusals carry a code (TOO_LARGE, UNSUPPORTED...) so the API can
-answer 413 / 415 / 422 without parsing messages.
+answer 413 / 415 / 422 without parsing messages. An XLSX file is opened through `xlsx`, which refuses a zip
+that unpacks beyond `xlsx_limits()` before openpyxl parses it, and caps what is inflated while reading.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from relasi.customers.models import CustomerImport
+
+if TYPE_CHECKING:
+    from relasi.customers.imports.xlsx import Limits, Refused
 
 FORMAT_CSV = "csv"
 FORMAT_XLSX = "xlsx"
@@ -33,6 +38,17 @@ TOO_MANY_ROWS = "too_many_rows"
 UNSUPPORTED = "unsupported_type"
 UNREADABLE = "unreadable"
 EMPTY = "empty"
+
+# What an XLSX file may unpack to, as multiples of CUSTOMER_IMPORT_MAX_BYTES (100 MB: 1,000 MB and 200 MB).
+# All parts together: sheet XML runs 7-18 times its packed size, and openpyxl writes ~480 bytes of it per row
+# of 8 text columns, so a sheet at the row limit is ~500 MB; twice that is room for wider sheets.
+XLSX_UNPACKED_TIMES = 10
+# The shared strings, which are held in memory for the whole read: at most this, as unpacked XML and as the
+# compact table they are read into (a million rows of name, phone and email, all distinct: ~100 MB of XML).
+XLSX_STRINGS_TIMES = 2
+# Any part openpyxl parses whole into objects (workbook, styles, relationships). Excel's largest styles
+# (64,000 cell formats, its maximum) are ~5 MB and take openpyxl 45 MB; 16 MB of them take 170 MB and 4.5 s.
+XLSX_PART_BYTES = 16 * 1024 * 1024
 
 
 def refusal(message: str, code: str) -> ValidationError:
@@ -58,24 +74,81 @@ def binary_stream(file: Any) -> IO[bytes]:
     return inner
 
 
+def xlsx_limits() -> Limits:
+    """What an XLSX upload may unpack to, from CUSTOMER_IMPORT_MAX_BYTES (see XLSX_UNPACKED_TIMES...)."""
+    from relasi.customers.imports.xlsx import Limits
+
+    max_bytes = settings.CUSTOMER_IMPORT_MAX_BYTES
+    return Limits(
+        unpacked=XLSX_UNPACKED_TIMES * max_bytes,
+        strings=XLSX_STRINGS_TIMES * max_bytes,
+        part=XLSX_PART_BYTES,
+    )
+
+
+def _xlsx_refusal(error: Refused) -> ValidationError:
+    from relasi.customers.imports import xlsx
+
+    figures = error.figures
+    if error.reason == xlsx.PARTS:
+        message = _("The XLSX file holds more than %(limit)s parts. Open it in Excel and save it again.") % {
+            "limit": number_format(figures["limit"], force_grouping=True)
+        }
+        return refusal(message, TOO_LARGE)
+    if error.reason in (xlsx.UNPACKED, xlsx.PART):
+        sizes = {
+            "size": size_text(figures["size"]),
+            "limit": size_text(figures["limit"]),
+        }
+        if error.reason == xlsx.UNPACKED:
+            message = _(
+                "The XLSX file unpacks to %(size)s; the limit is %(limit)s. Split it into smaller files."
+            )
+        else:
+            message = _(
+                "A part of the XLSX file unpacks to %(size)s; the limit is %(limit)s. Split it into smaller files."
+            )
+        return refusal(message % sizes, TOO_LARGE)
+    if error.reason == xlsx.RATIO:
+        message = _(
+            "A part of the XLSX file is compressed %(ratio)s to 1; the limit is %(limit)s to 1. "
+            "Open it in Excel and save it again."
+        ) % {
+            "ratio": number_format(figures["ratio"], force_grouping=True),
+            "limit": number_format(figures["limit"], force_grouping=True),
+        }
+        return refusal(message, TOO_LARGE)
+    if error.reason == xlsx.NAMES:
+        return refusal(
+            _(
+                "The XLSX file cannot be read: a part of it has an unsafe or repeated name. "
+                "Open it in Excel and save it again."
+            ),
+            UNREADABLE,
+        )
+    if error.reason == xlsx.ENCRYPTED:
+        return refusal(
+            _(
+                "Encrypted XLSX files are not supported. Save the sheet without a password as XLSX or CSV (UTF-8)."
+            ),
+            UNSUPPORTED,
+        )
+    return refusal(
+        _("The XLSX file cannot be read. Open it in Excel and save it again."),
+        UNREADABLE,
+    )
+
+
 def format_detect(stream: IO[bytes]) -> str:
     stream.seek(0)
     head = stream.read(SAMPLE_BYTES)
     stream.seek(0)
     if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(stream) as archive:
-                names = archive.namelist()
-        except zipfile.BadZipFile:
-            names = []
-        finally:
-            stream.seek(0)
-        if any(name.startswith("xl/") for name in names):
-            return FORMAT_XLSX
-        raise refusal(_("This is not a CSV or XLSX file. Save it as CSV (UTF-8) or XLSX."), UNSUPPORTED)
+        return _zip_format_detect(stream)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise refusal(
-            _("Old Excel files (.xls) are not supported. Save the sheet as XLSX or CSV (UTF-8)."), UNSUPPORTED
+            _("Old Excel files (.xls) are not supported. Save the sheet as XLSX or CSV (UTF-8)."),
+            UNSUPPORTED,
         )
     if b"\x00" in head or _undecodable(head):
         raise refusal(
@@ -85,6 +158,32 @@ def format_detect(stream: IO[bytes]) -> str:
             UNSUPPORTED,
         )
     return FORMAT_CSV
+
+
+def _zip_format_detect(stream: IO[bytes]) -> str:
+    """XLSX if the zip holds a workbook; refused before any parsing if it unpacks beyond the limits."""
+    from relasi.customers.imports import xlsx
+
+    try:
+        try:
+            archive = xlsx.archive_open(stream, xlsx_limits())
+        except zipfile.BadZipFile:
+            raise refusal(
+                _("This is not a CSV or XLSX file. Save it as CSV (UTF-8) or XLSX."),
+                UNSUPPORTED,
+            ) from None
+        with archive:
+            if not any(name.startswith("xl/") for name in archive.namelist()):
+                raise refusal(
+                    _("This is not a CSV or XLSX file. Save it as CSV (UTF-8) or XLSX."),
+                    UNSUPPORTED,
+                )
+            archive.check()
+    except xlsx.Refused as error:
+        raise _xlsx_refusal(error) from None
+    finally:
+        stream.seek(0)
+    return FORMAT_XLSX
 
 
 def _undecodable(head: bytes) -> bool:
@@ -131,21 +230,31 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _too_many_rows(limit: int) -> ValidationError:
+    return refusal(
+        _("The file has more than %(limit)s rows; the limit is %(limit)s. Split it into smaller files.")
+        % {"limit": number_format(limit, force_grouping=True)},
+        TOO_MANY_ROWS,
+    )
+
+
+def _xlsx_rows(stream: IO[bytes]) -> Generator[list[str]]:
+    """The first worksheet's rows."""
+    from relasi.customers.imports import xlsx
+
+    try:
+        with xlsx.workbook_open(stream, xlsx_limits()) as (_workbook, sheet):
+            for values in sheet.row_values():
+                yield [_cell_text(value) for value in values]
+    except xlsx.Refused as error:
+        raise _xlsx_refusal(error) from None
+
+
 def _raw_rows(stream: IO[bytes], file_format: str, delimiter: str) -> Generator[list[str]]:
     """Every row of the file as text cells, streamed (never the whole file in memory)."""
     stream.seek(0)
     if file_format == FORMAT_XLSX:
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            # Some writers declare a wrong sheet size; openpyxl would cut the rows at it.
-            sheet.reset_dimensions()
-            for values in sheet.iter_rows(values_only=True):
-                yield [_cell_text(value) for value in values]
-        finally:
-            workbook.close()
+        yield from _xlsx_rows(stream)
         return
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
@@ -233,13 +342,7 @@ def rows_count(stream: IO[bytes], file_format: str, delimiter: str, limit: int) 
             for _row in table.rows:
                 total += 1
                 if total > limit:
-                    raise refusal(
-                        _(
-                            "The file has more than %(limit)s rows; the limit is %(limit)s. Split it into smaller files."
-                        )
-                        % {"limit": number_format(limit, force_grouping=True)},
-                        TOO_MANY_ROWS,
-                    )
+                    raise _too_many_rows(limit)
     except ValidationError:
         raise
     except UnicodeDecodeError:
@@ -256,7 +359,8 @@ def rows_count(stream: IO[bytes], file_format: str, delimiter: str, limit: int) 
             raise
         # openpyxl reports a damaged workbook with many exception types (zip, XML, key errors...).
         raise refusal(
-            _("The XLSX file cannot be read. Open it in Excel and save it again."), UNREADABLE
+            _("The XLSX file cannot be read. Open it in Excel and save it again."),
+            UNREADABLE,
         ) from None
     finally:
         stream.seek(0)
