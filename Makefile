@@ -21,7 +21,7 @@ BENCH_DB_URL ?= $(PG_URL)_bench
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS ?= true
 
-.PHONY: run setup lock uv test test-fast test-sqlite test-postgres lint typecheck migrations-check bench messages serve worker beat wheel test-ops clean
+.PHONY: run setup lock uv test test-fast test-sqlite test-postgres test-api test-api-long lint typecheck migrations-check bench messages serve worker beat wheel test-ops clean
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -64,7 +64,7 @@ beat: setup
 
 test: setup
 	bash scripts/ensure-test-system.sh
-	$(MAKE) --no-print-directory test-sqlite test-postgres lint typecheck migrations-check
+	$(MAKE) --no-print-directory test-sqlite test-postgres test-api lint typecheck migrations-check
 
 # The edit loop: SQLite only, no browser tests, no lint. `make test` is the whole thing.
 test-fast: setup
@@ -78,6 +78,18 @@ test-ops: setup
 	bash scripts/ensure-test-system.sh postgres redis
 	@echo "== operations tests (tests/ops) =="
 	DATABASE_URL= RELASI_TESTING=1 $(BIN)/pytest -q -m ops tests/ops
+
+# Schemathesis against a live Relasi (gunicorn, DEBUG off, PostgreSQL): every check, a fixed seed, a bounded number
+# of examples. test-api-long is the nightly run: more examples, a new seed each day (SEED=… to replay one).
+test-api:
+	bash scripts/ensure-test-system.sh postgres
+	@echo "== Schemathesis against the live API =="
+	PG_URL=$(PG_URL) $(PY) scripts/api_fuzz.py --max-examples 25 --seed 1
+
+SEED ?= $(shell date +%Y%m%d)
+test-api-long: setup
+	bash scripts/ensure-test-system.sh postgres
+	PG_URL=$(PG_URL) $(PY) scripts/api_fuzz.py --max-examples 300 --seed $(SEED)
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

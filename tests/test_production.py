@@ -115,7 +115,17 @@ def test_a_task_travels_through_redis_to_a_celery_worker(tmp_path: Path) -> None
         )
         assert producer.returncode == 0, producer.stderr
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (mail_dir.exists() and any(mail_dir.iterdir())):
+
+        def delivered() -> bool:
+            # The file appears before the worker has written it: wait for the whole message.
+            files = list(mail_dir.iterdir()) if mail_dir.exists() else []
+            return (
+                bool(files)
+                and "Subject:" in files[0].read_text()
+                and files[0].read_text().rstrip().endswith("-")
+            )
+
+        while time.monotonic() < deadline and not delivered():
             time.sleep(0.5)
         files = list(mail_dir.iterdir()) if mail_dir.exists() else []
         assert len(files) == 1, "the worker did not deliver the email within 60 s"

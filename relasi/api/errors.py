@@ -1,12 +1,25 @@
-"""Errors as RFC 9457 problem details: type, title, status, detail, and per-field `errors`."""
+"""Errors as RFC 9457 problem details: type, title, status, detail, and per-field `errors`.
+
+Every exception an endpoint (or Django under it) can raise has one entry in PROBLEMS, turning it into an
+ApiProblem; one handler renders them all, so no refusal of the API is an HTML page or a bare 500.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -14,7 +27,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from relasi.core.idempotency import IdempotencyKeyReused
 from relasi.core.pagination import InvalidCursor
 from relasi.core.problems import PROBLEM_BASE, ApiProblem
-from relasi.core.validation import validation_error_fields
+from relasi.core.validation import StateConflict, validation_error_fields
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 def problem_response(
@@ -37,7 +52,7 @@ def problem_response(
     if errors:
         body["errors"] = errors
     response = api.create_response(request, body, status=status)
-    response["Content-Type"] = "application/problem+json"
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -51,7 +66,7 @@ def _field_name(location: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
-def _request_validation_problem(exc: NinjaValidationError) -> ApiProblem:
+def _request_validation(exc: NinjaValidationError) -> ApiProblem:
     errors: dict[str, list[str]] = {}
     in_query_only = True
     for item in exc.errors:
@@ -62,7 +77,104 @@ def _request_validation_problem(exc: NinjaValidationError) -> ApiProblem:
     return ApiProblem.invalid_filter(errors) if in_query_only else ApiProblem.validation(errors)
 
 
-def _render(api: NinjaAPI, request: HttpRequest, problem: ApiProblem) -> HttpResponse:
+def _malformed(detail: str) -> ApiProblem:
+    return ApiProblem(
+        status=400, slug="malformed-request", title="The request cannot be read.", detail=detail
+    )
+
+
+def _http_error(exc: HttpError) -> ApiProblem:
+    # ninja reports any failure of the body parser as "Cannot parse request body"; when our parser refused a
+    # readable body (not an object, a NUL, broken Unicode), say which field instead.
+    if isinstance(exc.__cause__, NinjaValidationError):
+        return _request_validation(exc.__cause__)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        return _malformed(
+            "The body is not valid JSON: send a JSON object with Content-Type: application/json."
+        )
+    return ApiProblem(status=exc.status_code, slug="http-error", title=str(exc))
+
+
+def _unauthenticated(exc: Exception) -> ApiProblem:
+    return ApiProblem(
+        status=401,
+        slug="unauthenticated",
+        title="Authentication required.",
+        detail="Send a valid, unrevoked API key as `Authorization: Bearer <key>`.",
+        headers={"WWW-Authenticate": 'Bearer realm="relasi"'},
+    )
+
+
+def _not_found(exc: Exception) -> ApiProblem:
+    return ApiProblem(status=404, slug="not-found", title="Not found.")
+
+
+def _conflict(exc: StateConflict) -> ApiProblem:
+    errors = validation_error_fields(exc)
+    return ApiProblem(
+        status=409,
+        slug="conflict",
+        title="The data as it stands refuses this request.",
+        detail=" ".join(message for messages in errors.values() for message in messages),
+        errors=errors,
+    )
+
+
+def _too_big(exc: Exception) -> ApiProblem:
+    return ApiProblem(
+        status=413,
+        slug="request-too-large",
+        title="The request body is too large.",
+        detail=f"Send at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes (files up to the import limit).",
+    )
+
+
+# Looked up along the exception's class hierarchy: StateConflict before the ValidationError it extends.
+PROBLEMS: dict[type[Exception], Callable[[Any], ApiProblem]] = {
+    ApiProblem: lambda exc: exc,
+    NinjaValidationError: _request_validation,
+    StateConflict: _conflict,
+    DjangoValidationError: lambda exc: ApiProblem.validation(validation_error_fields(exc)),
+    AuthenticationError: _unauthenticated,
+    PermissionDenied: lambda exc: ApiProblem(
+        status=403, slug="forbidden", title=str(exc) or "This is not allowed."
+    ),
+    Http404: _not_found,
+    ObjectDoesNotExist: _not_found,
+    InvalidCursor: lambda exc: ApiProblem(
+        status=400,
+        slug="invalid-cursor",
+        title="The cursor is not valid.",
+        detail=str(exc),
+        errors={"cursor": [str(exc)]},
+    ),
+    IdempotencyKeyReused: lambda exc: ApiProblem(
+        status=409,
+        slug="idempotency-key-reused",
+        title="This Idempotency-Key was used for a different request.",
+        detail="Send a new Idempotency-Key for a different body.",
+        errors={"Idempotency-Key": ["Already used with another body."]},
+    ),
+    # ninja sets Retry-After on the response it gets back.
+    Throttled: lambda exc: ApiProblem(
+        status=429,
+        slug="rate-limited",
+        title="Too many requests.",
+        detail="This API key or user sent more requests than its limit allows; retry after Retry-After seconds.",
+    ),
+    RequestDataTooBig: _too_big,
+    MultiPartParserError: lambda exc: _malformed(
+        "The body is not well-formed for its Content-Type (e.g. multipart without a boundary)."
+    ),
+    SuspiciousOperation: lambda exc: _malformed("The request is not well-formed."),
+    HttpError: _http_error,
+}
+
+
+def _render(
+    api: NinjaAPI, problem_of: Callable[[Any], ApiProblem], request: HttpRequest, exc: Exception
+) -> HttpResponse:
+    problem = problem_of(exc)
     return problem_response(
         api,
         request,
@@ -76,80 +188,5 @@ def _render(api: NinjaAPI, request: HttpRequest, problem: ApiProblem) -> HttpRes
 
 
 def install_problem_handlers(api: NinjaAPI) -> None:
-    @api.exception_handler(NinjaValidationError)
-    def on_request_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        return _render(api, request, _request_validation_problem(exc))
-
-    @api.exception_handler(DjangoValidationError)
-    def on_domain_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-        return _render(api, request, ApiProblem.validation(validation_error_fields(exc)))
-
-    @api.exception_handler(AuthenticationError)
-    def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return problem_response(
-            api,
-            request,
-            status=401,
-            slug="unauthenticated",
-            title="Authentication required.",
-            detail="Send a valid, unrevoked API key as `Authorization: Bearer <key>`.",
-            headers={"WWW-Authenticate": 'Bearer realm="relasi"'},
-        )
-
-    @api.exception_handler(PermissionDenied)
-    def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return problem_response(
-            api, request, status=403, slug="forbidden", title=str(exc) or "This is not allowed."
-        )
-
-    @api.exception_handler(Http404)
-    def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
-        return problem_response(api, request, status=404, slug="not-found", title="Not found.")
-
-    @api.exception_handler(ObjectDoesNotExist)
-    def on_missing_object(request: HttpRequest, exc: Exception) -> HttpResponse:
-        return problem_response(api, request, status=404, slug="not-found", title="Not found.")
-
-    @api.exception_handler(InvalidCursor)
-    def on_bad_cursor(request: HttpRequest, exc: InvalidCursor) -> HttpResponse:
-        return problem_response(
-            api,
-            request,
-            status=400,
-            slug="invalid-cursor",
-            title="The cursor is not valid.",
-            detail=str(exc),
-            errors={"cursor": [str(exc)]},
-        )
-
-    @api.exception_handler(IdempotencyKeyReused)
-    def on_idempotency_key_reused(request: HttpRequest, exc: IdempotencyKeyReused) -> HttpResponse:
-        return problem_response(
-            api,
-            request,
-            status=409,
-            slug="idempotency-key-reused",
-            title="This Idempotency-Key was used for a different request.",
-            detail="Send a new Idempotency-Key for a different body.",
-            errors={"Idempotency-Key": ["Already used with another body."]},
-        )
-
-    @api.exception_handler(Throttled)
-    def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-        # ninja sets Retry-After on the response it gets back from here.
-        return problem_response(
-            api,
-            request,
-            status=429,
-            slug="rate-limited",
-            title="Too many requests.",
-            detail="This API key or user sent more requests than its limit allows; retry after Retry-After seconds.",
-        )
-
-    @api.exception_handler(ApiProblem)
-    def on_problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
-        return _render(api, request, exc)
-
-    @api.exception_handler(HttpError)
-    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return problem_response(api, request, status=exc.status_code, slug="http-error", title=str(exc))
+    for exception_class, problem_of in PROBLEMS.items():
+        api.add_exception_handler(exception_class, partial(_render, api, problem_of))

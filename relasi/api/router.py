@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.views.decorators.csrf import csrf_exempt
 
 from relasi.api.auth import api_auth
 from relasi.api.errors import install_problem_handlers, problem_response
+from relasi.api.openapi import RelasiApi
+from relasi.api.parser import BoundedParser
 from relasi.api.schemas import WorkspaceOut
 from relasi.api.throttling import ClientRateThrottle
 from relasi.core.problems import ProblemOut
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.requests import WorkspaceRequest
 
-api = NinjaAPI(
+api = RelasiApi(
     title="Relasi API",
     version="1",
     description=(
@@ -23,6 +25,7 @@ api = NinjaAPI(
     ),
     auth=api_auth,
     throttle=[ClientRateThrottle()],
+    parser=BoundedParser(),
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -51,6 +54,7 @@ def _add_domain_routers() -> None:
 _add_domain_routers()
 
 
+@csrf_exempt
 def api_not_found(request: HttpRequest) -> HttpResponse:
     """A path under /api/ that no endpoint answers: the same problem document as any other 404."""
     return problem_response(

@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 from django.db import models
 from django.db.models import Q
 
+from relasi.core.inputs import structure_problem
+
 T = TypeVar("T", bound=models.Model)
 
 
@@ -53,6 +55,8 @@ def cursor_decode(cursor: str, *, length: int) -> list[Any]:
         raise InvalidCursor("The cursor is not valid.") from error
     if not isinstance(values, list) or len(values) != length:
         raise InvalidCursor("The cursor does not match this list's sort order.")
+    if structure_problem(values) is not None:
+        raise InvalidCursor("The cursor is not valid.")
     try:
         return [_decode_value(value) for value in values]
     except (ValueError, TypeError) as error:

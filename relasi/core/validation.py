@@ -35,3 +35,9 @@ def form_add_validation_errors(
             css = widget.attrs.get("class", "")
             if "is-invalid" not in css.split():
                 widget.attrs["class"] = f"{css} is-invalid".strip()
+
+
+class StateConflict(ValidationError):
+    """A well-formed request that the data as it stands refuses: a key or a username another record holds, an
+    action a built-in field does not allow. Pages show it like any other field error; the API answers 409, since
+    the same request could succeed against other data (its schema cannot say otherwise)."""

@@ -32,6 +32,7 @@ from relasi.customers.schemas import (
     CustomerWriteOut,
     PropertyIn,
     PropertyListOut,
+    PropertyListQuery,
     PropertyOut,
     PropertyPatchIn,
 )
@@ -43,8 +44,11 @@ CREATE_ENDPOINT = "POST /customers"
 PROPERTY_CREATE_ENDPOINT = "POST /customer-properties"
 
 READ_ERRORS: dict[int, Any] = {**COMMON_ERRORS, 404: ProblemOut}
-WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 422: ProblemOut}
+# 409: the data as it stands refuses a well-formed request (a username or key another record holds, a built-in
+# field's rules); 422: the request itself is not valid.
+WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 409: ProblemOut, 422: ProblemOut}
 PROPERTY_WRITE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 403: ProblemOut}
+PROPERTY_STATE_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ProblemOut, 409: ProblemOut}
 
 # The API names the people fields after what they hold (a user id); the services name them after the person.
 API_FIELD_NAMES = {"owner": "owner_id", "assignee": "assignee_id"}
@@ -64,7 +68,8 @@ def _customer_data(fields: dict[str, Any]) -> dict[str, Any]:
 def _with_api_field_names(error: ValidationError) -> ValidationError:
     if not hasattr(error, "error_dict"):
         return error
-    return ValidationError(
+    # The same class: a StateConflict stays a 409.
+    return type(error)(
         {API_FIELD_NAMES.get(field, field): items for field, items in error.error_dict.items()}
     )
 
@@ -168,13 +173,15 @@ def customer_create(
     )
 
 
-@router.get("/customers/{customer_id}", response={200: CustomerOut, **READ_ERRORS}, summary="Read a customer")
+@router.get(
+    "/customers/{int:customer_id}", response={200: CustomerOut, **READ_ERRORS}, summary="Read a customer"
+)
 def customer_read(request: WorkspaceRequest, customer_id: int) -> Customer:
     return selectors.customer_get(workspace=request.workspace, customer_id=customer_id)
 
 
 @router.patch(
-    "/customers/{customer_id}",
+    "/customers/{int:customer_id}",
     response={200: CustomerWriteOut, **WRITE_ERRORS},
     summary="Update a customer",
     description=(
@@ -200,7 +207,7 @@ def customer_update(request: WorkspaceRequest, customer_id: int, payload: Custom
 
 
 @router.delete(
-    "/customers/{customer_id}",
+    "/customers/{int:customer_id}",
     response={204: None, **READ_ERRORS},
     summary="Delete a customer",
     description="Moves the customer to the Deleted view, from which it can be restored until it is purged.",
@@ -215,7 +222,7 @@ def customer_delete(request: WorkspaceRequest, customer_id: int) -> Status[None]
 
 
 @router.post(
-    "/customers/{customer_id}/restore",
+    "/customers/{int:customer_id}/restore",
     response={200: CustomerOut, **READ_ERRORS},
     summary="Restore a deleted customer",
     description="Restoring a customer that is not deleted changes nothing and returns it.",
@@ -234,10 +241,10 @@ def customer_restore(request: WorkspaceRequest, customer_id: int) -> Customer:
     summary="List customer properties",
     description="Built-in and custom fields in their order. Archived ones only with `include_archived=true`.",
 )
-def property_list(request: WorkspaceRequest, include_archived: bool = False) -> dict[str, Any]:
+def property_list(request: WorkspaceRequest, query: Query[PropertyListQuery]) -> dict[str, Any]:
     return {
         "items": selectors.property_definitions(
-            workspace=request.workspace, include_archived=include_archived
+            workspace=request.workspace, include_archived=query.include_archived
         )
     }
 
@@ -274,7 +281,7 @@ def property_create(
 
 
 @router.patch(
-    "/customer-properties/{property_id}",
+    "/customer-properties/{int:property_id}",
     response={200: PropertyOut, **PROPERTY_WRITE_ERRORS},
     summary="Update a property",
     description=(
@@ -294,8 +301,8 @@ def property_update(
 
 
 @router.post(
-    "/customer-properties/{property_id}/archive",
-    response={200: PropertyOut, **PROPERTY_WRITE_ERRORS},
+    "/customer-properties/{int:property_id}/archive",
+    response={200: PropertyOut, **PROPERTY_STATE_ERRORS},
     summary="Archive a custom property",
     description="Values are kept but the property is no longer shown or accepted. Built-in fields cannot be archived.",
 )
@@ -306,8 +313,8 @@ def property_archive(request: WorkspaceRequest, property_id: int) -> PropertyDef
 
 
 @router.post(
-    "/customer-properties/{property_id}/restore",
-    response={200: PropertyOut, **PROPERTY_WRITE_ERRORS},
+    "/customer-properties/{int:property_id}/restore",
+    response={200: PropertyOut, **PROPERTY_STATE_ERRORS},
     summary="Restore an archived property",
 )
 def property_restore(request: WorkspaceRequest, property_id: int) -> PropertyDefinition:

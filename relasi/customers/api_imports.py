@@ -13,6 +13,7 @@ from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from relasi.core.api_fields import NO_NUL
 from relasi.core.api_responses import (
     COMMON_ERRORS,
     IDEMPOTENCY_DESCRIPTION,
@@ -79,6 +80,16 @@ def _out(customer_import: CustomerImport) -> dict[str, Any]:
     }
 
 
+FORM_FIELDS = {"file", "mapping", "duplicate_mode"}
+
+
+def _refuse_unknown_fields(request: WorkspaceRequest) -> None:
+    # As with JSON bodies, a field the endpoint does not read is a mistake to report, not to ignore.
+    unknown = sorted((set(request.POST) | set(request.FILES)) - FORM_FIELDS)
+    if unknown:
+        raise ApiProblem.validation({name: ["Not a field of this form."] for name in unknown})
+
+
 def _parse_mapping(raw: str | None) -> dict[str, str] | None:
     if raw is None or not raw.strip():
         return None
@@ -94,6 +105,32 @@ def _parse_mapping(raw: str | None) -> dict[str, str] | None:
         )
     return mapping
 
+
+# `mapping` is a JSON object in its own part of the form, `duplicate_mode` one of two words; ninja alone would
+# describe any text (relasi.api.openapi).
+UPLOAD_FORM_EXTRA: dict[str, Any] = {
+    "x-relasi-form-fields": {
+        "mapping": {
+            "type": "object",
+            "description": "Column index → field key; without it, the suggested mapping.",
+            "propertyNames": {"pattern": "^[0-9]{1,4}$"},
+            "additionalProperties": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
+        },
+        "duplicate_mode": {
+            "type": "string",
+            "enum": list(DuplicateMode.values),
+            "default": DuplicateMode.SKIP.value,
+        },
+    },
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {"additionalProperties": False},
+                "encoding": {"mapping": {"contentType": "application/json"}},
+            }
+        }
+    },
+}
 
 REFUSALS = {
     imports.TOO_LARGE: (413, "import-too-large", "The file is over the import limits."),
@@ -147,6 +184,7 @@ def _upload_and_start(
         **COMMON_ERRORS,
     },
     summary="Upload a CSV or XLSX file of customers and start importing it",
+    openapi_extra=UPLOAD_FORM_EXTRA,
     description=(
         "Multipart form: `file` (CSV in UTF-8, comma or semicolon separated, or XLSX), optional `mapping` "
         '(JSON object of column index → field key, e.g. `{"0": "full_name", "1": "phone"}`; `""` ignores a '
@@ -163,6 +201,7 @@ def customer_import_create(
     duplicate_mode: Form[str] = DuplicateMode.SKIP.value,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> HttpResponse:
+    _refuse_unknown_fields(request)
     parsed = _parse_mapping(mapping)
     return idempotent_response(
         workspace=request.workspace,
@@ -176,7 +215,7 @@ def customer_import_create(
 
 
 @router.get(
-    "/customer-imports/{import_id}",
+    "/customer-imports/{int:import_id}",
     response={200: CustomerImportOut, 404: ProblemOut, **COMMON_ERRORS},
     summary="An import's status, counts and progress",
 )
@@ -185,7 +224,7 @@ def customer_import_read(request: WorkspaceRequest, import_id: int) -> dict[str,
 
 
 @router.post(
-    "/customer-imports/{import_id}/resume",
+    "/customer-imports/{int:import_id}/resume",
     response={202: CustomerImportOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut, **COMMON_ERRORS},
     summary="Continue an import that stopped before the end",
     description=(
@@ -211,7 +250,7 @@ def customer_import_resume(request: WorkspaceRequest, import_id: int) -> Status[
 
 
 @router.get(
-    "/customer-imports/{import_id}/errors.csv",
+    "/customer-imports/{int:import_id}/errors.csv",
     response={403: ProblemOut, 404: ProblemOut, **COMMON_ERRORS},
     url_name="customer_import_errors",
     summary="The failed rows of an import as CSV (the file's columns plus `error`)",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_noop
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor
+from relasi.core.inputs import text_checked
 from relasi.customers.models import Channel, Customer, PropertyDefinition, PropertyKind
 from relasi.customers.normalize import normalize_email, normalize_phone, normalize_username
 from relasi.customers.properties import clean_property_value
@@ -34,6 +35,8 @@ BUILTIN_PROPERTIES: list[tuple[str, str, str]] = [
     ("zip_code", gettext_noop("Zip code"), PropertyKind.TEXT),
 ]
 BUILTIN_KEYS = frozenset(key for key, _label, _kind in BUILTIN_PROPERTIES)
+# Every text field a customer has, with the most characters its column holds.
+FIELD_LIMITS: dict[str, int] = {}
 TEXT_COLUMNS = {
     "job_title": 120,
     "province": 80,
@@ -42,6 +45,17 @@ TEXT_COLUMNS = {
     "subdistrict": 80,
     "zip_code": 10,
 }
+FIELD_LIMITS.update(
+    {
+        "full_name": 200,
+        "source": 16,
+        "channel_username": 200,
+        "phone": 50,
+        "email": 254,
+        "status": 60,
+        **TEXT_COLUMNS,
+    }
+)
 RESERVED_KEYS = BUILTIN_KEYS | {
     "full_name",
     "owner",
@@ -71,62 +85,57 @@ class CustomerCleaner:
     def clean(self, data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
         """Cleaned values for the given keys (all keys when not partial); ValidationError with every field's problem."""
         errors: dict[str, list[str]] = {}
+        texts = _bounded_texts(data, errors)
         cleaned: dict[str, Any] = {}
-
-        def fail(field: str, error: ValidationError) -> None:
-            errors.setdefault(field, []).extend(error.messages)
-
         if not partial or "full_name" in data:
-            name = str(data.get("full_name") or "").strip()
-            if not name:
+            cleaned["full_name"] = texts.get("full_name", "")
+            if not cleaned["full_name"] and "full_name" not in errors:
                 errors["full_name"] = [_("Full name is required.")]
-            elif len(name) > 200:
-                errors["full_name"] = [_("At most 200 characters.")]
-            cleaned["full_name"] = name
         for field in ("owner", "assignee"):
             if field in data:
                 cleaned[field] = self._member(field, data[field], errors)
-        if "source" in data:
-            source = str(data.get("source") or "").strip().lower()
-            if source and source not in Channel.values:
+        if "source" in texts:
+            cleaned["source"] = texts["source"].lower()
+            if cleaned["source"] and cleaned["source"] not in Channel.values:
                 errors["source"] = [_("Choose one of the channels.")]
-            cleaned["source"] = source
-        if "channel_username" in data:
-            cleaned["channel_username"] = normalize_username(str(data.get("channel_username") or ""))
+        if "channel_username" in texts:
+            cleaned["channel_username"] = normalize_username(texts["channel_username"])
             if cleaned["channel_username"] and not (cleaned.get("source") or data.get("_existing_source")):
                 errors["source"] = [_("Choose the channel this username belongs to.")]
-        if "phone" in data:
-            raw = str(data.get("phone") or "").strip()
-            try:
-                cleaned["phone"] = normalize_phone(raw)
-                cleaned["phone_raw"] = raw[:50]
-            except ValidationError as error:
-                fail("phone", error)
-        if "email" in data:
-            try:
-                cleaned["email"] = normalize_email(str(data.get("email") or ""))
-            except ValidationError as error:
-                fail("email", error)
-        if "status" in data:
-            status = str(data.get("status") or "").strip()
-            options = self.builtin["status"].options if "status" in self.builtin else DEFAULT_STATUSES
-            if status and status not in options:
-                errors["status"] = [
-                    _("“%(value)s” is not one of the statuses: %(options)s.")
-                    % {"value": status, "options": ", ".join(options)}
-                ]
-            cleaned["status"] = status
-        for field, limit in TEXT_COLUMNS.items():
-            if field in data:
-                value = str(data.get(field) or "").strip()
-                if len(value) > limit:
-                    errors[field] = [_("At most %(limit)d characters.") % {"limit": limit}]
-                cleaned[field] = value
+        self._contacts(texts, cleaned, errors)
+        if "status" in texts:
+            cleaned["status"] = self._status(texts["status"], errors)
+        for field in TEXT_COLUMNS:
+            if field in texts:
+                cleaned[field] = texts[field]
         if "properties" in data or not partial:
             cleaned["properties"] = self._properties(data.get("properties") or {}, errors, partial=partial)
         if errors:
             raise ValidationError(errors)
         return cleaned
+
+    @staticmethod
+    def _contacts(texts: dict[str, str], cleaned: dict[str, Any], errors: dict[str, list[str]]) -> None:
+        if "phone" in texts:
+            try:
+                cleaned["phone"] = normalize_phone(texts["phone"])
+                cleaned["phone_raw"] = texts["phone"]
+            except ValidationError as error:
+                errors.setdefault("phone", []).extend(error.messages)
+        if "email" in texts:
+            try:
+                cleaned["email"] = normalize_email(texts["email"])
+            except ValidationError as error:
+                errors.setdefault("email", []).extend(error.messages)
+
+    def _status(self, status: str, errors: dict[str, list[str]]) -> str:
+        options = self.builtin["status"].options if "status" in self.builtin else DEFAULT_STATUSES
+        if status and status not in options:
+            errors["status"] = [
+                _("“%(value)s” is not one of the statuses: %(options)s.")
+                % {"value": status, "options": ", ".join(options)}
+            ]
+        return status
 
     def _member(self, field: str, value: Any, errors: dict[str, list[str]]) -> int | None:
         if value in (None, ""):
@@ -167,6 +176,20 @@ class CustomerCleaner:
                         _("%(label)s is required.") % {"label": definition.label}
                     )
         return cleaned
+
+
+def _bounded_texts(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, str]:
+    """The text fields `data` holds, trimmed and bounded (relasi.core.inputs): no NUL, no broken Unicode, no more
+    than the column holds. A refused one is an error of its field and left out."""
+    texts: dict[str, str] = {}
+    for field, limit in FIELD_LIMITS.items():
+        if field not in data:
+            continue
+        try:
+            texts[field] = text_checked(data[field] or "", max_length=limit)
+        except ValidationError as error:
+            errors.setdefault(field, []).extend(error.messages)
+    return texts
 
 
 def customer_changes_apply(customer: Customer, cleaned: dict[str, Any]) -> dict[str, list[Any]]:

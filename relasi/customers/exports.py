@@ -7,7 +7,7 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record
+from relasi.core.csv_cells import csv_cell
 from relasi.customers.filters import CustomerFilters, customer_filters_parse
 from relasi.customers.models import ChannelIdentity, Customer, CustomerExport, ExportStatus
 from relasi.customers.selectors import customer_ordering, customer_queryset, property_definitions
@@ -46,7 +47,6 @@ STANDARD_COLUMNS = [
     "updated_at",
 ]
 CHUNK = 2000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Echo:
@@ -54,14 +54,6 @@ class _Echo:
 
     def write(self, value: str) -> str:
         return value
-
-
-def _safe(value: Any) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) while keeping phone numbers like +62812… as they are."""
-    text = "" if value is None else (", ".join(value) if isinstance(value, list) else str(value))
-    if text.startswith(FORMULA_START) and not text[1:].replace(" ", "").isdigit():
-        return "'" + text
-    return text
 
 
 def export_header(*, workspace: Workspace) -> list[str]:
@@ -105,25 +97,25 @@ def _format(workspace: Workspace, customers: list[Customer], custom_keys: list[s
     for customer in customers:
         yield [
             str(customer.pk),
-            _safe(customer.full_name),
+            csv_cell(customer.full_name),
             customer.source,
-            _safe(usernames.get(customer.pk, "")),
+            csv_cell(usernames.get(customer.pk, "")),
             customer.phone,
-            _safe(customer.email),
-            _safe(customer.status),
-            _safe(customer.job_title),
-            _safe(customer.province),
-            _safe(customer.city),
-            _safe(customer.district),
-            _safe(customer.subdistrict),
-            _safe(customer.zip_code),
-            _safe(customer.owner.full_name if customer.owner else ""),
-            _safe(customer.assignee.full_name if customer.assignee else ""),
-            _safe(customer.added_by_label),
+            csv_cell(customer.email),
+            csv_cell(customer.status),
+            csv_cell(customer.job_title),
+            csv_cell(customer.province),
+            csv_cell(customer.city),
+            csv_cell(customer.district),
+            csv_cell(customer.subdistrict),
+            csv_cell(customer.zip_code),
+            csv_cell(customer.owner.full_name if customer.owner else ""),
+            csv_cell(customer.assignee.full_name if customer.assignee else ""),
+            csv_cell(customer.added_by_label),
             # In the workspace's time zone, like the page; the offset keeps the value exact.
             customer.created_at.astimezone(zone).isoformat(timespec="seconds"),
             customer.updated_at.astimezone(zone).isoformat(timespec="seconds"),
-            *[_safe(customer.properties.get(key)) for key in custom_keys],
+            *[csv_cell(customer.properties.get(key)) for key in custom_keys],
         ]
 
 

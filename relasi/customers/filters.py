@@ -13,6 +13,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from relasi.core import timeranges
+from relasi.core.inputs import FIRST_YEAR, LAST_YEAR, text_problem
 from relasi.customers.models import Channel
 from relasi.tenancy.models import Workspace
 
@@ -23,9 +24,6 @@ MAX_PAGE_SIZE = 200
 SEARCH_MAX = 100
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 MONTH_PATTERN = re.compile(r"\d{4}-\d{2}")
-# Day and month windows are built in the workspace's time zone; near year 1 or 9999 they would overflow.
-FIRST_YEAR = 1900
-LAST_YEAR = 9998
 
 
 class FilterValueError(ValueError):
@@ -134,6 +132,9 @@ def sort_parse(value: str) -> str:
 
 
 def search_parse(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise FilterValueError(problem)
     # Longer terms are cut, not refused: a pasted paragraph still searches by its start.
     return value.strip()[:SEARCH_MAX]
 

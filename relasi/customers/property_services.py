@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, audit_record
+from relasi.core.inputs import text_checked
+from relasi.core.validation import StateConflict
 from relasi.customers.cleaning import BUILTIN_PROPERTIES, DEFAULT_STATUSES, RESERVED_KEYS
 from relasi.customers.models import PropertyDefinition, PropertyKind
 from relasi.customers.properties import KEY_PATTERN
@@ -20,6 +22,9 @@ from relasi.tenancy.permissions import Permission, permission_require
 
 LABEL_MAX = 100
 OPTION_MAX = 100
+# The status is a column of the customer (60 characters); other selects live in the JSON properties.
+STATUS_OPTION_MAX = 60
+OPTIONS_MAX = 500
 
 
 def properties_ensure_builtin(*, workspace: Workspace) -> None:
@@ -39,25 +44,49 @@ def properties_ensure_builtin(*, workspace: Workspace) -> None:
     PropertyDefinition.objects.for_workspace(workspace).bulk_create(rows, ignore_conflicts=True)
 
 
-def _clean_options(kind: str, options: Any) -> list[str]:
+def _clean_options(kind: str, options: Any, *, key: str = "") -> list[str]:
+    """The options of a select, each once, in order. The status options become a column of 60 characters.
+
+    Other types keep no options, but what was sent is checked all the same: a request is valid or not whatever
+    its type.
+    """
+    values = options if isinstance(options, list) else str(options or "").splitlines()
+    if len(values) > OPTIONS_MAX:
+        raise ValidationError({"options": [_("At most %(limit)d options.") % {"limit": OPTIONS_MAX}]})
+    limit = STATUS_OPTION_MAX if key == "status" else OPTION_MAX
+    cleaned: list[str] = []
+    try:
+        for option in values:
+            text = text_checked(option, max_length=limit)
+            if text and text not in cleaned:
+                cleaned.append(text)
+    except ValidationError as error:
+        raise ValidationError({"options": error.messages}) from None
     if kind not in (PropertyKind.SELECT, PropertyKind.MULTISELECT):
         return []
-    values = options if isinstance(options, list) else str(options or "").splitlines()
-    cleaned: list[str] = []
-    for option in values:
-        text = str(option).strip()
-        if text and text not in cleaned:
-            cleaned.append(text[:OPTION_MAX])
     if not cleaned:
         raise ValidationError({"options": [_("A select needs at least one option.")]})
     return cleaned
 
 
-def _check_new_property(*, label: str, key: str, kind: str) -> None:
-    errors: dict[str, list[str]] = {}
+def _label(value: Any) -> str:
+    try:
+        label = text_checked(value, max_length=LABEL_MAX)
+    except ValidationError as error:
+        raise ValidationError({"label": error.messages}) from None
     if not label:
-        errors["label"] = [_("A label is required.")]
-    if not KEY_PATTERN.match(key):
+        raise ValidationError({"label": [_("A label is required.")]})
+    return label
+
+
+def _checked_new_property(*, label: Any, key: str, kind: str) -> str:
+    """The new property's label; ValidationError naming every field that is wrong."""
+    errors: dict[str, list[str]] = {}
+    try:
+        label = _label(label)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if not KEY_PATTERN.fullmatch(key):
         errors["key"] = [_("Use lower-case letters, digits and underscores, starting with a letter.")]
     elif key in RESERVED_KEYS:
         errors["key"] = [_("“%(key)s” is a built-in field.") % {"key": key}]
@@ -65,6 +94,7 @@ def _check_new_property(*, label: str, key: str, kind: str) -> None:
         errors["kind"] = [_("Choose a property type.")]
     if errors:
         raise ValidationError(errors)
+    return str(label)
 
 
 def property_create(
@@ -78,24 +108,23 @@ def property_create(
     is_required: bool = False,
 ) -> PropertyDefinition:
     permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_PROPERTIES)
-    label = label.strip()
-    key = key.strip().lower()
-    _check_new_property(label=label, key=key, kind=kind)
-    cleaned_options = _clean_options(kind, options)
+    key = str(key).strip()
+    label = _checked_new_property(label=label, key=key, kind=kind)
+    cleaned_options = _clean_options(kind, options, key=key)
     with transaction.atomic():
         position = PropertyDefinition.objects.for_workspace(workspace).count()
         try:
             with transaction.atomic():
                 definition = PropertyDefinition.objects.for_workspace(workspace).create(
                     key=key,
-                    label=label[:LABEL_MAX],
+                    label=label,
                     kind=kind,
                     options=cleaned_options,
                     is_required=is_required,
                     position=position,
                 )
         except IntegrityError:
-            raise ValidationError({"key": [_("A property with this key already exists.")]}) from None
+            raise StateConflict({"key": [_("A property with this key already exists.")]}) from None
         audit_record(
             workspace=workspace,
             actor=actor,
@@ -110,12 +139,9 @@ def _wanted_values(definition: PropertyDefinition, data: dict[str, Any]) -> dict
     """The values `data` asks for, cleaned; fields a definition cannot change are left out."""
     wanted: dict[str, Any] = {}
     if "label" in data:
-        label = str(data["label"] or "").strip()
-        if not label:
-            raise ValidationError({"label": [_("A label is required.")]})
-        wanted["label"] = label[:LABEL_MAX]
+        wanted["label"] = _label(data["label"])
     if "options" in data and definition.has_editable_options:
-        wanted["options"] = _clean_options(definition.kind, data["options"])
+        wanted["options"] = _clean_options(definition.kind, data["options"], key=definition.key)
     if "is_required" in data and not definition.is_builtin:
         wanted["is_required"] = bool(data["is_required"])
     if "is_visible" in data:
@@ -161,7 +187,7 @@ def _refuse_builtin_changes(definition: PropertyDefinition, data: dict[str, Any]
     if "is_required" in data and bool(data["is_required"]) != definition.is_required:
         errors["is_required"] = [_("A built-in field cannot be made required.")]
     if errors:
-        raise ValidationError(errors)
+        raise StateConflict(errors)
 
 
 def property_set_archived(
@@ -172,7 +198,7 @@ def property_set_archived(
     with transaction.atomic():
         definition = PropertyDefinition.objects.locked_or_404(workspace, property_id)
         if definition.is_builtin:
-            raise ValidationError(_("Built-in fields can be hidden, not archived."))
+            raise StateConflict(_("Built-in fields can be hidden, not archived."))
         if (definition.archived_at is not None) == archived:
             return definition
         definition.archived_at = timezone.now() if archived else None

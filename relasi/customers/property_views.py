@@ -182,7 +182,7 @@ def property_archive(request: WorkspacePageRequest, property_id: int) -> HttpRes
 def property_reorder(request: WorkspacePageRequest) -> JsonResponse:
     """Save the order of the list after a drag: `keys` repeated, in the new order."""
     keys = list(dict.fromkeys(key.strip() for key in request.POST.getlist("keys")))
-    if not keys or len(keys) > MAX_REORDER_KEYS or not all(KEY_PATTERN.match(key) for key in keys):
+    if not keys or len(keys) > MAX_REORDER_KEYS or not all(KEY_PATTERN.fullmatch(key) for key in keys):
         return JsonResponse({"error": _("Send the property keys in their new order.")}, status=400)
     property_services.properties_reorder(workspace=request.workspace, actor=request.actor, keys=keys)
     return JsonResponse({"order": keys, "message": _("The new order was saved.")})

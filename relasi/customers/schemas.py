@@ -7,10 +7,21 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from relasi.accounts.models import User
+from relasi.core.api_fields import (
+    NOT_BLANK,
+    InputSchema,
+    NotNull,
+    StrictFlag,
+    WholeNumber,
+    patch_field,
+    text_rules,
+)
+from relasi.core.inputs import YEAR_REGEX
+from relasi.customers.cleaning import FIELD_LIMITS, RESERVED_KEYS
 from relasi.customers.filters import (
     DATE_MODES,
     MAX_PAGE_SIZE,
@@ -30,6 +41,8 @@ from relasi.customers.filters import (
     sources_parse,
 )
 from relasi.customers.models import Channel, ChannelIdentity, Customer, PropertyKind
+from relasi.customers.properties import KEY_PATTERN
+from relasi.customers.property_services import LABEL_MAX, OPTION_MAX, OPTIONS_MAX, STATUS_OPTION_MAX
 
 CHANNELS = ", ".join(Channel.values)
 KINDS = ", ".join(PropertyKind.values)
@@ -95,46 +108,80 @@ class CustomerListOut(Schema):
     )
 
 
-class CustomerIn(Schema):
-    full_name: str
-    owner_id: int | None = Field(None, description="A member of the workspace (user id).")
-    assignee_id: int | None = Field(None, description="A member of the workspace (user id).")
-    source: str = Field("", description=f"One of {CHANNELS}.")
-    channel_username: str = Field(
-        "", description="The customer's username on `source`; unique per channel in the workspace."
+def _customer_text(
+    field: str, *, required: bool = False, description: str = "", nullable: bool = False
+) -> Any:
+    """A customer text field as the API documents it: the column's limit, no NUL (relasi.core.api_fields)."""
+    if nullable:
+        description = (description + " null clears it.").strip()
+    return Field(
+        "" if not (required or nullable) else None,
+        description=description or None,
+        json_schema_extra=text_rules(FIELD_LIMITS[field], required=required),
     )
-    phone: str = Field("", description="Local (0812…) or international (+62812…) form; stored as E.164.")
-    email: str = ""
-    status: str = Field("", description="One of the options of the built-in status property.")
-    job_title: str = ""
-    province: str = ""
-    city: str = Field("", description="Regency or city.")
-    district: str = ""
-    subdistrict: str = ""
-    zip_code: str = ""
+
+
+SOURCE_SCHEMA: dict[str, Any] = {"enum": ["", *Channel.values]}
+PROPERTIES_SCHEMA: dict[str, Any] = {"propertyNames": {"pattern": KEY_PATTERN.pattern}}
+
+
+class CustomerIn(InputSchema):
+    full_name: str = Field(json_schema_extra=text_rules(FIELD_LIMITS["full_name"], required=True))
+    owner_id: WholeNumber | None = Field(None, description="A member of the workspace (user id).")
+    assignee_id: WholeNumber | None = Field(None, description="A member of the workspace (user id).")
+    source: str = Field("", description=f"One of {CHANNELS}, or empty.", json_schema_extra=SOURCE_SCHEMA)
+    channel_username: str = _customer_text(
+        "channel_username",
+        description="The customer's username on `source` (needed with it); unique per channel in the workspace.",
+    )
+    phone: str = _customer_text(
+        "phone", description="Local (0812…) or international (+62812…) form; stored as E.164."
+    )
+    email: str = _customer_text("email")
+    status: str = _customer_text("status", description="One of the options of the built-in status property.")
+    job_title: str = _customer_text("job_title")
+    province: str = _customer_text("province")
+    city: str = _customer_text("city", description="Regency or city.")
+    district: str = _customer_text("district")
+    subdistrict: str = _customer_text("subdistrict")
+    zip_code: str = _customer_text("zip_code")
     properties: dict[str, Any] = Field(
-        default_factory=dict, description="Custom property values by key, checked against their type."
+        default_factory=dict,
+        description="Custom property values by key, checked against their type.",
+        json_schema_extra=PROPERTIES_SCHEMA,
     )
 
 
-class CustomerPatchIn(Schema):
-    """Every field optional: only the fields sent change. A property sent as null is cleared."""
+class CustomerPatchIn(InputSchema):
+    """Every field optional: only the fields sent change. A text field or a property sent as null is cleared."""
 
-    full_name: str | None = None
-    owner_id: int | None = None
-    assignee_id: int | None = None
-    source: str | None = None
-    channel_username: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    status: str | None = None
-    job_title: str | None = None
-    province: str | None = None
-    city: str | None = None
-    district: str | None = None
-    subdistrict: str | None = None
-    zip_code: str | None = None
-    properties: dict[str, Any] | None = None
+    full_name: Annotated[str | None, NotNull] = patch_field(
+        **text_rules(FIELD_LIMITS["full_name"], required=True)
+    )
+    owner_id: WholeNumber | None = Field(
+        None, description="A member of the workspace (user id); null clears it."
+    )
+    assignee_id: WholeNumber | None = Field(
+        None, description="A member of the workspace (user id); null clears it."
+    )
+    source: str | None = Field(
+        None,
+        description=f"One of {CHANNELS}; empty or null clears it.",
+        json_schema_extra={"enum": [*SOURCE_SCHEMA["enum"], None]},
+    )
+    channel_username: str | None = _customer_text("channel_username", nullable=True)
+    phone: str | None = _customer_text("phone", nullable=True)
+    email: str | None = _customer_text("email", nullable=True)
+    status: str | None = _customer_text("status", nullable=True)
+    job_title: str | None = _customer_text("job_title", nullable=True)
+    province: str | None = _customer_text("province", nullable=True)
+    city: str | None = _customer_text("city", nullable=True)
+    district: str | None = _customer_text("district", nullable=True)
+    subdistrict: str | None = _customer_text("subdistrict", nullable=True)
+    zip_code: str | None = _customer_text("zip_code", nullable=True)
+    properties: Annotated[dict[str, Any] | None, NotNull] = patch_field(
+        description="Custom property values by key; a property sent as null is cleared.", **PROPERTIES_SCHEMA
+    )
 
 
 class PropertyOut(Schema):
@@ -154,22 +201,72 @@ class PropertyListOut(Schema):
     items: list[PropertyOut]
 
 
-class PropertyIn(Schema):
-    label: str
-    key: str = Field(description="Lower-case letters, digits and underscores, starting with a letter.")
-    kind: str = Field(description=f"One of {KINDS}.")
-    options: list[str] = Field(default_factory=list, description="The choices of a select or multi select.")
+class PropertyListQuery(Schema):
+    include_archived: StrictFlag = False
+
+
+SELECT_KINDS = [PropertyKind.SELECT.value, PropertyKind.MULTISELECT.value]
+OPTIONS_DESCRIPTION = (
+    f"The choices of a select or multi select (ignored for other types): up to {OPTIONS_MAX}, each up to "
+    f"{OPTION_MAX} characters ({STATUS_OPTION_MAX} for the status property); blank ones are left out and a "
+    "repeated one is kept once."
+)
+
+
+KEY_SCHEMA: dict[str, Any] = {"pattern": KEY_PATTERN.pattern, "not": {"enum": sorted(RESERVED_KEYS)}}
+KIND_SCHEMA: dict[str, Any] = {"enum": list(PropertyKind.values)}
+OPTIONS_SCHEMA: dict[str, Any] = {
+    "maxItems": OPTIONS_MAX,
+    "items": {"type": "string", **text_rules(OPTION_MAX)},
+}
+# A select needs one option that is not blank: said in the schema, checked by the service.
+SELECT_NEEDS_AN_OPTION: dict[str, Any] = {
+    "if": {"properties": {"kind": {"enum": SELECT_KINDS}}, "required": ["kind"]},
+    "then": {
+        "required": ["options"],
+        "properties": {"options": {"contains": {"type": "string", "pattern": NOT_BLANK}}},
+    },
+}
+
+
+class PropertyIn(InputSchema):
+    label: str = Field(json_schema_extra=text_rules(LABEL_MAX, required=True))
+    key: str = Field(
+        description="Lower-case letters, digits and underscores, starting with a letter; not a built-in field's.",
+        json_schema_extra=KEY_SCHEMA,
+    )
+    kind: str = Field(description=f"One of {KINDS}.", json_schema_extra=KIND_SCHEMA)
+    options: list[str] = Field(
+        default_factory=list, description=OPTIONS_DESCRIPTION, json_schema_extra=OPTIONS_SCHEMA
+    )
     is_required: bool = False
 
+    model_config = ConfigDict(json_schema_extra=SELECT_NEEDS_AN_OPTION)
 
-class PropertyPatchIn(Schema):
-    """Key and type are fixed; only the fields sent change."""
 
-    label: str | None = None
-    options: list[str] | None = None
-    is_required: bool | None = None
-    is_visible: bool | None = None
-    position: int | None = Field(None, ge=0, le=2_147_483_647)
+POSITION_MAX = 2_147_483_647
+
+
+def _position(value: int) -> int:
+    if not 0 <= value <= POSITION_MAX:
+        raise PydanticCustomError(
+            "range", "Use a whole number from 0 to {maximum}.", {"maximum": POSITION_MAX}
+        )
+    return value
+
+
+class PropertyPatchIn(InputSchema):
+    """Key and type are fixed; only the fields sent change. None of them may be null: leave a field out to keep it."""
+
+    label: Annotated[str | None, NotNull] = patch_field(**text_rules(LABEL_MAX, required=True))
+    options: Annotated[list[str] | None, NotNull] = patch_field(
+        description=OPTIONS_DESCRIPTION + " A select keeps at least one.", **OPTIONS_SCHEMA
+    )
+    is_required: Annotated[bool | None, NotNull] = patch_field()
+    is_visible: Annotated[bool | None, NotNull] = patch_field()
+    position: Annotated[Annotated[WholeNumber, AfterValidator(_position)] | None, NotNull] = patch_field(
+        minimum=0, maximum=POSITION_MAX
+    )
 
 
 class DuplicateCustomerOut(Schema):
@@ -193,10 +290,19 @@ class CustomerWriteOut(CustomerOut):
     )
 
 
-def _filter_value(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
+def _refuse_empty(value: Any) -> None:
+    # The page's forms send empty fields for "no filter"; an API client leaves the parameter out, and an empty
+    # value of a parameter with a format is not one of the values its description allows.
+    if value is not None and not str(value).strip():
+        raise PydanticCustomError("empty", "Leave the parameter out, or give it a value.")
+
+
+def _filter_value(parse: Callable[[str], Any], *, allow_empty: bool = False) -> Callable[[Any], Any]:
     """A query parameter checked by the page's own parser: the same values refused with the same words."""
 
     def validate(value: Any) -> Any:
+        if not allow_empty:
+            _refuse_empty(value)
         try:
             return parse("" if value is None else str(value))
         except FilterValueError as error:
@@ -207,13 +313,20 @@ def _filter_value(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
 
 def _sources(value: Any) -> tuple[str, ...]:
     values = value if isinstance(value, list | tuple) else [value]
+    for item in values:
+        _refuse_empty(item)
     try:
         return sources_parse(item for item in values if item is not None)
     except FilterValueError as error:
         raise PydanticCustomError("invalid_filter", "{message}", {"message": str(error)}) from None
 
 
-def _text(schema: dict[str, Any]) -> WithJsonSchema:
+# Days and months of the years the filters accept (relasi.core.inputs).
+DAY_SCHEMA = {"format": "date", "pattern": f"^{YEAR_REGEX}-"}
+MONTH_SCHEMA = {"pattern": f"^{YEAR_REGEX}-(0[1-9]|1[0-2])$"}
+
+
+def _query_schema(schema: dict[str, Any]) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", **schema})
 
 
@@ -229,7 +342,7 @@ class CustomerListQuery(Schema):
         default_factory=list, description="Channels to keep: repeat the parameter or separate with commas."
     )
     date_mode: Annotated[
-        str, BeforeValidator(_filter_value(date_mode_parse)), _text({"enum": list(DATE_MODES)})
+        str, BeforeValidator(_filter_value(date_mode_parse)), _query_schema({"enum": list(DATE_MODES)})
     ] = Field(
         "all",
         alias="date",
@@ -238,30 +351,32 @@ class CustomerListQuery(Schema):
             "`custom` needs `from` and `to` (both days included)."
         ),
     )
-    day: Annotated[date | None, BeforeValidator(_filter_value(day_parse)), _text({"format": "date"})] = None
-    month: Annotated[
-        str, BeforeValidator(_filter_value(month_parse)), _text({"pattern": r"^\d{4}-\d{2}$"})
-    ] = ""
+    day: Annotated[date | None, BeforeValidator(_filter_value(day_parse)), _query_schema(DAY_SCHEMA)] = None
+    month: Annotated[str, BeforeValidator(_filter_value(month_parse)), _query_schema(MONTH_SCHEMA)] = ""
     date_from: Annotated[
-        date | None, BeforeValidator(_filter_value(day_parse)), _text({"format": "date"})
+        date | None, BeforeValidator(_filter_value(day_parse)), _query_schema(DAY_SCHEMA)
     ] = Field(None, alias="from", description="First day of a `custom` range.")
-    date_to: Annotated[date | None, BeforeValidator(_filter_value(day_parse)), _text({"format": "date"})] = (
+    date_to: Annotated[date | None, BeforeValidator(_filter_value(day_parse)), _query_schema(DAY_SCHEMA)] = (
         Field(None, alias="to", description="Last day of a `custom` range (included).")
     )
-    q: Annotated[str, BeforeValidator(_filter_value(search_parse)), _text({})] = Field(
-        "",
-        description=f"Part of the name, a phone (0812… or +62812…) or an email; the first {SEARCH_MAX} characters are used.",
-    )
-    sort: Annotated[str, BeforeValidator(_filter_value(sort_parse)), _text({"enum": list(SORTS)})] = Field(
-        "recent",
-        description="`recent` = last update, newest first. Ignored in the Deleted view (newest deletion first).",
-    )
-    deleted: Annotated[bool, BeforeValidator(_filter_value(deleted_parse)), _text({"enum": ["0", "1"]})] = (
+    q: Annotated[str, BeforeValidator(_filter_value(search_parse, allow_empty=True)), _query_schema({})] = (
         Field(
-            False,
-            description="`1` lists the Deleted view instead: customers that can still be restored.",
-            json_schema_extra={"default": "0"},
+            "",
+            description=f"Part of the name, a phone (0812… or +62812…) or an email; the first {SEARCH_MAX} characters are used.",
         )
+    )
+    sort: Annotated[str, BeforeValidator(_filter_value(sort_parse)), _query_schema({"enum": list(SORTS)})] = (
+        Field(
+            "recent",
+            description="`recent` = last update, newest first. Ignored in the Deleted view (newest deletion first).",
+        )
+    )
+    deleted: Annotated[
+        bool, BeforeValidator(_filter_value(deleted_parse)), _query_schema({"enum": ["0", "1"]})
+    ] = Field(
+        False,
+        description="`1` lists the Deleted view instead: customers that can still be restored.",
+        json_schema_extra={"default": "0"},
     )
     cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
     limit: Annotated[

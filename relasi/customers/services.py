@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record, audit_record_many
 from relasi.core.ids import ids_parse
+from relasi.core.validation import StateConflict
 from relasi.customers.cleaning import (
     CustomerCleaner,
     added_by_label,
@@ -51,7 +51,7 @@ def _link_identity(*, customer: Customer, channel: str, username: str) -> None:
         )
         if owner is not None and owner.customer_id == customer.pk:
             return
-        raise ValidationError(
+        raise StateConflict(
             {
                 "channel_username": [
                     _("Another customer already uses this %(channel)s username.")

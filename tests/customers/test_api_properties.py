@@ -35,6 +35,9 @@ def budget(acme: Workspace, alice: User) -> PropertyDefinition:
     return property_create(workspace=acme, actor=alice, label="Budget", key="budget", kind="number")
 
 
+KEY_RULE = "Use lower-case letters, digits and underscores, starting with a letter."
+
+
 def definitions(workspace: Workspace) -> list[dict[str, Any]]:
     return [dict(row) for row in PropertyDefinition.objects.for_workspace(workspace).order_by("id").values()]
 
@@ -111,7 +114,7 @@ def test_owner_and_admin_create_a_property(acme, manager, request, client_for) -
         URL,
         {
             "label": " Interests ",
-            "key": "Interests",
+            "key": "interests",
             "kind": "multiselect",
             "options": ["Batik", " Kopi ", "Batik", ""],
             "is_required": True,
@@ -158,7 +161,7 @@ def test_api_key_creates_a_property_and_is_named_in_the_audit_log(acme, acme_key
             {"label": "", "key": "9lives", "kind": "colour"},
             {
                 "label": ["A label is required."],
-                "key": ["Use lower-case letters, digits and underscores, starting with a letter."],
+                "key": [KEY_RULE],
                 "kind": ["Choose a property type."],
             },
         ),
@@ -171,10 +174,7 @@ def test_api_key_creates_a_property_and_is_named_in_the_audit_log(acme, acme_key
             {"label": "Tier", "key": "tier", "kind": "select"},
             {"options": ["A select needs at least one option."]},
         ),
-        (
-            {"label": "Budget", "key": "budget", "kind": "number"},
-            {"key": ["A property with this key already exists."]},
-        ),
+        ({"label": "Tier", "key": "Tier", "kind": "text"}, {"key": [KEY_RULE]}),
         ({"label": "Tier", "kind": "select"}, {"key": ["Field required"]}),
     ],
 )
@@ -184,6 +184,17 @@ def test_invalid_property_is_a_422_and_creates_nothing(acme, budget, acme_key, b
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["errors"] == errors
+    assert definitions(acme) == before
+
+
+def test_a_key_another_property_has_is_a_409_and_creates_nothing(acme, budget, acme_key) -> None:
+    # given a property with the key "budget"; when another is created with that key
+    before = definitions(acme)
+    response = send(Client(), "post", URL, {"label": "Budget", "key": "budget", "kind": "number"}, **acme_key)
+    # then the request is well-formed but the data refuses it: a conflict, and nothing is created
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == {"key": ["A property with this key already exists."]}
     assert definitions(acme) == before
 
 
@@ -257,7 +268,7 @@ def test_builtin_property_keeps_its_name_and_stays_optional(acme, acme_key) -> N
         {"label": "Tahap", "is_required": True, "is_visible": False},
         **acme_key,
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["errors"] == {
         "label": ["A built-in field keeps its name; add a custom property for another one."],
         "is_required": ["A built-in field cannot be made required."],
@@ -318,7 +329,7 @@ def test_archive_and_restore(acme, alice, budget, acme_key) -> None:
 def test_builtin_property_cannot_be_archived(acme, acme_key) -> None:
     phone = PropertyDefinition.objects.for_workspace(acme).get(key="phone")
     response = send(Client(), "post", f"{URL}/{phone.pk}/archive", **acme_key)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["errors"] == {"__all__": ["Built-in fields can be hidden, not archived."]}
     phone.refresh_from_db()
     assert phone.archived_at is None

@@ -317,7 +317,8 @@ def test_mixed_good_and_bad_rows_give_exact_counts_and_error_file(acme, alice) -
         # the extra cell is kept in the last column, and the message holds the delimiter: both quoted
         'Shifted;0812;3456;7890;;";extra";"The row has 7 values but the header has 6 columns; a value that '
         'holds the delimiter must be in double quotes."\r\n'
-        "Two Bad;12ab;@;;;;phone: “12ab” is not a phone number. email: “@” is not an email address.\r\n"
+        # a cell a spreadsheet would read as a formula (here "@") is written with a leading apostrophe
+        "Two Bad;12ab;'@;;;;phone: “12ab” is not a phone number. email: “@” is not an email address.\r\n"
     )
     assert imports.customer_import_error_filename(result) == "customers-errors.csv"
 

@@ -1,4 +1,5 @@
-"""The error file of an import: the failed rows as the user sent them, plus an `error` column."""
+"""The error file of an import: the failed rows as the user sent them (a cell a spreadsheet would run as a
+formula gets a leading ', as in exports), plus an `error` column."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import tempfile
 
 from django.core.files import File
 
+from relasi.core.csv_cells import csv_cell
 from relasi.customers.imports.reading import FORMAT_CSV, binary_stream, delimiter_detect, fit_keeping_extras
 from relasi.customers.models import CustomerImport, CustomerImportError
 
@@ -24,16 +26,15 @@ def import_error_file_write(customer_import: CustomerImport) -> None:
         # utf-8-sig: Excel needs the BOM to read the file as UTF-8.
         text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
         writer = csv.writer(text, delimiter=delimiter)
-        writer.writerow([*customer_import.headers, "error"])
+        writer.writerow([csv_cell(header) for header in [*customer_import.headers, "error"]])
         failed = CustomerImportError.objects.for_workspace(customer_import.workspace).filter(
             customer_import=customer_import
         )
         for values, message in (
             failed.order_by("row_number").values_list("values", "message").iterator(chunk_size=2000)
         ):
-            writer.writerow(
-                [*fit_keeping_extras([str(value) for value in values], width, delimiter), message]
-            )
+            cells = [*fit_keeping_extras([str(value) for value in values], width, delimiter), message]
+            writer.writerow([csv_cell(cell) for cell in cells])
         text.flush()
         text.detach()
         buffer.seek(0)

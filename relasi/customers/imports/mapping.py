@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from relasi.core.inputs import text_checked
 from relasi.customers.cleaning import RESERVED_KEYS
 from relasi.customers.models import PropertyDefinition
 from relasi.customers.properties import KEY_PATTERN
@@ -112,11 +113,23 @@ def new_property_key(label: str, taken: set[str]) -> str:
     if not base or not base[0].isalpha():
         base = f"field_{base}".strip("_")
     key, suffix = base, 2
-    while key in taken or key in RESERVED_KEYS or not KEY_PATTERN.match(key):
+    while key in taken or key in RESERVED_KEYS or not KEY_PATTERN.fullmatch(key):
         key = f"{base}_{suffix}"
         suffix += 1
     taken.add(key)
     return key
+
+
+def _column_index(raw_index: Any, headers: list[str]) -> int | None:
+    index = str(raw_index)
+    if index.isascii() and index.isdigit() and len(index) <= 6 and int(index) < len(headers):
+        return int(index)
+    return None
+
+
+def _new_label(target: str) -> str:
+    """The label of a "new:<Label>" column, bounded like any property label."""
+    return text_checked(target.removeprefix(NEW_PROPERTY_PREFIX), max_length=100)
 
 
 def mapping_check(
@@ -124,42 +137,45 @@ def mapping_check(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(index → existing target, index → label of a new property); ValidationError naming each bad column."""
     errors: dict[str, list[str]] = {}
-    if not isinstance(mapping, dict):
+    if not isinstance(mapping, dict) or len(mapping) > len(headers):
         raise ValidationError({"mapping": [_("The mapping must be an object of column → field.")]})
     labels = dict(customer_import_targets(workspace=workspace))
     chosen: dict[str, str] = {}
     new: dict[str, str] = {}
     used: dict[str, str] = {}
     for raw_index, raw_target in mapping.items():
-        index = str(raw_index)
-        target = str(raw_target or "").strip()
-        if not index.isdigit() or int(index) >= len(headers):
+        column = _column_index(raw_index, headers)
+        if column is None:
             errors.setdefault("mapping", []).append(
-                _("There is no column %(index)s in the file.") % {"index": index}
+                _("There is no column %(index)s in the file.") % {"index": str(raw_index)[:20]}
             )
+            continue
+        index = str(column)
+        try:
+            target = text_checked(raw_target or "", max_length=200)
+            label = _new_label(target) if target.startswith(NEW_PROPERTY_PREFIX) else ""
+        except ValidationError as error:
+            errors[f"mapping.{index}"] = error.messages
             continue
         if not target:
             continue
         if target.startswith(NEW_PROPERTY_PREFIX):
-            label = target.removeprefix(NEW_PROPERTY_PREFIX).strip()[:100]
-            if not label:
-                errors[f"mapping.{index}"] = [_("Give the new property a name.")]
-            else:
+            if label:
                 new[index] = label
-            continue
-        if target not in labels:
+            else:
+                errors[f"mapping.{index}"] = [_("Give the new property a name.")]
+        elif target not in labels:
             errors[f"mapping.{index}"] = [
                 _("“%(target)s” is not a field you can import into.") % {"target": target}
             ]
-            continue
-        if target in used:
+        elif target in used:
             errors[f"mapping.{index}"] = [
                 _("%(field)s is already imported from the column “%(header)s”.")
                 % {"field": labels[target], "header": headers[int(used[target])]}
             ]
-            continue
-        used[target] = index
-        chosen[index] = target
+        else:
+            used[target] = index
+            chosen[index] = target
     if "full_name" not in used and not errors:
         errors["mapping"] = [_("Choose the column that holds the customer's full name.")]
     if errors:

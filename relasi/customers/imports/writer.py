@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relasi.core.audit import audit_record_many
+from relasi.core.inputs import text_storable
 from relasi.core.models import AuditLog
 from relasi.customers.cleaning import customer_changes_apply
 from relasi.customers.imports.job import ImportJob
@@ -57,8 +58,8 @@ class _Plan:
                 workspace=job.workspace,
                 customer_import=job.customer_import,
                 row_number=row.number,
-                values=row.values,
-                message=row.error,
+                values=[text_storable(value) for value in row.values],
+                message=text_storable(row.error),
             )
         )
 
