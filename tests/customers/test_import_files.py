@@ -1,5 +1,5 @@
 """Hostile XLSX files (issue 8, defect 2): decompression bombs, lying zip headers, unsafe names, encryption,
-each refused fast through the upload, with nothing stored. The hostile files
+and sheets of too many rows, each refused fast through the upload, with nothing stored. The hostile files
 are built here with zipfile or by hand, small on disk; a normal XLSX still imports as before."""
 
 from __future__ import annotations
@@ -39,10 +39,7 @@ DAMAGED = "The XLSX file cannot be read. Open it in Excel and save it again."
 
 def upload(workspace: Workspace, actor: User, content: bytes, name: str = "pelanggan.xlsx") -> CustomerImport:
     return imports.customer_import_upload(
-        workspace=workspace,
-        actor=actor,
-        file=SimpleUploadedFile(name, content),
-        original_name=name,
+        workspace=workspace, actor=actor, file=SimpleUploadedFile(name, content), original_name=name
     )
 
 
@@ -82,22 +79,11 @@ class Entry:
 
 def deflated(content: bytes, name: str) -> Entry:
     compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-    return Entry(
-        name,
-        compressor.compress(content) + compressor.flush(),
-        len(content),
-        zlib.crc32(content),
-    )
+    return Entry(name, compressor.compress(content) + compressor.flush(), len(content), zlib.crc32(content))
 
 
 def run_of(
-    name: str,
-    prefix: bytes,
-    byte: bytes,
-    mebibytes: int,
-    suffix: bytes,
-    *,
-    checksum: bool = True,
+    name: str, prefix: bytes, byte: bytes, mebibytes: int, suffix: bytes, *, checksum: bool = True
 ) -> Entry:
     """prefix + `mebibytes` MiB of one byte + suffix, deflated without deflating it all: one MiB is
     compressed once, flushed so it stands alone, and repeated (~1 KB a MiB on disk)."""
@@ -122,18 +108,7 @@ def zipped(entries: list[Entry]) -> bytes:
         name = entry.name.encode()
         offset = out.tell()
         sizes = (entry.crc, len(entry.data), entry.size, len(name), 0)
-        out.write(
-            struct.pack(
-                "<4s5H3L2H",
-                b"PK\x03\x04",
-                20,
-                entry.flags,
-                entry.method,
-                0,
-                0x21,
-                *sizes,
-            )
-        )
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, entry.flags, entry.method, 0, 0x21, *sizes))
         out.write(name + entry.data)
         directory.write(
             struct.pack(
@@ -158,19 +133,7 @@ def zipped(entries: list[Entry]) -> bytes:
     start = out.tell()
     out.write(directory.getvalue())
     count = len(entries)
-    out.write(
-        struct.pack(
-            "<4s4H2LH",
-            b"PK\x05\x06",
-            0,
-            0,
-            count,
-            count,
-            len(directory.getvalue()),
-            start,
-            0,
-        )
-    )
+    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory.getvalue()), start, 0))
     return out.getvalue()
 
 
@@ -204,8 +167,7 @@ def excel_parts(sheet: bytes, strings: bytes) -> dict[str, bytes]:
     parts[STRINGS] = strings
     strings_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-        b"</Types>",
-        f'<Override PartName="/{STRINGS}" ContentType="{strings_type}"/></Types>'.encode(),
+        b"</Types>", f'<Override PartName="/{STRINGS}" ContentType="{strings_type}"/></Types>'.encode()
     )
     relationship = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
     parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
@@ -427,13 +389,7 @@ def test_a_part_yielding_more_than_it_declared_is_cut_even_if_zipfile_let_it_thr
 
 @pytest.mark.parametrize(
     "name",
-    [
-        "../../../tmp/evil.xml",
-        "/etc/passwd",
-        "xl\\..\\..\\evil.xml",
-        "C:/evil.xml",
-        "xl/workbook.xml",
-    ],
+    ["../../../tmp/evil.xml", "/etc/passwd", "xl\\..\\..\\evil.xml", "C:/evil.xml", "xl/workbook.xml"],
     ids=["dot-dot", "absolute", "backslashes", "drive", "repeated"],
 )
 def test_a_part_named_outside_the_archive_is_refused(acme, alice, settings, name: str) -> None:
@@ -473,9 +429,7 @@ def test_a_compression_excel_never_writes_is_refused(acme, alice, settings) -> N
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in parts_of(workbook_bytes([["Nama"], ["Ani"]])).items():
             archive.writestr(
-                name,
-                data,
-                compress_type=zipfile.ZIP_BZIP2 if name == SHEET else zipfile.ZIP_DEFLATED,
+                name, data, compress_type=zipfile.ZIP_BZIP2 if name == SHEET else zipfile.ZIP_DEFLATED
             )
     # when it is uploaded, then
     code, messages, _elapsed = refused(acme, alice, buffer.getvalue())
@@ -510,6 +464,81 @@ def test_a_document_type_definition_is_refused(acme, alice, settings) -> None:
     assert nothing_stored(acme, settings)
 
 
+# --- Too many rows ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def million_rows() -> bytes:
+    """The issue's file: 1.1 M rows under a header (a ~5 MB workbook), its <dimension> saying so."""
+    sheet = sheet_xml(numbered_rows(1_100_000), "A1:A1100001")
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+    entry = Entry(SHEET, compressor.compress(sheet) + compressor.flush(), len(sheet), zlib.crc32(sheet))
+    return workbook_with({SHEET: entry})
+
+
+def test_1_1_million_rows_are_refused_from_the_dimension(acme, alice, settings, million_rows: bytes) -> None:
+    # given the 1.1 M-row workbook (~20 s to refuse before)
+    assert len(million_rows) < 10 * MIB
+    # when it is uploaded under the default limit (1,048,576 rows)
+    code, messages, elapsed = refused(acme, alice, million_rows)
+    # then the sheet's declared size refuses it before its rows are read
+    assert code == imports.TOO_MANY_ROWS
+    assert messages == [
+        "The file has more than 1,048,576 rows; the limit is 1,048,576. Split it into smaller files."
+    ]
+    assert elapsed < FAST
+    assert nothing_stored(acme, settings)
+
+
+@pytest.mark.parametrize("dimension", ["A1:A3", None], ids=["wrong", "missing"])
+def test_rows_over_the_limit_are_counted_when_the_dimension_is_wrong_or_missing(
+    acme, alice, settings, dimension: str | None
+) -> None:
+    # given a limit of 10 rows and a sheet of 11 rows that declares 2 (or nothing)
+    settings.CUSTOMER_IMPORT_MAX_ROWS = 10
+    sheet = sheet_xml(numbered_rows(11), dimension)
+    # when it is uploaded
+    code, messages, _elapsed = refused(acme, alice, workbook_with({SHEET: deflated(sheet, SHEET)}))
+    # then the streaming count refuses it
+    assert code == imports.TOO_MANY_ROWS
+    assert messages == ["The file has more than 10 rows; the limit is 10. Split it into smaller files."]
+    assert nothing_stored(acme, settings)
+
+
+def test_a_sheet_at_the_limit_is_counted_exactly(acme, alice, settings) -> None:
+    # given a limit of 10 rows and a sheet of a header and 10 rows that says so
+    settings.CUSTOMER_IMPORT_MAX_ROWS = 10
+    exact = sheet_xml(numbered_rows(10), "A1:A11")
+    # when it is uploaded
+    accepted = upload(acme, alice, workbook_with({SHEET: deflated(exact, SHEET)}))
+    # then it is accepted with its 10 rows
+    assert (accepted.headers, accepted.total_rows) == (["Nama"], 10)
+
+
+def test_a_dimension_over_the_limit_refuses_even_blank_rows(acme, alice, settings) -> None:
+    # given a limit of 10 rows and a sheet of 3 rows whose declared size runs to row 12 (cells formatted
+    # below the data count in a sheet's dimension: Excel's own maximum, 1,048,576 rows, is the default limit)
+    settings.CUSTOMER_IMPORT_MAX_ROWS = 10
+    sheet = sheet_xml(numbered_rows(3), "A1:A12")
+    # when it is uploaded
+    code, messages, _elapsed = refused(acme, alice, workbook_with({SHEET: deflated(sheet, SHEET)}))
+    # then the declared size is trusted to refuse (the count would have found 3)
+    assert code == imports.TOO_MANY_ROWS
+    assert messages == ["The file has more than 10 rows; the limit is 10. Split it into smaller files."]
+
+
+def test_a_row_numbered_past_the_last_row_of_a_sheet_is_refused_fast(acme, alice, settings) -> None:
+    # given a sheet with a row numbered 2,000,000,000 (openpyxl would yield every blank row before it)
+    rows = numbered_rows(1) + b'<row r="2000000000"><c r="A2000000000"><v>1</v></c></row>'
+    sheet = sheet_xml(rows, None)
+    # when it is uploaded
+    code, messages, elapsed = refused(acme, alice, workbook_with({SHEET: deflated(sheet, SHEET)}))
+    # then
+    assert (code, messages) == (imports.UNREADABLE, [DAMAGED])
+    assert elapsed < FAST
+    assert nothing_stored(acme, settings)
+
+
 # --- Normal files -------------------------------------------------------------------------------------
 
 
@@ -523,13 +552,7 @@ def test_a_normal_xlsx_imports_as_before(acme, alice) -> None:
     sheet.append(["Dewi Lestari", 6281234567890, "Jakarta"])
     sheet.append([None, None, None])
     sheet.append(["José 😀 Ñoño", "081298765432", "Bandung"])
-    sheet.append(
-        [
-            CellRichText(TextBlock(InlineFont(b=True), "Eko"), " Prasetyo"),
-            None,
-            "Jakarta",
-        ]
-    )
+    sheet.append([CellRichText(TextBlock(InlineFont(b=True), "Eko"), " Prasetyo"), None, "Jakarta"])
     workbook.create_sheet("Lainnya").append(["Tidak", "diimpor", "Jakarta"])
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -537,12 +560,7 @@ def test_a_normal_xlsx_imports_as_before(acme, alice) -> None:
     customer_import = started(acme, alice, buffer.getvalue(), name="pelanggan.xlsx")
     result = imports.customer_import_run(workspace_id=acme.pk, import_id=customer_import.pk)
     # then
-    assert (
-        result.file_format,
-        result.headers,
-        result.total_rows,
-        result.created_count,
-    ) == (
+    assert (result.file_format, result.headers, result.total_rows, result.created_count) == (
         "xlsx",
         ["Nama Lengkap", "Nomor Telepon", "Kota"],
         3,
@@ -594,11 +612,7 @@ def test_the_rows_read_are_the_rows_openpyxl_reads() -> None:
         read = [table.headers, *table.rows]
     # then it reads what openpyxl reads, blank rows left out
     assert read == [row for row in expected if not reading._is_blank(row)]
-    assert read[:3] == [
-        ["Nama", "Catatan"],
-        ["Eko Prasetyo", "Dewi"],
-        ["_x0041_", "中文 😀 &<>😀"],
-    ]
+    assert read[:3] == [["Nama", "Catatan"], ["Eko Prasetyo", "Dewi"], ["_x0041_", "中文 😀 &<>😀"]]
     assert read[4] == ["last wins", "plain first run", "up to "]
     assert read[-1] == ["", "", "after a gap"]
 

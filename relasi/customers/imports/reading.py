@@ -49,6 +49,9 @@ XLSX_STRINGS_TIMES = 2
 # Any part openpyxl parses whole into objects (workbook, styles, relationships). Excel's largest styles
 # (64,000 cell formats, its maximum) are ~5 MB and take openpyxl 45 MB; 16 MB of them take 170 MB and 4.5 s.
 XLSX_PART_BYTES = 16 * 1024 * 1024
+# The last row of a worksheet (Excel's and openpyxl's). A blank row past it is a damaged file: one
+# <row r="2000000000"> would make openpyxl yield every blank row up to it, minutes of work for a few bytes.
+XLSX_SHEET_ROWS = 1_048_576
 
 
 def refusal(message: str, code: str) -> ValidationError:
@@ -80,9 +83,7 @@ def xlsx_limits() -> Limits:
 
     max_bytes = settings.CUSTOMER_IMPORT_MAX_BYTES
     return Limits(
-        unpacked=XLSX_UNPACKED_TIMES * max_bytes,
-        strings=XLSX_STRINGS_TIMES * max_bytes,
-        part=XLSX_PART_BYTES,
+        unpacked=XLSX_UNPACKED_TIMES * max_bytes, strings=XLSX_STRINGS_TIMES * max_bytes, part=XLSX_PART_BYTES
     )
 
 
@@ -96,10 +97,7 @@ def _xlsx_refusal(error: Refused) -> ValidationError:
         }
         return refusal(message, TOO_LARGE)
     if error.reason in (xlsx.UNPACKED, xlsx.PART):
-        sizes = {
-            "size": size_text(figures["size"]),
-            "limit": size_text(figures["limit"]),
-        }
+        sizes = {"size": size_text(figures["size"]), "limit": size_text(figures["limit"])}
         if error.reason == xlsx.UNPACKED:
             message = _(
                 "The XLSX file unpacks to %(size)s; the limit is %(limit)s. Split it into smaller files."
@@ -133,10 +131,7 @@ def _xlsx_refusal(error: Refused) -> ValidationError:
             ),
             UNSUPPORTED,
         )
-    return refusal(
-        _("The XLSX file cannot be read. Open it in Excel and save it again."),
-        UNREADABLE,
-    )
+    return refusal(_("The XLSX file cannot be read. Open it in Excel and save it again."), UNREADABLE)
 
 
 def format_detect(stream: IO[bytes]) -> str:
@@ -147,8 +142,7 @@ def format_detect(stream: IO[bytes]) -> str:
         return _zip_format_detect(stream)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise refusal(
-            _("Old Excel files (.xls) are not supported. Save the sheet as XLSX or CSV (UTF-8)."),
-            UNSUPPORTED,
+            _("Old Excel files (.xls) are not supported. Save the sheet as XLSX or CSV (UTF-8)."), UNSUPPORTED
         )
     if b"\x00" in head or _undecodable(head):
         raise refusal(
@@ -169,14 +163,12 @@ def _zip_format_detect(stream: IO[bytes]) -> str:
             archive = xlsx.archive_open(stream, xlsx_limits())
         except zipfile.BadZipFile:
             raise refusal(
-                _("This is not a CSV or XLSX file. Save it as CSV (UTF-8) or XLSX."),
-                UNSUPPORTED,
+                _("This is not a CSV or XLSX file. Save it as CSV (UTF-8) or XLSX."), UNSUPPORTED
             ) from None
         with archive:
             if not any(name.startswith("xl/") for name in archive.namelist()):
                 raise refusal(
-                    _("This is not a CSV or XLSX file. Save it as CSV (UTF-8) or XLSX."),
-                    UNSUPPORTED,
+                    _("This is not a CSV or XLSX file. Save it as CSV (UTF-8) or XLSX."), UNSUPPORTED
                 )
             archive.check()
     except xlsx.Refused as error:
@@ -238,23 +230,31 @@ def _too_many_rows(limit: int) -> ValidationError:
     )
 
 
-def _xlsx_rows(stream: IO[bytes]) -> Generator[list[str]]:
-    """The first worksheet's rows."""
+def _xlsx_rows(stream: IO[bytes], row_limit: int | None) -> Generator[list[str]]:
+    """The first worksheet's rows; refused at once if its declared size is over `row_limit`."""
     from relasi.customers.imports import xlsx
 
     try:
         with xlsx.workbook_open(stream, xlsx_limits()) as (_workbook, sheet):
-            for values in sheet.row_values():
-                yield [_cell_text(value) for value in values]
+            declared = sheet.declared_rows()
+            if row_limit is not None and declared is not None and declared > row_limit:
+                raise _too_many_rows(row_limit)
+            for position, values in enumerate(sheet.row_values(), start=1):
+                row = [_cell_text(value) for value in values]
+                if position > XLSX_SHEET_ROWS and _is_blank(row):
+                    raise xlsx.Refused(xlsx.DAMAGED)  # rows that cost nothing; rows of values are counted
+                yield row
     except xlsx.Refused as error:
         raise _xlsx_refusal(error) from None
 
 
-def _raw_rows(stream: IO[bytes], file_format: str, delimiter: str) -> Generator[list[str]]:
+def _raw_rows(
+    stream: IO[bytes], file_format: str, delimiter: str, row_limit: int | None = None
+) -> Generator[list[str]]:
     """Every row of the file as text cells, streamed (never the whole file in memory)."""
     stream.seek(0)
     if file_format == FORMAT_XLSX:
-        yield from _xlsx_rows(stream)
+        yield from _xlsx_rows(stream, row_limit)
         return
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
@@ -275,9 +275,12 @@ class Table:
 
 
 @contextmanager
-def table_open(stream: IO[bytes], file_format: str, delimiter: str) -> Iterator[Table]:
-    """The header (first non-blank row) and an iterator over the non-blank rows after it."""
-    source = _raw_rows(stream, file_format, delimiter)
+def table_open(
+    stream: IO[bytes], file_format: str, delimiter: str, *, row_limit: int | None = None
+) -> Iterator[Table]:
+    """The header (first non-blank row) and an iterator over the non-blank rows after it. With `row_limit`,
+    an XLSX sheet whose declared size is over it is refused before its first row is read."""
+    source = _raw_rows(stream, file_format, delimiter, row_limit)
     rows = (row for row in source if not _is_blank(row))
     try:
         header = next(rows, [])
@@ -333,11 +336,13 @@ def size_text(size: int) -> str:
 
 
 def rows_count(stream: IO[bytes], file_format: str, delimiter: str, limit: int) -> tuple[list[str], int]:
-    """Headers and the number of customer rows, stopping as soon as the limit is passed."""
+    """Headers and the number of customer rows, stopping as soon as the limit is passed. An XLSX sheet whose
+    <dimension> declares more rows is refused without reading them; otherwise the count decides (a dimension
+    can be wrong or missing)."""
     total = 0
     headers: list[str] = []
     try:
-        with table_open(stream, file_format, delimiter) as table:
+        with table_open(stream, file_format, delimiter, row_limit=limit) as table:
             headers = table.headers
             for _row in table.rows:
                 total += 1
@@ -359,8 +364,7 @@ def rows_count(stream: IO[bytes], file_format: str, delimiter: str, limit: int) 
             raise
         # openpyxl reports a damaged workbook with many exception types (zip, XML, key errors...).
         raise refusal(
-            _("The XLSX file cannot be read. Open it in Excel and save it again."),
-            UNREADABLE,
+            _("The XLSX file cannot be read. Open it in Excel and save it again."), UNREADABLE
         ) from None
     finally:
         stream.seek(0)

@@ -51,11 +51,7 @@ RATIO_FLOOR = 4 * 1024 * 1024
 # The <dimension> element comes second in a sheet, after the small <sheetPr>: well within the first 64 KB.
 HEAD_BYTES = 64 * 1024
 # A DTD can expand entities far beyond the bytes read; no XLSX has one (OPC forbids them).
-DOCTYPES = (
-    b"<!DOCTYPE",
-    "<!DOCTYPE".encode("utf-16-le"),
-    "<!DOCTYPE".encode("utf-16-be"),
-)
+DOCTYPES = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
 DOCTYPE_OVERLAP = max(len(marker) for marker in DOCTYPES) - 1
 # Excel's longest cell text is 32,767 characters; a shared string 32 times longer is no spreadsheet's.
 STRING_CHARS_MAX = 32 * 32_767
@@ -65,7 +61,7 @@ PARTS = "parts"
 NAMES = "names"
 ENCRYPTED = "encrypted"
 # A compression Excel never writes, a part that outgrows its declared size, a DTD, a shared string longer
-# than any cell.
+# than any cell (and, in reading.py, a blank row past the last row a sheet can have).
 DAMAGED = "damaged"
 UNPACKED = "unpacked"
 PART = "part"
@@ -222,18 +218,10 @@ class Archive(zipfile.ZipFile):
             if entry.filename == "xl/sharedStrings.xml" and entry.file_size > self.limits.strings:
                 raise Refused(PART, size=entry.file_size, limit=self.limits.strings)
             if entry.file_size > RATIO_FLOOR and entry.file_size > RATIO_MAX * max(entry.compress_size, 1):
-                raise Refused(
-                    RATIO,
-                    ratio=entry.file_size // max(entry.compress_size, 1),
-                    limit=RATIO_MAX,
-                )
+                raise Refused(RATIO, ratio=entry.file_size // max(entry.compress_size, 1), limit=RATIO_MAX)
 
     def open(
-        self,
-        name: str | zipfile.ZipInfo,
-        mode: str = "r",
-        pwd: bytes | None = None,
-        **kwargs: Any,
+        self, name: str | zipfile.ZipInfo, mode: str = "r", pwd: bytes | None = None, **kwargs: Any
     ) -> IO[bytes]:
         if mode != "r":
             raise ValueError("An uploaded workbook is only read.")
@@ -362,10 +350,7 @@ class _StringsReader:
 
     def _string_done(self) -> None:
         self._string_depth = 0
-        pieces = [
-            *(self._plain or ()),
-            *(piece for run in self._runs for piece in run or ()),
-        ]
+        pieces = [*(self._plain or ()), *(piece for run in self._runs for piece in run or ())]
         self._text += "".join(pieces).replace("x005F_", "").encode("utf-8", "surrogatepass")
         self._ends.append(len(self._text))
         size = len(self._text) + self._ends.itemsize * len(self._ends)
@@ -376,9 +361,7 @@ class _StringsReader:
 # --- The workbook -------------------------------------------------------------------------------------
 
 
-def dimension_of(
-    head: bytes,
-) -> tuple[int | None, int | None, int | None, int | None] | None:
+def dimension_of(head: bytes) -> tuple[int | None, int | None, int | None, int | None] | None:
     """The <dimension ref="A1:E1100000"/> of a sheet, as (min column, min row, max column, max row)."""
     data = _SHEET_DATA.search(head)
     found = _DIMENSION.search(head, 0, data.start() if data else len(head))
@@ -405,6 +388,13 @@ class FirstSheet(ReadOnlyWorksheet):
         self.reset_dimensions()
         rows: Iterator[tuple[Any, ...]] = cast(Any, self).iter_rows(values_only=True)
         return rows
+
+    def declared_rows(self) -> int | None:
+        """How many rows the dimension says the sheet has after its first one, or None if it does not say."""
+        first, last = self._min_row, self._max_row
+        if not isinstance(first, int) or not isinstance(last, int):
+            return None
+        return max(last - first, 0)
 
 
 class _Reader(ExcelReader):
