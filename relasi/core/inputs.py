@@ -116,6 +116,14 @@ def _year_checked(moment: date, value: Any) -> None:
         )
 
 
+def _moment_text(value: Any, message: str, *, code: str) -> str:
+    """The text of a date or date-time, refused before parsing when it is longer than any or not storable."""
+    text = str(value).strip()
+    if len(text) > MOMENT_MAX_TEXT or text_problem(text):
+        raise ValidationError(message, code=code, params={"value": text[:MOMENT_MAX_TEXT]})
+    return text
+
+
 def date_checked(value: Any, *, formats: tuple[str, ...] = ()) -> date:
     """A calendar date (ISO, or one of `formats`), years 1900–2999; "2026-02-30" is refused, never a crash."""
     message = _("“%(value)s” is not a date (use YYYY-MM-DD).")
@@ -124,9 +132,7 @@ def date_checked(value: Any, *, formats: tuple[str, ...] = ()) -> date:
     if isinstance(value, date):
         _year_checked(value, value)
         return value
-    text = str(value).strip()
-    if len(text) > MOMENT_MAX_TEXT or text_problem(text):
-        raise ValidationError(message, code="date", params={"value": text[:MOMENT_MAX_TEXT]})
+    text = _moment_text(value, message, code="date")
     parsed: date | None
     try:
         parsed = parse_date(text)
@@ -151,9 +157,7 @@ def datetime_checked(value: Any) -> datetime:
     if isinstance(value, datetime):
         _year_checked(value, value)
         return value
-    text = str(value).strip()
-    if len(text) > MOMENT_MAX_TEXT or text_problem(text):
-        raise ValidationError(message, code="datetime", params={"value": text[:MOMENT_MAX_TEXT]})
+    text = _moment_text(value, message, code="datetime")
     try:
         parsed = parse_datetime(text)
     except ValueError:
