@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -420,4 +421,27 @@ def test_an_unknown_field_of_the_import_form_is_a_422(acme, acme_key) -> None:
     response = Client().post("/api/v1/customer-imports", {"file": upload, "duplicates": "update"}, **acme_key)
     assert response.status_code == 422
     assert problem_fields(response) == {"duplicates": ["Not a field of this form."]}
+    assert CustomerImport.objects.for_workspace(acme).count() == 0
+
+
+def test_a_nul_near_the_start_of_a_file_is_one_failed_row(acme, alice) -> None:
+    # given a small CSV whose second customer row holds a NUL (within what the file's kind is told from)
+    content = b"Nama,No HP\nAni,081200000001\nEka\x00,081299999998\nFajar,081299999999\n"
+    customer_import = started(acme, alice, content)
+    # when it runs, then that row fails with its reason and the others are imported
+    result = imports.customer_import_run(workspace_id=acme.pk, import_id=customer_import.pk)
+    assert (result.status, result.created_count, result.failed_count) == ("completed", 2, 1)
+    assert list(result.errors.values_list("row_number", "message")) == [
+        (2, "full_name: Remove the NUL character (\\0): it cannot be stored.")
+    ]
+
+
+def test_a_file_of_many_nul_bytes_is_not_a_csv(acme, alice) -> None:
+    # UTF-16 text: every other byte is a NUL
+    upload = SimpleUploadedFile("pelanggan.csv", "Nama,No HP\nAni,0812\n".encode("utf-16-le"))
+    with pytest.raises(ValidationError) as refused:
+        imports.customer_import_upload(
+            workspace=acme, actor=alice, file=upload, original_name="pelanggan.csv"
+        )
+    assert imports.refusal_code(refused.value) == imports.UNSUPPORTED
     assert CustomerImport.objects.for_workspace(acme).count() == 0

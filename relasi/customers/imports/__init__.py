@@ -1,6 +1,7 @@
 """Customer imports: upload a CSV or XLSX file, map its columns, run it as a resumable background job.
 
-The modules name their jobs: `reading` (file kinds, delimiters, rows, refusals), `mapping` (columns →
+The modules name their jobs: `reading` (file kinds, delimiters, rows, refusals), `xlsx` (an XLSX checked and
+read within bounds: no decompression or entity bomb), `mapping` (columns →
 fields), `services` (upload, start, resume), `selectors` (reads), `job` (what a run knows), `rows` (one
 row validated), `matching` (duplicates), `writer` (one batch, SQLite or PostgreSQL COPY), `runner` (the
 batches and the checkpoint) and `error_file`. Pages, the API and the command line use the names below.

@@ -144,7 +144,7 @@ def format_detect(stream: IO[bytes]) -> str:
         raise refusal(
             _("Old Excel files (.xls) are not supported. Save the sheet as XLSX or CSV (UTF-8)."), UNSUPPORTED
         )
-    if b"\x00" in head or _undecodable(head):
+    if _binary(head) or _undecodable(head):
         raise refusal(
             _(
                 "This is not a CSV or XLSX file: CSV files must be UTF-8 text. Save it as CSV (UTF-8) or XLSX."
@@ -176,6 +176,12 @@ def _zip_format_detect(stream: IO[bytes]) -> str:
     finally:
         stream.seek(0)
     return FORMAT_XLSX
+
+
+def _binary(head: bytes) -> bool:
+    """Many NUL bytes: a binary file or UTF-16 text. A few are a damaged row or two of a CSV, which fail on their
+    own (relasi.core.inputs) while the rest of the file is imported."""
+    return head.count(b"\x00") > max(1, len(head) // 100)
 
 
 def _undecodable(head: bytes) -> bool:
