@@ -21,7 +21,7 @@ BENCH_DB_URL ?= $(PG_URL)_bench
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS ?= true
 
-.PHONY: run setup lock uv test test-fast test-sqlite test-postgres test-api test-api-long lint typecheck migrations-check bench messages serve worker beat wheel test-ops clean
+.PHONY: run setup lock uv test test-fast test-sqlite test-postgres test-api test-api-long lint typecheck migrations-check bench bench-hostile messages serve worker beat wheel test-ops clean
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -118,6 +118,14 @@ bench: setup
 	$(PY) scripts/ensure_database.py $(BENCH_DB_URL)
 	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi migrate --no-input
 	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi bench customers --rows $(ROWS) $(BENCH_ARGS)
+
+# How fast hostile input is refused (issue 8); its own scratch workspace, deleted at the end. Quick check:
+# make bench-hostile BENCH_ARGS="--iterations 3"
+bench-hostile: setup
+	bash scripts/ensure-test-system.sh postgres
+	$(PY) scripts/ensure_database.py $(BENCH_DB_URL)
+	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi migrate --no-input
+	DATABASE_URL=$(BENCH_DB_URL) $(PY) -m bench.hostile $(BENCH_ARGS)
 
 # dist/relasi-*.whl, with the front-end libraries copied in from node_modules (setup.py).
 wheel: setup

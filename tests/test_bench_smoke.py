@@ -1,5 +1,6 @@
-"""The benchmark (`relasi bench customers`) runs end to end on a tiny data set, so it cannot rot between
-real runs. The figures themselves mean nothing here; the real ones are in docs/benchmarks.md."""
+"""The benchmarks (`relasi bench customers`, `python -m bench.hostile`) run end to end on tiny data sets, so
+they cannot rot between real runs. The figures themselves mean nothing here; the real ones are in
+docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 
 from django.core.management import call_command
 
+from relasi.accounts.models import User
 from relasi.customers.models import Customer
 from relasi.tenancy.models import Workspace
 
@@ -124,3 +126,45 @@ def test_bench_customers_reports_every_case_naive_comparison_and_import(db) -> N
         "import_into_full_counts_add_up",
         "all",
     }
+
+
+def test_bench_hostile_refuses_every_case_as_expected_and_cleans_up(acme, alice) -> None:
+    # given the hostile-input benchmark (issue 8), and its workbook with no part replaced, which the import
+    # accepts: the refusals come from the hostile parts alone, not from a builder's mistake
+    from bench import hostile
+
+    assert hostile.xlsx_upload(acme, alice, hostile.workbook_with({}))() == "accepted"
+
+    # when it runs once per case (the 1.1 M-row file left out: building it is the slowest part)
+    result = hostile.hostile_bench(
+        iterations=1, warmups=0, log=lambda _message: None, include_million_rows=False
+    )
+
+    # then every case gets the answer it expects, and nothing was stored
+    answers = {case["name"]: case["status"] for case in result["cases"]}
+    assert answers == {
+        "xlsx_1gib_shared_strings_bomb": "too_large",
+        "xlsx_row_2000000000": "unreadable",
+        "number_1e400000": 422,
+        "number_1e1000000": 422,
+        "number_5000_nines": 422,
+        "number_1e400000_as_json_number": 422,
+        "number_5000_nines_as_json_number": 400,
+        "date_2026_02_30": 422,
+        "nul_in_full_name": 422,
+        "json_body_11mb_customers": 413,
+        "json_body_11mb_customer_imports": 422,
+        "multipart_without_boundary": 400,
+        "number_checked_1e400000_alone": "number_range",
+        "number_checked_1e1000000_alone": "number_range",
+        "number_checked_5000_nines_alone": "number_range",
+    }
+    assert result["all_as_expected"] is True
+    assert result["nothing_stored"] is True
+    for case in result["cases"]:
+        assert case["n"] == 1
+        assert 0 < case["median_ms"] <= case["max_ms"]
+    assert set(result["peak_rss_mb"]) == {"at_start", "before_xlsx", "after_xlsx", "at_end"}
+    # and its workspace and owner are gone again
+    assert not Workspace.objects.filter(slug=hostile.SLUG).exists()
+    assert not User.objects.filter(email=hostile.OWNER_EMAIL).exists()
