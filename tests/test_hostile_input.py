@@ -445,3 +445,23 @@ def test_a_file_of_many_nul_bytes_is_not_a_csv(acme, alice) -> None:
         )
     assert imports.refusal_code(refused.value) == imports.UNSUPPORTED
     assert CustomerImport.objects.for_workspace(acme).count() == 0
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, "1e400000", "-1e400000"])
+def test_a_huge_json_number_is_a_422_naming_the_range(acme, acme_key, typed_properties, number) -> None:
+    # written as a JSON number, not text: Python's parser would give infinity or refuse the digits
+    body = '{"full_name": "Budi", "properties": {"p_number": ' + number + "}}"
+    response = send("post", CUSTOMERS, body, acme_key)
+    assert response.status_code == 422
+    [message] = problem_fields(response)["__all__"]
+    assert message.startswith(f"The number {number[:30]}")
+    assert message.endswith(
+        "is out of range: use a number from -999,999,999,999,999 to 999,999,999,999,999 with at most 6 decimals."
+    )
+    assert Customer.objects.for_workspace(acme).count() == 0
+
+
+def test_an_import_without_its_file_names_the_file(acme, acme_key) -> None:
+    response = send("post", "/api/v1/customer-imports", {"mapping": {}}, acme_key)
+    assert response.status_code == 422
+    assert problem_fields(response) == {"file": ["Field required"]}

@@ -58,11 +58,17 @@ def problem_response(
     return response
 
 
+LOCATIONS = ("body", "query", "path", "header", "cookie", "form", "file")
+
+
 def _field_name(location: list[Any]) -> str:
-    # ninja locations look like ["body", "payload", "email"]; the caller cares about the field path.
-    parts = [
-        str(part) for part in location if part not in ("body", "query", "path", "header", "payload", "form")
-    ]
+    # ninja locations look like ["body", "payload", "email"] or ["file", "file"]: where, the parameter's name
+    # when the body is one model, then the field path the caller cares about.
+    parts = [str(part) for part in location]
+    if parts and parts[0] in LOCATIONS:
+        parts = parts[1:]
+    if parts and parts[0] == "payload":
+        parts = parts[1:]
     return ".".join(parts) or "__all__"
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 NUMBER_MAX_TEXT = 30
 NUMBER_LIMIT = Decimal("999999999999999")
 NUMBER_MAX_DECIMALS = 6
+NUMBER_RANGE = "use a number from -999,999,999,999,999 to 999,999,999,999,999 with at most 6 decimals"
 # Dates: the years people mean; year 1 and 9999 overflow when moved across time zones.
 FIRST_YEAR = 1900
 LAST_YEAR = 2999
