@@ -175,10 +175,11 @@ def _set_deleted(
         ]
         if not targets:
             return 0
-        now = timezone.now()
+        # Deleting and restoring are not edits of the customer's data: "Last update" stays as it was (the
+        # Deleted view sorts by deleted_at). `.update()` leaves every other column alone.
         Customer.objects.for_workspace(workspace).filter(
             pk__in=[int(target[1]) for target in targets]
-        ).update(deleted_at=now if deleted else None, updated_at=now)
+        ).update(deleted_at=timezone.now() if deleted else None)
         audit_record_many(
             workspace=workspace,
             actor=actor,
