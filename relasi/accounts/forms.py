@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from relasi.accounts import services
 from relasi.accounts.models import User
-from relasi.core.emails import email_send_templated
+from relasi.core.emails import email_send_templated, site_link
 
 UNKNOWN_ADDRESS = "0.0.0.0"
 
@@ -140,5 +140,5 @@ class RelasiPasswordResetForm(PasswordResetForm):
             email_send_templated(
                 to=[user.email],
                 template="password_reset",
-                context={"full_name": user.full_name, "reset_url": f"{settings.RELASI_SITE_URL}{path}"},
+                context={"full_name": user.full_name, "reset_url": site_link(path)},
             )

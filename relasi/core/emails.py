@@ -11,9 +11,15 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
+def site_link(path: str) -> str:
+    """The absolute address of `path` for an email: always `RELASI_SITE_URL`, never the host a request came to
+    (a forged Host header must not put another site's address into a password link)."""
+    return f"{settings.RELASI_SITE_URL.rstrip('/')}{path}"
+
+
 def email_render(*, template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
     """Render `emails/<template>_subject.txt`, `.txt` and `.html` in the given language."""
-    full_context = {"site_url": settings.RELASI_SITE_URL, **context}
+    full_context = {"site_url": site_link("/"), **context}
     with translation.override(language):
         subject = render_to_string(f"emails/{template}_subject.txt", full_context).strip()
         text = render_to_string(f"emails/{template}.txt", full_context)
