@@ -72,6 +72,8 @@ class Membership(WorkspaceOwned):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.AGENT)
     created_at = models.DateTimeField(_("joined"), auto_now_add=True)
+    # When the last invitation email went out: a resend waits a minute after it.
+    invitation_sent_at = models.DateTimeField(_("invitation sent"), null=True, blank=True)
 
     objects: ClassVar[MembershipManager] = MembershipManager()
 
@@ -83,6 +85,20 @@ class Membership(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.workspace} ({self.role})"
+
+    @property
+    def is_pending(self) -> bool:
+        """The invited person has not set a password yet, so cannot sign in."""
+        return invitation_pending(self.user)
+
+
+def invitation_pending(user: User) -> bool:
+    """Someone who never chose a password and never signed in: an invitation not yet taken up.
+
+    Read from the account itself rather than kept on the membership, so setting a password by any way (the
+    invitation's link, a reset, the back-office) ends it in every workspace at once.
+    """
+    return not user.has_usable_password() and user.last_login is None
 
 
 class ApiKeyManager(WorkspaceScopedManager["ApiKey"]):

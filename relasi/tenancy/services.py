@@ -20,13 +20,14 @@ from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record
-from relasi.core.emails import email_send_templated
-from relasi.tenancy.models import ApiKey, Membership, Role, Workspace
+from relasi.core.emails import email_send_templated, site_link
+from relasi.tenancy.models import ApiKey, Membership, Role, Workspace, invitation_pending
 from relasi.tenancy.permissions import Permission, permission_require
 
 API_KEY_PREFIX = "rls"
 # Recording every use would write on every request; a coarse last-used time is enough to spot dead keys.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+INVITATION_RESEND_INTERVAL = timedelta(minutes=1)
 
 
 def workspace_create(
@@ -67,20 +68,22 @@ def _owner_count(workspace: Workspace) -> int:
 def membership_invite(
     *, workspace: Workspace, actor: User, email: str, full_name: str, role: str
 ) -> Membership:
-    """Add a person to the workspace. Someone without an account gets one, and an email to set a password."""
+    """Add a person to the workspace. Someone without an account gets one, and an email to set a password;
+    until they do, the membership is pending (`Membership.is_pending`)."""
     permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_MEMBERS)
     if role not in Role.values:
         raise ValidationError({"role": _("Choose owner, admin or agent.")})
     normalized = email.strip().lower()
     with transaction.atomic():
         user = User.objects.filter(email=normalized).first()
-        is_new = user is None
         if user is None:
             user = User.objects.create_user(normalized, None, full_name=full_name or normalized.split("@")[0])
             audit_record(workspace=workspace, actor=actor, action="user.created", target=user)
         try:
             with transaction.atomic():
-                membership = Membership.objects.create(user=user, workspace=workspace, role=role)
+                membership = Membership.objects.create(
+                    user=user, workspace=workspace, role=role, invitation_sent_at=timezone.now()
+                )
         except IntegrityError:
             raise ValidationError({"email": _("This person is already a member of the workspace.")}) from None
         audit_record(
@@ -90,23 +93,111 @@ def membership_invite(
             target=membership,
             changes={"role": role},
         )
-        context = {
-            "workspace_name": workspace.name,
-            "inviter_name": actor.full_name,
-            "full_name": user.full_name,
-            "url": f"{settings.RELASI_SITE_URL}{reverse('web:home')}",
-        }
-        if is_new:
-            path = reverse(
-                "accounts:password_reset_confirm",
-                kwargs={
-                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                    "token": default_token_generator.make_token(user),
-                },
-            )
-            context["url"] = f"{settings.RELASI_SITE_URL}{path}"
-        email_send_templated(to=[user.email], template="member_invited", context=context)
+        _invitation_send(workspace=workspace, actor=actor, user=user)
     return membership
+
+
+def _invitation_send(*, workspace: Workspace, actor: User, user: User) -> None:
+    """Queue the invitation email. Someone who has not chosen a password yet (a new account, or one invited
+    elsewhere and still pending) gets a link to choose one; anyone else a link to Relasi."""
+    context = {
+        "workspace_name": workspace.name,
+        "inviter_name": actor.full_name,
+        "full_name": user.full_name,
+        "url": site_link(reverse("web:home")),
+        "sets_password": invitation_pending(user),
+    }
+    if context["sets_password"]:
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+        context["url"] = site_link(path)
+        context["valid_days"] = settings.PASSWORD_RESET_TIMEOUT // (24 * 60 * 60)
+    email_send_templated(to=[user.email], template="member_invited", context=context)
+
+
+def _pending_membership_for_update(*, workspace: Workspace, membership_id: int) -> Membership:
+    membership = _membership_for_update(workspace=workspace, membership_id=membership_id)
+    if not membership.is_pending:
+        raise ValidationError(
+            _("%(email)s has already joined: there is no invitation to resend or cancel.")
+            % {"email": membership.user.email}
+        )
+    return membership
+
+
+def membership_invitation_resend(*, workspace: Workspace, actor: User, membership_id: int) -> Membership:
+    """Send a pending member a new link to choose their password; every earlier link stops working.
+
+    At most once a minute per member, so a double click or an impatient owner does not flood a mailbox.
+    """
+    permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_MEMBERS)
+    with transaction.atomic():
+        membership = _pending_membership_for_update(workspace=workspace, membership_id=membership_id)
+        now = timezone.now()
+        sent_at = membership.invitation_sent_at
+        if sent_at is not None and now - sent_at < INVITATION_RESEND_INTERVAL:
+            raise ValidationError(
+                _(
+                    "An invitation went to %(email)s less than a minute ago. Wait a minute, then send it again."
+                )
+                % {"email": membership.user.email}
+            )
+        user = User.objects.select_for_update().get(pk=membership.user_id)
+        # The reset token is made from the password field: a fresh unusable password voids the old links.
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        membership.invitation_sent_at = now
+        membership.save(update_fields=["invitation_sent_at"])
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="membership.invitation_resent",
+            target=membership,
+            changes={"email": user.email},
+        )
+        _invitation_send(workspace=workspace, actor=actor, user=user)
+    return membership
+
+
+def membership_invitation_cancel(*, workspace: Workspace, actor: User, membership_id: int) -> None:
+    """Withdraw a pending invitation: the membership goes, and so does the account the invitation made when
+    the person belongs nowhere else and never signed in."""
+    permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_MEMBERS)
+    with transaction.atomic():
+        membership = _pending_membership_for_update(workspace=workspace, membership_id=membership_id)
+        user = User.objects.select_for_update().get(pk=membership.user_id)
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="membership.invitation_cancelled",
+            target=membership,
+            changes={"email": user.email, "role": membership.role},
+        )
+        membership.delete()
+        if _account_left_unused(user):
+            audit_record(
+                workspace=workspace,
+                actor=actor,
+                action="user.deleted",
+                target=user,
+                changes={"email": user.email},
+            )
+            user.delete()
+
+
+def _account_left_unused(user: User) -> bool:
+    # Staff and partners have their own doors; an account with any other membership is someone else's too.
+    return (
+        invitation_pending(user)
+        and not user.is_staff
+        and not hasattr(user, "partner")
+        and not Membership.objects.of_user(user).exists()
+    )
 
 
 def membership_set_role(*, workspace: Workspace, actor: User, membership_id: int, role: str) -> Membership:

@@ -13,6 +13,16 @@ workspace_patterns = [
         "settings/members/<int:membership_id>/", views.settings_member_update, name="settings_member_update"
     ),
     path(
+        "settings/members/<int:membership_id>/invitation/resend/",
+        views.settings_member_invitation_resend,
+        name="settings_member_invitation_resend",
+    ),
+    path(
+        "settings/members/<int:membership_id>/invitation/cancel/",
+        views.settings_member_invitation_cancel,
+        name="settings_member_invitation_cancel",
+    ),
+    path(
         "settings/members/agent-permissions/",
         views.settings_agent_permissions,
         name="settings_agent_permissions",

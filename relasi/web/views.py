@@ -128,6 +128,40 @@ def settings_member_update(request: WorkspacePageRequest, membership_id: int) ->
 
 
 @require_POST
+@workspace_page(permission=Permission.MANAGE_MEMBERS)
+def settings_member_invitation_resend(request: WorkspacePageRequest, membership_id: int) -> HttpResponse:
+    workspace = request.workspace
+    try:
+        membership = tenancy_services.membership_invitation_resend(
+            workspace=workspace, actor=request.member, membership_id=membership_id
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("A new invitation was sent to %(email)s. The link in the earlier one no longer works.")
+            % {"email": membership.user.email},
+        )
+    return redirect("web:settings_members", workspace_slug=workspace.slug)
+
+
+@require_POST
+@workspace_page(permission=Permission.MANAGE_MEMBERS)
+def settings_member_invitation_cancel(request: WorkspacePageRequest, membership_id: int) -> HttpResponse:
+    workspace = request.workspace
+    try:
+        tenancy_services.membership_invitation_cancel(
+            workspace=workspace, actor=request.member, membership_id=membership_id
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The invitation was cancelled."))
+    return redirect("web:settings_members", workspace_slug=workspace.slug)
+
+
+@require_POST
 @workspace_page(permission=Permission.MANAGE_WORKSPACE)
 def settings_agent_permissions(request: WorkspacePageRequest) -> HttpResponse:
     allowed = request.POST.get("agents_bulk_actions") == "1"
