@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
 
 from relasi.accounts.models import User
 from relasi.core.admin import backoffice
@@ -30,9 +31,9 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["email", "full_name", "phone"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("full_name", "phone")}),
+        (_("Profile"), {"fields": ("full_name", "phone")}),
         (
-            "Access",
+            _("Access"),
             {
                 "fields": (
                     "is_active",
@@ -44,7 +45,7 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (

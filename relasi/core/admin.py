@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from relasi.core.models import AuditLog
 
@@ -13,9 +14,9 @@ from relasi.core.models import AuditLog
 class BackOffice(admin.AdminSite):
     """The staff sign-in form (throttled) is set by relasi.accounts when it loads: core knows no domain."""
 
-    site_header = "Relasi back-office"
-    site_title = "Relasi back-office"
-    index_title = "Platform operations"
+    site_header = _("Relasi back-office")
+    site_title = _("Relasi back-office")
+    index_title = _("Platform operations")
 
 
 backoffice = BackOffice(name="admin")
@@ -34,8 +35,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditLog, site=backoffice)
 class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor_label", "action", "target_type", "target_label", "workspace"]
+    list_display = ["created_at", "actor_label", "action", "target_type", "target_label", "workspace_name"]
     list_filter = ["action", "target_type"]
     search_fields = ["actor_label", "action", "target_id", "target_label"]
     date_hierarchy = "created_at"
     list_select_related = ["workspace"]
+    # The foreign keys carry no translated name of their own: shown through labelled columns instead.
+    fields = [
+        "created_at",
+        "actor_label",
+        "action",
+        "target_type",
+        "target_id",
+        "target_label",
+        "changes",
+        "workspace_name",
+    ]
+    readonly_fields = ["created_at", "workspace_name"]
+
+    @admin.display(description=_("workspace"), ordering="workspace__name")
+    def workspace_name(self, entry: AuditLog) -> str:
+        return str(entry.workspace) if entry.workspace is not None else "—"

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from relasi.core.admin import backoffice
 from relasi.tenancy.models import ApiKey, Membership, Workspace
@@ -13,6 +14,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+    readonly_fields = ["invitation_sent_at"]
 
 
 @admin.register(Workspace, site=backoffice)
@@ -26,11 +28,16 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 @admin.register(Membership, site=backoffice)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "workspace", "role", "created_at"]
+    list_display = ["user", "workspace", "role", "pending", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "user__full_name", "workspace__name", "workspace__slug"]
     list_select_related = ["user", "workspace"]
     autocomplete_fields = ["user", "workspace"]
+    readonly_fields = ["invitation_sent_at"]
+
+    @admin.display(description=_("invitation pending"), boolean=True)
+    def pending(self, membership: Membership) -> bool:
+        return membership.is_pending
 
 
 @admin.register(ApiKey, site=backoffice)

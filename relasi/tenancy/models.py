@@ -68,8 +68,12 @@ class MembershipManager(WorkspaceScopedManager["Membership"]):
 
 
 class Membership(WorkspaceOwned):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("workspace")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.AGENT)
     created_at = models.DateTimeField(_("joined"), auto_now_add=True)
     # When the last invitation email went out: a resend waits a minute after it.
@@ -84,7 +88,8 @@ class Membership(WorkspaceOwned):
         ordering = ["workspace", "user__email"]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.workspace} ({self.role})"
+        # No words of its own: the back-office shows it in every language (audit rows keep it too).
+        return f"{self.user} · {self.workspace}"
 
     @property
     def is_pending(self) -> bool:
@@ -115,12 +120,19 @@ class ApiKeyManager(WorkspaceScopedManager["ApiKey"]):
 class ApiKey(WorkspaceOwned):
     """A workspace's key for the JSON API. Only a hash of the secret is kept; the token is shown once."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("workspace")
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     secret_hash = models.CharField(max_length=64)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
