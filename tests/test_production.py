@@ -15,7 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # Also leave out what other tests set for themselves (the browser tests allow sync ORM calls in async code).
-SETTINGS_UNDER_TEST = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+SETTINGS_UNDER_TEST = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "RELASI_SITE_URL",
+)
 
 
 def run_manage(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -43,6 +50,7 @@ def test_check_deploy_reports_nothing_with_production_settings(tmp_path: Path) -
             "DEBUG": "false",
             "SECRET_KEY": "x" * 30 + uuid.uuid4().hex + "y" * 20,
             "ALLOWED_HOSTS": "relasi.example.com",
+            "RELASI_SITE_URL": "https://relasi.example.com",
         },
         tmp_path,
     )
