@@ -202,12 +202,32 @@ class DuplicateMode(models.TextChoices):
     UPDATE = "update", _("Update the existing customer")
 
 
+class DuplicateMatch(models.TextChoices):
+    IDENTITY = "identity", _("Channel and username")
+    PHONE = "phone", _("Phone number")
+    EMAIL = "email", _("Email")
+
+
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", _("Waiting for column mapping")
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
     COMPLETED = "completed", _("Completed")
     FAILED = "failed", _("Failed")
+
+
+class UndoStatus(models.TextChoices):
+    QUEUED = "queued", _("Undo queued")
+    RUNNING = "running", _("Undoing")
+    COMPLETED = "completed", _("Undone")
+    FAILED = "failed", _("Undo failed")
+
+
+class NumberFormat(models.TextChoices):
+    # The values are the number styles of relasi.core.inputs.number_checked.
+    ID = "id", _("Indonesian: 1.500.000,5")
+    EN = "en", _("English: 1,500,000.5")
+    PLAIN = "plain", _("Plain: 1500000.5")
 
 
 class CustomerImport(WorkspaceOwned):
@@ -241,6 +261,27 @@ class CustomerImport(WorkspaceOwned):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Last sign of life (queued, started, or a batch committed): how a stopped worker is told from a slow one.
     progressed_at = models.DateTimeField(null=True, blank=True)
+    # How the file writes numbers (NumberFormat): chosen in the mapping step, detected from the file by default.
+    number_format = models.CharField(max_length=5, choices=NumberFormat.choices, default=NumberFormat.PLAIN)
+    # "Undo this import" (UndoStatus; blank until asked): who asked, when, and what it did. The counts grow
+    # batch by batch with the cursors (the last customer, then the last CustomerImportUpdate, done), so an
+    # undo that stopped continues where it was.
+    undo_status = models.CharField(max_length=10, choices=UndoStatus.choices, blank=True)
+    undo_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undo_requested_at = models.DateTimeField(null=True, blank=True)
+    undo_finished_at = models.DateTimeField(null=True, blank=True)
+    undo_progressed_at = models.DateTimeField(null=True, blank=True)
+    undo_total = models.PositiveIntegerField(default=0)
+    undo_processed = models.PositiveIntegerField(default=0)
+    undo_created_cursor = models.BigIntegerField(default=0)
+    undo_updated_cursor = models.BigIntegerField(default=0)
+    undo_deleted_count = models.PositiveIntegerField(default=0)  # customers it created, now deleted
+    undo_reverted_count = models.PositiveIntegerField(default=0)  # customers it updated, values put back
+    undo_kept_count = models.PositiveIntegerField(default=0)  # edited since the import: left as they are
+    undo_gone_count = models.PositiveIntegerField(default=0)  # already deleted (or purged) before the undo
+    undo_failure_reason = models.TextField(blank=True)
 
     class Meta(WorkspaceOwned.Meta):
         ordering = ["-created_at"]
@@ -249,14 +290,46 @@ class CustomerImport(WorkspaceOwned):
         return f"Import {self.pk} ({self.original_name})"
 
 
+class CustomerImportUpdate(WorkspaceOwned):
+    """A customer an import updated: its values before the import (what an undo puts back), and the
+    "Last update" the import left, so an undo can tell whether anyone edited the customer since."""
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    customer_import = models.ForeignKey(CustomerImport, on_delete=models.CASCADE, related_name="updates")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # Field (attname, or "properties.<key>" for a custom property) → the value before the first change the
+    # import made; a custom property the customer did not have is null.
+    previous = models.JSONField(default=dict, blank=True)
+    # Channel usernames the import linked to the customer: [[channel, username], ...].
+    identities = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta(WorkspaceOwned.Meta):
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "customer_import", "customer"], name="import_update_customer_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.customer_import_id}: customer {self.customer_id}"
+
+
 class CustomerImportError(WorkspaceOwned):
-    """A failed row, kept so the error file can be rebuilt exactly after a resume."""
+    """A failed row, kept so the error file can be rebuilt exactly after a resume, in the reader's language."""
 
     workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
     customer_import = models.ForeignKey(CustomerImport, on_delete=models.CASCADE, related_name="errors")
+    # The row's position among the file's customer rows (1 = the first under the header): the checkpoint's unit.
     row_number = models.PositiveIntegerField()
+    # The row as the spreadsheet numbers it (the header line is row 1); null for rows failed before it was kept.
+    line = models.PositiveIntegerField(null=True, blank=True)
     values = models.JSONField(default=list)
-    message = models.TextField()
+    # Why, as codes and parameters (relasi.customers.imports.reasons), rendered in the reader's language.
+    reasons = models.JSONField(default=list, blank=True)
+    # Rows failed before reasons were kept as codes: the reason as text, in the language the import ran in.
+    message = models.TextField(blank=True)
 
     class Meta(WorkspaceOwned.Meta):
         ordering = ["row_number"]
@@ -267,7 +340,32 @@ class CustomerImportError(WorkspaceOwned):
         ]
 
     def __str__(self) -> str:
-        return f"row {self.row_number}: {self.message}"
+        return f"row {self.row_number}: {self.message or self.reasons}"
+
+
+class CustomerImportDuplicate(WorkspaceOwned):
+    """A row skipped because it matched a customer: which one, so the result can link to it."""
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    customer_import = models.ForeignKey(CustomerImport, on_delete=models.CASCADE, related_name="duplicates")
+    row_number = models.PositiveIntegerField()  # as CustomerImportError.row_number
+    line = models.PositiveIntegerField()  # as the spreadsheet numbers the row
+    # Null once the matched customer is purged (30 days after its deletion).
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    matched_on = models.CharField(max_length=10, choices=DuplicateMatch.choices)
+    # The value that matched (the phone, email or username), as the row gave it once cleaned.
+    matched_value = models.CharField(max_length=254, blank=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        ordering = ["row_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "customer_import", "row_number"], name="import_duplicate_row_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.line}: customer {self.customer_id}"
 
 
 class ExportStatus(models.TextChoices):
