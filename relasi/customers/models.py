@@ -394,3 +394,7 @@ class CustomerExport(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"Export {self.pk}"
+
+
+# The bulk job lives in its own package; imported here so Django knows it as a model of this app.
+from relasi.customers.bulk.models_bulk import BulkJob  # noqa: E402,F401
