@@ -16,6 +16,23 @@
     if (source && target) target.innerHTML = source.innerHTML;
   }
 
+  // The name and actions columns stay in view; a shadow on their edge shows that columns are scrolled under them.
+  function markScrolled(box) {
+    var maxLeft = box.scrollWidth - box.clientWidth;
+    box.toggleAttribute("data-scrolled-left", box.scrollLeft > 0);
+    box.toggleAttribute("data-scrolled-right", box.scrollLeft < maxLeft - 1);
+  }
+
+  function wireScrollShadows() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (!box.dataset.wired) {
+        box.dataset.wired = "1";
+        box.addEventListener("scroll", function () { markScrolled(box); }, { passive: true });
+      }
+      markScrolled(box);
+    });
+  }
+
   function wireTable() {
     var selectAll = document.getElementById("select-all");
     var bulk = document.getElementById("bulk-action");
@@ -32,6 +49,7 @@
     }
     boxes.forEach(function (box) { box.addEventListener("change", refresh); });
     syncExportFilters();
+    wireScrollShadows();
   }
 
   document.addEventListener("submit", function (event) {
@@ -66,6 +84,7 @@
     }
   });
   document.body.addEventListener("htmx:afterSwap", wireTable);
+  window.addEventListener("resize", wireScrollShadows);
   // Forms that send the user back here (language switch, Manage view) follow the filters shown.
   document.body.addEventListener("htmx:pushedIntoHistory", function () {
     var here = window.location.pathname + window.location.search;
