@@ -15,8 +15,9 @@ from relasi.tenancy.models import Workspace
 FORM_FIELDS = {BulkAction.OWNER: "owner", BulkAction.ASSIGNEE: "assignee", BulkAction.STATUS: "status"}
 
 
-def _customer_form_field(*, workspace: Workspace, job: BulkJob, number_style: str) -> forms.Field | None:
-    form = CustomerForm(workspace=workspace, number_style=number_style)
+def _customer_form_field(*, workspace: Workspace, job: BulkJob) -> forms.Field | None:
+    # An empty form: the field only collects text, the service reads numbers in the viewer's style.
+    form = CustomerForm(workspace=workspace)
     if job.action == BulkAction.PROPERTY:
         name = PROPERTY_PREFIX + job.property_key
     else:
@@ -30,14 +31,12 @@ class BulkConfirmForm(forms.Form):
 
     expected_total = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=10**9)
 
-    def __init__(
-        self, *args: Any, workspace: Workspace, job: BulkJob, number_style: str = "plain", **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, workspace: Workspace, job: BulkJob, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial.setdefault("expected_total", job.total)
         field = None
         if job.action not in (BulkAction.DELETE, BulkAction.RESTORE):
-            field = _customer_form_field(workspace=workspace, job=job, number_style=number_style)
+            field = _customer_form_field(workspace=workspace, job=job)
             if field is None:
                 # Status hidden on the Properties page: still settable here, as a plain choice of its options.
                 field = forms.CharField(required=False)
