@@ -118,8 +118,9 @@ def _written(
     response={200: CustomerListOut, 400: ProblemOut, **COMMON_ERRORS},
     summary="List customers",
     description=(
-        "The All customers list with the same filters as the page. Keyset paging: follow `next_cursor` "
-        "with the same filters until it is null."
+        "The All customers list with the same filters as the page. Keyset paging both ways: follow "
+        "`next_cursor` with the same filters until it is null, or `previous_cursor` back to the first page "
+        "(where it is null); `position` counts the rows before the page."
     ),
 )
 def customer_list(request: WorkspaceRequest, query: Query[CustomerListQuery]) -> dict[str, Any]:
@@ -131,12 +132,12 @@ def customer_list(request: WorkspaceRequest, query: Query[CustomerListQuery]) ->
         workspace=request.workspace, filters=filters, cursor=query.cursor or None, limit=query.limit
     )
     prefetch_related_objects(page.items, "identities")
-    count = selectors.customer_count(
-        workspace=request.workspace, filters=filters, first_page=None if query.cursor else page
-    )
+    count = selectors.customer_count(workspace=request.workspace, filters=filters, first_page=page)
     return {
         "items": page.items,
         "next_cursor": page.next_cursor,
+        "previous_cursor": page.previous_cursor,
+        "position": page.position,
         "total": count.value,
         "total_is_estimate": count.is_estimate,
     }

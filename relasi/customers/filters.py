@@ -21,6 +21,10 @@ DATE_MODES = ("all", "today", "last7", "day", "month", "custom")
 SORTS = {"recent": ["-updated_at", "-id"], "name": ["full_name", "id"], "-name": ["-full_name", "-id"]}
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# The rows-per-page choices of the page (the API takes any `limit` up to MAX_PAGE_SIZE).
+PAGE_SIZES = (25, 50, 100)
+# Table columns whose header sorts the list: column key → the sorts a click moves between, in order.
+SORT_COLUMNS: dict[str, tuple[str, ...]] = {"full_name": ("name", "-name"), "updated_at": ("recent",)}
 SEARCH_MAX = 100
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 MONTH_PATTERN = re.compile(r"\d{4}-\d{2}")
@@ -47,6 +51,15 @@ class CustomerFilters:
     search: str = ""
     sort: str = "recent"
     deleted: bool = False
+
+    @property
+    def has_filters(self) -> bool:
+        """True when something narrows the list (channels, dates, search): what "Clear filters" takes away."""
+        return bool(self.sources or self.date_mode != "all" or self.search)
+
+    def cleared(self) -> CustomerFilters:
+        """The same view and sort with no filters."""
+        return CustomerFilters(sort=self.sort, deleted=self.deleted)
 
     def as_query(self) -> dict[str, Any]:
         """The filters as URL/JSON parameters (for links, exports and the API)."""
@@ -154,6 +167,37 @@ def limit_parse(value: Any) -> int:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise FilterValueError(_("Use a whole number from 1 to %(max)d.") % {"max": MAX_PAGE_SIZE})
     return limit
+
+
+def page_size_parse(value: Any) -> int:
+    """Rows per page on the page: one of PAGE_SIZES, PAGE_SIZE when not given."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return PAGE_SIZE
+    if text not in {str(size) for size in PAGE_SIZES}:
+        raise FilterValueError(_("Choose 25, 50 or 100 rows per page."))
+    return int(text)
+
+
+@dataclass(frozen=True)
+class ColumnSort:
+    """A sortable column header: the sort a click applies and how the list is sorted by it now."""
+
+    sort: str
+    # For aria-sort: "ascending", "descending" or "none".
+    direction: str
+
+
+def column_sort(column_key: str, filters: CustomerFilters) -> ColumnSort | None:
+    """How a column's header sorts the list, or None when it cannot (the Deleted view has one fixed order)."""
+    sorts = SORT_COLUMNS.get(column_key)
+    if sorts is None or filters.deleted:
+        return None
+    if filters.sort not in sorts:
+        return ColumnSort(sort=sorts[0], direction="none")
+    following = sorts[(sorts.index(filters.sort) + 1) % len(sorts)]
+    direction = "descending" if SORTS[filters.sort][0].startswith("-") else "ascending"
+    return ColumnSort(sort=following, direction=direction)
 
 
 def _cross_checked(values: dict[str, Any], errors: dict[str, str]) -> None:

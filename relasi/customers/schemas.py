@@ -102,6 +102,17 @@ class CustomerOut(Schema):
 class CustomerListOut(Schema):
     items: list[CustomerOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+    previous_cursor: str | None = Field(
+        description="Pass as `cursor` for the page before this one; null on the first page."
+    )
+    position: int = Field(
+        ge=0,
+        description=(
+            "How many rows come before this page (0 on the first page): this page holds rows `position + 1` to "
+            "`position + len(items)`. Carried from page to page, so it is exact unless rows were added or removed "
+            "before the page while you paged; the first page is always 0."
+        ),
+    )
     total: int = Field(description="How many customers match the filters (all pages).")
     total_is_estimate: bool = Field(
         description="True when `total` is the database's estimate of a large count."
@@ -378,7 +389,13 @@ class CustomerListQuery(Schema):
         description="`1` lists the Deleted view instead: customers that can still be restored.",
         json_schema_extra={"default": "0"},
     )
-    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
+    cursor: str | None = Field(
+        None,
+        description=(
+            "`next_cursor` or `previous_cursor` of a page of this list, sent with the same filters and sort; "
+            "any other value is a `400 invalid-cursor`."
+        ),
+    )
     limit: Annotated[
         int,
         BeforeValidator(_filter_value(limit_parse)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -12,7 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
-from django.db.models.lookups import Regex
+from django.db.models.functions import Reverse
+from django.db.models.lookups import Regex, StartsWith
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +32,8 @@ EXACT_COUNT_LIMIT = 1000
 # How long an exact count may take before the list shows the planner's estimate instead.
 COUNT_BUDGET_MS = 10
 SKIP_COUNT_ESTIMATE = 20 * EXACT_COUNT_LIMIT
+# Fewer digits than this match too many numbers' ends to be worth a search (and 3 digits are an area code).
+PHONE_TAIL_MIN_DIGITS = 4
 QUERY_CANCELED = "57014"
 
 
@@ -46,12 +50,38 @@ def _search_condition(search: str) -> Q:
     else:
         condition = Q(full_name__icontains=search) | Q(email__contains=search.lower())
     digits = phone_search_digits(search)
-    if digits and _is_whole_number_start(search):
+    whole_number_start = _is_whole_number_start(search)
+    if digits and whole_number_start:
         # 0812…, 62812… and +62812… are the start of the number: a prefix, not anywhere inside it.
         condition |= Q(phone__startswith=f"+{digits}")
     elif digits:
+        # Anywhere inside the number, its end included.
         condition |= Q(phone__contains=digits)
+    tail = phone_tail_digits(search)
+    if tail and (whole_number_start or tail != digits):
+        # ...or its end, as typed: "0243" and "0000-0243" are what people read off the last digits of a number.
+        # (A "contains" of the same digits already covers the end.)
+        condition |= phone_tail_condition(tail)
     return condition
+
+
+def phone_tail_digits(search: str) -> str | None:
+    """The digits a search may find at the end of a phone: a query of digits and separators only, with at least
+    PHONE_TAIL_MIN_DIGITS digits, not written as a whole international number (+62…)."""
+    text = search.strip()
+    if text.startswith("+") or phone_search_digits(text) is None:
+        return None
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) >= PHONE_TAIL_MIN_DIGITS else None
+
+
+def phone_tail_condition(digits: str) -> Q:
+    """Phones that end with `digits` (from `phone_tail_digits`)."""
+    if connection.vendor == "postgresql":
+        # A suffix is a prefix of the reversed number: a range of the index of migration 0008, whose expression
+        # REVERSE("phone") this must stay.
+        return Q(StartsWith(Reverse("phone"), digits[::-1]))
+    return Q(phone__endswith=digits)
 
 
 def _is_whole_number_start(search: str) -> bool:
@@ -91,10 +121,16 @@ def customer_ordering(filters: CustomerFilters) -> list[str]:
 def customer_page(
     *, workspace: Workspace, filters: CustomerFilters, cursor: str | None, limit: int = PAGE_SIZE
 ) -> Page[Customer]:
+    """One page of the list, forwards or backwards: `cursor` is a `next_cursor` or `previous_cursor` of a page
+    of the same workspace and filters (InvalidCursor otherwise). `page.position` counts the rows before it."""
     rows = customer_queryset(workspace=workspace, filters=filters).select_related("owner", "assignee")
     try:
         return keyset_page(
-            rows, ordering=customer_ordering(filters), cursor=cursor, limit=max(1, min(limit, MAX_PAGE_SIZE))
+            rows,
+            ordering=customer_ordering(filters),
+            cursor=cursor,
+            limit=max(1, min(limit, MAX_PAGE_SIZE)),
+            scope=_page_scope(workspace=workspace, filters=filters),
         )
     except (ValidationError, ValueError, TypeError) as error:
         # A cursor that decodes but holds values of the wrong type (hand-made, or from another sort)
@@ -104,10 +140,43 @@ def customer_page(
         raise
 
 
+def _page_scope(*, workspace: Workspace, filters: CustomerFilters) -> str:
+    # A cursor carries the count of rows before its page: it is only right for the list it was taken from.
+    return json.dumps([workspace.pk, filters.as_query()], sort_keys=True, separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class CustomerCount:
     value: int
     is_estimate: bool
+
+
+@dataclass(frozen=True)
+class PageSpan:
+    """What the page says about where it is: "51–100 of 30,258", or "of about 1.2 million"."""
+
+    first: int  # number of the page's first row, 1-based; 0 when the page is empty
+    last: int
+    total: int
+    total_is_estimate: bool
+    is_first_page: bool
+    is_last_page: bool
+
+
+def customer_page_span(*, page: Page[Customer], count: CustomerCount) -> PageSpan:
+    """The page's row numbers and the list's total, made consistent for display.
+
+    An estimate, or an exact count taken while rows were added, can be below the last row number the page
+    reached by walking: the total shown is never less than that.
+    """
+    return PageSpan(
+        first=page.first_number,
+        last=page.last_number,
+        total=max(count.value, page.last_number),
+        total_is_estimate=count.is_estimate,
+        is_first_page=page.previous_cursor is None,
+        is_last_page=page.next_cursor is None,
+    )
 
 
 def customer_count(
@@ -115,9 +184,10 @@ def customer_count(
 ) -> CustomerCount:
     """Exact when small; on PostgreSQL, the planner's estimate when counting would be slow.
 
-    `first_page`, the first page of the same filters, saves the count when it is the whole result.
+    `first_page`, a page of the same filters, saves the count when it is the whole result (the first page
+    with no next one); any other page is simply not used.
     """
-    if first_page is not None and first_page.next_cursor is None:
+    if first_page is not None and first_page.previous_cursor is None and first_page.next_cursor is None:
         return CustomerCount(value=len(first_page.items), is_estimate=False)
     rows = customer_queryset(workspace=workspace, filters=filters)
     if connection.vendor != "postgresql":
@@ -158,8 +228,6 @@ def _planner_estimate(rows: QuerySet[Customer]) -> int:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):
-        import json
-
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
 

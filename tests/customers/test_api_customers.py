@@ -264,6 +264,8 @@ def test_list_item_has_every_field(acme, alice, bob, acme_key) -> None:
             }
         ],
         "next_cursor": None,
+        "previous_cursor": None,
+        "position": 0,
         "total": 1,
         "total_is_estimate": False,
     }
@@ -316,6 +318,61 @@ def test_keyset_paging_walks_every_row_exactly_once(seven, acme_key, sort, expec
     # then every row came exactly once, in the sort order, over pages of 3, 3 and 1
     assert seen == [seven[key] for key in expected]
     assert len(cursors) == 4
+
+
+def test_previous_cursor_walks_back_to_the_first_page(seven, acme_key) -> None:
+    client = Client()
+    # given the three pages of the name sort, walked forwards
+    forwards = [client.get(URL, {"sort": "name", "limit": 3}, **acme_key).json()]
+    while forwards[-1]["next_cursor"]:
+        params = {"sort": "name", "limit": 3, "cursor": forwards[-1]["next_cursor"]}
+        forwards.append(client.get(URL, params, **acme_key).json())
+    # when following previous_cursor from the last page
+    backwards = [forwards[-1]]
+    while backwards[-1]["previous_cursor"]:
+        params = {"sort": "name", "limit": 3, "cursor": backwards[-1]["previous_cursor"]}
+        backwards.append(client.get(URL, params, **acme_key).json())
+    # then the same pages come back in reverse, with their positions, and the first has no previous page
+    assert [[item["id"] for item in page["items"]] for page in backwards] == [
+        [seven["Fajar6"]],
+        [seven["Candra2"], seven["Dewi0"], seven["Eko5"]],
+        [seven["Andi1"], seven["Andi3"], seven["Bayu4"]],
+    ]
+    assert [page["position"] for page in forwards] == [0, 3, 6]
+    assert [page["position"] for page in backwards] == [6, 3, 0]
+    assert forwards[0]["previous_cursor"] is None
+    assert backwards[-1]["previous_cursor"] is None
+    assert [page["total"] for page in backwards] == [7, 7, 7]
+
+
+def test_a_tampered_cursor_is_a_400_problem(seven, acme_key) -> None:
+    # given a real cursor with one character of its signed part changed
+    cursor = Client().get(URL, {"limit": 2}, **acme_key).json()["next_cursor"]
+    body, signature = cursor.split(".")
+    tampered = f"{body[:-1]}{'A' if body[-1] != 'A' else 'B'}.{signature}"
+    # when it is sent
+    response = Client().get(URL, {"limit": 2, "cursor": tampered}, **acme_key)
+    # then it is refused as a bad cursor, not followed
+    assert response.status_code == 400
+    assert response.json() == problem(
+        400,
+        "invalid-cursor",
+        "The cursor is not valid.",
+        "The cursor is not valid.",
+        {"cursor": ["The cursor is not valid."]},
+    )
+
+
+def test_cursor_of_other_filters_is_a_400_problem(seven, acme_key) -> None:
+    # given a cursor of the list searched for "a"
+    cursor = Client().get(URL, {"q": "a", "limit": 2}, **acme_key).json()["next_cursor"]
+    # when it is used without the search
+    response = Client().get(URL, {"limit": 2, "cursor": cursor}, **acme_key)
+    # then it is refused: its position belongs to the other list
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "cursor": ["The cursor belongs to another list (other filters): start again from the first page."]
+    }
 
 
 def test_deleted_view_lists_only_deleted_customers(acme, alice, acme_key) -> None:
