@@ -12,15 +12,24 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
 from relasi.accounts.models import User
-from relasi.customers.models import Customer, CustomerView
+from relasi.customers import imports
+from relasi.customers.models import Customer, CustomerExport, CustomerView, PropertyDefinition
 from relasi.customers.selectors import customer_available_columns
-from relasi.tenancy.models import Workspace
+from relasi.tenancy.models import Membership, Workspace
+from tests.browser import front_doors
+from tests.browser.front_doors import backoffice_pages, site_pages
+from tests.customers.importing import started
 
+NARROW = {"width": 360, "height": 800}
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 800}
 LANGUAGES = ["en", "id"]
@@ -36,6 +45,8 @@ PARTNER_MENU = {
     "en": ["Dashboard", "Program", "Commission", "Profile"],
     "id": ["Dasbor", "Program", "Komisi", "Profil"],
 }
+
+CSV = b"Nama,No HP,Email\nBudi Santoso,0812-0000-0001,budi@contoh.id\nSiti Aminah,0812-0000-0002,siti@contoh.id\n"
 
 OpenTab = Callable[..., Page]
 
@@ -94,63 +105,100 @@ def add_customer(workspace: Workspace, **fields: Any) -> Customer:
     )
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_every_page_fits_a_phone_and_its_menu_opens(open_tab: OpenTab, demo_data, language: str) -> None:
-    # given the demo data, a deleted customer, and one with a long name and email
-    workspace = demo_workspace()
+def page_values(workspace: Workspace, owner: User) -> dict[str, list[str]]:
+    """A value for each URL parameter of the front doors: the pages that show one thing show a real one."""
     customer = add_customer(workspace, email=LONG_EMAIL, phone="+6281234567890")
     add_customer(workspace, full_name="Sri Lestari Wahyuningsih", email=LONG_EMAIL, deleted_at=timezone.now())
-    app = "/app/demo"
-    public = open_tab(viewport=PHONE, language=language)
-    owner = open_tab(viewport=PHONE, language=language, email="owner@relasi.test")
-    partner = open_tab(viewport=PHONE, language=language, email="partner@relasi.test")
-    staff = open_tab(viewport=PHONE, language=language, email="staff@relasi.test")
+    waiting = imports.customer_import_upload(
+        workspace=workspace,
+        actor=owner,
+        file=SimpleUploadedFile("pelanggan.csv", CSV),
+        original_name="pelanggan.csv",
+    )
+    ran = started(workspace, owner, CSV, name="pelanggan.csv")
+    export = CustomerExport.objects.for_workspace(workspace).create(created_by=owner)
+    definition = PropertyDefinition.objects.for_workspace(workspace).order_by("-is_builtin", "pk").last()
+    agent = Membership.objects.for_workspace(workspace).get(user__email="agent@relasi.test")
+    return {
+        "workspace_slug": [workspace.slug],
+        "customer_id": [str(customer.pk)],
+        "import_id": [str(waiting.pk), str(ran.pk)],
+        "export_id": [str(export.pk)],
+        "property_id": [str(definition.pk)] if definition else [],
+        "membership_id": [str(agent.pk)],
+        "api_key_id": ["1"],
+        "uidb64": [urlsafe_base64_encode(force_bytes(owner.pk))],
+        "token": [default_token_generator.make_token(owner)],
+    }
 
-    # public pages: sign-in of each door and the password reset
-    for path in ("/accounts/login/", "/accounts/password/reset/", "/partners/login/", "/backoffice/login/"):
-        public.goto(path)
-        assert_no_sideways_scroll(public, path)
 
-    # the workspace app: every page, and its menu from each
-    owner.goto("/app/")
-    assert_no_sideways_scroll(owner, "/app/")
-    app_pages = [
-        "/customers/", "/customers/?deleted=1", "/customers/new/", f"/customers/{customer.pk}/",
-        "/customers/properties/", "/customers/properties/new/", "/customers/imports/", "/usage/",
-        "/settings/subscription/", "/settings/members/", "/settings/api-keys/",
-    ]  # fmt: skip
-    app_menu = owner.get_by_test_id("app-menu").locator("nav a")
-    for path in app_pages:
-        owner.goto(app + path)
-        assert_no_sideways_scroll(owner, path)
-        assert_menu_opens(owner, toggle="nav-toggle", links=app_menu, names=APP_MENU[language])
-    # when a link of the opened menu is followed, its page opens
-    app_menu.filter(has_text=APP_MENU[language][1]).click()
-    expect(owner).to_have_url(f"{owner.url.split('/app/')[0]}{app}/customers/properties/")
+def door_menu(page: Page, path: str, language: str) -> tuple[Any, list[str] | None]:
+    """The links of the menu a page of this door has, and their names when they are fixed."""
+    if path.startswith("/partners/"):
+        return page.get_by_test_id("partner-nav").get_by_role("link"), PARTNER_MENU[language]
+    if path.startswith("/backoffice/"):
+        return page.get_by_test_id("backoffice-nav").get_by_role("link"), None
+    return page.get_by_test_id("app-menu").locator("nav a"), APP_MENU[language]
 
-    # the partner portal
-    partner_menu = partner.get_by_test_id("partner-nav").get_by_role("link")
-    for path in ("/partners/", "/partners/programs/", "/partners/commission/", "/partners/profile/"):
-        partner.goto(path)
-        assert_no_sideways_scroll(partner, path)
-        assert_menu_opens(partner, toggle="nav-toggle", links=partner_menu, names=PARTNER_MENU[language])
-        expect(partner.get_by_test_id("partner-menu-account").get_by_role("button")).to_be_in_viewport()
-    partner_menu.filter(has_text=PARTNER_MENU[language][3]).click()
-    expect(partner.get_by_test_id("partner-code")).to_have_text("RPDEMO01")
 
-    # the back-office: index, a list and a form
-    owner_id = User.objects.get(email="owner@relasi.test").pk
-    office_menu = staff.get_by_test_id("backoffice-nav").get_by_role("link")
-    for path in (
-        "/backoffice/",
-        "/backoffice/accounts/user/",
-        f"/backoffice/accounts/user/{owner_id}/change/",
-    ):
-        staff.goto(path)
-        assert_no_sideways_scroll(staff, path)
-        assert_menu_opens(staff, toggle="nav-toggle", links=office_menu, names=None)
-    office_menu.first.click()
-    expect(staff).to_have_url(re.compile(r"/backoffice/\w+/\w+/$"))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_fits_a_phone_and_its_menu_opens(open_tab: OpenTab, demo_data, language: str) -> None:
+    # given the demo data with a long-named customer, a deleted one, imports, an export, and every page of the
+    # three doors as the URL patterns and the back-office's model list give them
+    workspace = demo_workspace()
+    owner = User.objects.get(email="owner@relasi.test")
+    pages = site_pages(page_values(workspace, owner)) + backoffice_pages()
+    pages.append(front_doors.Page(f"/app/{workspace.slug}/customers/?deleted=1", owner.email, True))
+    found = {page.path for page in pages}
+    # (a check of the finder itself: the pages everyone knows are among those found)
+    app = f"/app/{workspace.slug}"
+    for known in (
+        "/accounts/login/", "/accounts/password/reset/", "/accounts/password/change/",
+        f"{app}/customers/", f"{app}/customers/new/", f"{app}/customers/properties/", f"{app}/customers/imports/",
+        f"{app}/usage/", f"{app}/settings/members/", f"{app}/settings/api-keys/", "/partners/login/", "/partners/",
+        "/partners/profile/", "/backoffice/", "/backoffice/accounts/user/", "/backoffice/login/",
+    ):  # fmt: skip
+        assert known in found, f"{known} is not among the pages found: {sorted(found)}"
+    assert any(re.fullmatch(rf"{app}/customers/imports/\d+/", path) for path in found), "no mapping step"
+    assert any(re.fullmatch(rf"{app}/customers/imports/\d+/progress/", path) for path in found), "no progress"
+    tabs: dict[str | None, Page] = {}
+
+    for page in pages:
+        tab = tabs.get(page.user) or tabs.setdefault(
+            page.user, open_tab(viewport=NARROW, language=language, email=page.user)
+        )
+        # when the page opens on a 360 px and then a 390 px screen
+        tab.set_viewport_size(NARROW)
+        tab.goto(page.path)
+        # then nothing but a table's own box scrolls sideways
+        assert_no_sideways_scroll(tab, f"{page.path} at 360 px")
+        tab.set_viewport_size(PHONE)
+        assert_no_sideways_scroll(tab, page.path)
+        # and a door's page has a menu that opens from its toggle, every link in view and clickable
+        if page.has_menu or (page.path.startswith("/backoffice/") and page.user):
+            links, names = door_menu(tab, page.path, language)
+            assert_menu_opens(tab, toggle="nav-toggle", links=links, names=names)
+
+    # when a link of an opened menu is followed, its page opens
+    owner_tab = tabs[owner.email]
+    owner_tab.goto(f"{app}/customers/")
+    links, _ = door_menu(owner_tab, app, language)
+    assert_menu_opens(owner_tab, toggle="nav-toggle", links=links, names=APP_MENU[language])
+    links.filter(has_text=APP_MENU[language][1]).click()
+    expect(owner_tab).to_have_url(re.compile(rf"{app}/customers/properties/$"))
+    partner_tab = tabs["partner@relasi.test"]
+    partner_tab.goto("/partners/")
+    links, _ = door_menu(partner_tab, "/partners/", language)
+    assert_menu_opens(partner_tab, toggle="nav-toggle", links=links, names=PARTNER_MENU[language])
+    expect(partner_tab.get_by_test_id("partner-menu-account").get_by_role("button")).to_be_in_viewport()
+    links.filter(has_text=PARTNER_MENU[language][3]).click()
+    expect(partner_tab.get_by_test_id("partner-code")).to_have_text("RPDEMO01")
+    staff_tab = tabs[front_doors.STAFF]
+    staff_tab.goto("/backoffice/")
+    links, _ = door_menu(staff_tab, "/backoffice/", language)
+    assert_menu_opens(staff_tab, toggle="nav-toggle", links=links, names=None)
+    links.first.click()
+    expect(staff_tab).to_have_url(re.compile(r"/backoffice/\w+/\w+/$"))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
