@@ -145,6 +145,8 @@ def _progress(request: WorkspacePageRequest, job: BulkJob) -> HttpResponse:
         "job": job,
         "property_label": _property_label(workspace, job),
         "undoable": bulk_selectors.bulk_job_undoable(job),
+        "resumable": bulk_selectors.bulk_job_resumable(job),
+        "stalled": bulk_selectors.bulk_job_is_stalled(job),
         "back_url": _back(workspace, job),
         "undo_of_url": _job_url(workspace, job.undo_of) if job.undo_of_id and job.undo_of else None,
     }
@@ -163,3 +165,16 @@ def bulk_job_undo(request: WorkspacePageRequest, job_id: int) -> HttpResponse:
         messages.error(request, _messages_of(conflict))
         return redirect("customers:bulk_job", workspace_slug=workspace.slug, job_id=job_id)
     return redirect(_job_url(workspace, undo))
+
+
+@require_POST
+@workspace_page()
+def bulk_job_resume(request: WorkspacePageRequest, job_id: int) -> HttpResponse:
+    workspace = request.workspace
+    try:
+        bulk_services.bulk_job_resume(workspace=workspace, actor=request.actor, job_id=job_id)
+    except StateConflict as conflict:
+        messages.error(request, _messages_of(conflict))
+    except PermissionDenied as refusal:
+        messages.error(request, str(refusal))
+    return redirect("customers:bulk_job", workspace_slug=workspace.slug, job_id=job_id)

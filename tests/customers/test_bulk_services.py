@@ -15,7 +15,13 @@ from relasi.core.validation import StateConflict
 from relasi.customers import property_services
 from relasi.customers.bulk import selectors as bulk_selectors
 from relasi.customers.bulk.models_bulk import BulkJob, BulkStatus
-from relasi.customers.bulk.services import bulk_job_confirm, bulk_job_prepare, bulk_job_run, bulk_job_undo
+from relasi.customers.bulk.services import (
+    bulk_job_confirm,
+    bulk_job_prepare,
+    bulk_job_resume,
+    bulk_job_run,
+    bulk_job_undo,
+)
 from relasi.customers.filters import customer_filters_parse
 from relasi.customers.models import Channel, Customer
 
@@ -336,3 +342,52 @@ def test_only_a_finished_delete_can_be_undone(
     with pytest.raises(StateConflict):
         bulk_job_undo(workspace=acme, actor=alice, job_id=job.pk)
     assert _live(acme).filter(owner=dave).count() == 5
+
+
+def test_a_failed_job_is_continued_after_its_last_chunk(
+    acme, alice, bob, dave, many, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    # Given a bulk status change of 120 customers in chunks of 50 that failed in its second chunk
+    monkeypatch.setattr(bulk_selectors, "BULK_CHUNK", 50)
+    job = bulk_job_prepare(workspace=acme, actor=alice, action="status", filters=_filters(source="whatsapp"))
+    from relasi.customers.bulk import services
+
+    real_apply = services._apply
+    calls = {"count": 0}
+
+    def dies_once_on_second_chunk(**kwargs):
+        calls["count"] += 1
+        if calls["count"] == 2:
+            raise RuntimeError("database went away")
+        return real_apply(**kwargs)
+
+    monkeypatch.setattr(services, "_apply", dies_once_on_second_chunk)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, value="Customer")
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.failure_reason) == (BulkStatus.FAILED, 50, "database went away")
+    # When alice continues it
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_job_resume(workspace=acme, actor=alice, job_id=job.pk)
+    # Then it finishes after the checkpoint, the 120 have the status, and it is still audited once
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.changed_count) == (BulkStatus.COMPLETED, 120, 120)
+    assert _live(acme).filter(status="Customer").count() == 120
+    assert AuditLog.objects.filter(workspace=acme, action="customer.bulk_status_set").count() == 1
+    # ...and a finished job cannot be continued
+    with pytest.raises(StateConflict):
+        bulk_job_resume(workspace=acme, actor=alice, job_id=job.pk)
+
+
+def test_a_stalled_job_is_continued_and_a_running_one_is_not(acme, alice, many, settings) -> None:
+    job = bulk_job_prepare(workspace=acme, actor=alice, action="status", filters=_filters(source="instagram"))
+    BulkJob.objects.for_workspace(acme).filter(pk=job.pk).update(
+        status=BulkStatus.RUNNING, value="Customer", progressed_at=datetime.now(UTC)
+    )
+    # A job with a recent sign of life is running: continuing it is refused
+    with pytest.raises(StateConflict):
+        bulk_job_resume(workspace=acme, actor=alice, job_id=job.pk)
+    # Once quiet for longer than CUSTOMER_IMPORT_STALLED_SECONDS it is stalled, and continues
+    settings.CUSTOMER_IMPORT_STALLED_SECONDS = 0
+    resumed = bulk_job_resume(workspace=acme, actor=alice, job_id=job.pk)
+    assert resumed.status == BulkStatus.QUEUED

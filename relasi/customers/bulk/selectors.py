@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
+from django.conf import settings
 from django.http import Http404
+from django.utils import timezone
 
 from relasi.core.audit import Actor, actor_of
 from relasi.customers.bulk.models_bulk import BulkAction, BulkJob, BulkStatus
@@ -103,3 +106,18 @@ def bulk_job_restorable_ids(*, workspace: Workspace, job: BulkJob, customer_ids:
             .values_list("pk", flat=True)
         )
     return found
+
+
+def bulk_job_is_stalled(job: BulkJob, *, now: datetime | None = None) -> bool:
+    """Queued or running without a sign of life for CUSTOMER_IMPORT_STALLED_SECONDS: its worker is gone."""
+    if job.status not in (BulkStatus.QUEUED, BulkStatus.RUNNING):
+        return False
+    last_sign = job.progressed_at or job.created_at
+    return ((now or timezone.now()) - last_sign).total_seconds() >= settings.CUSTOMER_IMPORT_STALLED_SECONDS
+
+
+def bulk_job_resumable(job: BulkJob, *, now: datetime | None = None) -> bool:
+    """Stopped before the end (failed, or stalled): continuing picks up after its last committed chunk."""
+    return (job.status == BulkStatus.FAILED and job.processed < job.total) or bulk_job_is_stalled(
+        job, now=now
+    )

@@ -25,6 +25,7 @@ from relasi.customers.bulk.selectors import (
     BULK_MAX_CUSTOMERS,
     bulk_job_made_by,
     bulk_job_restorable_ids,
+    bulk_job_resumable,
     bulk_job_undoable,
     bulk_property_definition,
     bulk_selection_ids,
@@ -354,3 +355,33 @@ def bulk_job_undo(*, workspace: Workspace, actor: Actor | User, job_id: int) -> 
         _audit(workspace=workspace, actor=actor, job=undo)
         _enqueue(undo)
     return undo
+
+
+def bulk_job_resume(*, workspace: Workspace, actor: Actor | User, job_id: int) -> BulkJob:
+    """Queue again a job that stopped before the end (failed, or its worker gone); it continues after its last
+    committed chunk. The same permission as confirming it; not audited again (it is the same action)."""
+    with transaction.atomic():
+        job = (
+            BulkJob.objects.for_workspace(workspace)
+            .select_for_update()
+            .defer("customer_ids")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.status == BulkStatus.DRAFT:
+            raise Http404
+        if not bulk_job_resumable(job):
+            raise StateConflict(
+                {"job": [_("Only a bulk action that stopped before the end can be continued.")]}
+            )
+        _permission_check(workspace=workspace, actor=actor, action=job.action, count=job.total)
+        job.status = BulkStatus.QUEUED
+        job.failure_reason = ""
+        job.finished_at = None
+        job.progressed_at = timezone.now()
+        job.save(update_fields=["status", "failure_reason", "finished_at", "progressed_at"])
+        from relasi.customers.bulk.tasks import bulk_job_run_task
+
+        workspace_pk, job_pk = job.workspace_id, job.pk
+        transaction.on_commit(lambda: bulk_job_run_task.delay(workspace_pk, job_pk))
+    return job
