@@ -303,3 +303,41 @@ def test_a_wide_view_scrolls_in_its_box_keeping_name_and_actions(
     # and the row's menu opens above the rows below it, with its items clickable
     row.locator("td.col-actions").get_by_role("button").click()
     row.locator("td.col-actions .dropdown-menu a").click(trial=True)
+
+
+# Whether a select shows the whole of each of its options: the text's width in the select's font against the room
+# inside it (the padding on the right holds the arrow).
+SELECT_SHOWS_EVERY_OPTION = """select => {
+  const style = getComputedStyle(select);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return Array.from(select.options).filter(option => context.measureText(option.text).width > room + 1)
+    .map(option => option.text);
+}"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1366"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_filters_show_their_whole_text(
+    open_tab: OpenTab, demo_data, language: str, viewport: dict[str, int]
+) -> None:
+    # given the owner on All customers
+    owner = open_tab(viewport=viewport, language=language, email="owner@relasi.test")
+    owner.goto("/app/demo/customers/")
+
+    # then the sort and date selects show every option whole ("Last update, newest first" and its Indonesian)
+    for select in ("#sort", "#date-mode"):
+        assert owner.locator(select).evaluate(SELECT_SHOWS_EVERY_OPTION) == [], select
+    expected = {"en": "Last update, newest first", "id": "Pembaruan terakhir, terbaru dahulu"}[language]
+    expect(owner.locator("#sort option:checked")).to_have_text(expected)
+    # (the measure itself sees a cut: the same select squeezed to 8em)
+    squeezed = "select => { select.style.width = '8em'; return select; }"
+    assert expected in owner.locator("#sort").evaluate(f"s => ({SELECT_SHOWS_EVERY_OPTION})(({squeezed})(s))")
+    owner.locator("#sort").evaluate("select => { select.style.width = ''; }")
+    # and the channel filter looks like the selects beside it (not greyed as if disabled), and opens
+    channel = owner.get_by_test_id("source-filter")
+    look = "element => [getComputedStyle(element).color, getComputedStyle(element).opacity]"
+    assert channel.evaluate(look) == owner.locator("#sort").evaluate(look)
+    channel.click()
+    expect(owner.locator("#filters input[name=source]").first).to_be_visible()
