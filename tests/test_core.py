@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +14,13 @@ from hypothesis import strategies as st
 from relasi.core import timeranges
 from relasi.core.audit import Actor, audit_record
 from relasi.core.emails import email_send_templated
+from relasi.core.inputs import (
+    NUMBER_STYLE_SAMPLES,
+    number_checked,
+    number_style_detect,
+    number_style_for_language,
+    number_text,
+)
 from relasi.core.models import AuditLog
 from relasi.core.money import format_rupiah, percent_of
 from relasi.core.pagination import InvalidCursor, cursor_decode, cursor_encode
@@ -255,3 +263,203 @@ def test_odd_ids_in_a_page_form_are_ignored_not_a_500(acme, alice, client_for) -
     )
     assert created.status_code == 302
     assert Customer.objects.for_workspace(acme).filter(deleted_at__isnull=True).count() == 2
+
+
+# --- Numbers as people write them (relasi.core.inputs) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "style", "number"),
+    [
+        # plain, the API's machine form
+        ("1500000", "plain", 1_500_000),
+        ("-2.5", "plain", -2.5),
+        ("1e6", "plain", 1_000_000),
+        ("1.500", "plain", 1.5),
+        # Indonesian: dots group thousands, a comma writes decimals
+        ("1.500.000", "id", 1_500_000),
+        ("1.000.000", "id", 1_000_000),
+        ("1.500", "id", 1500),
+        ("-1.500", "id", -1500),
+        ("2,5", "id", 2.5),
+        ("1.500.000,75", "id", 1_500_000.75),
+        ("1500000,75", "id", 1_500_000.75),
+        ("Rp 1.500.000", "id", 1_500_000),
+        ("-Rp 5.000", "id", -5000),
+        # ...and the plain forms it cannot read as grouped
+        ("2.5", "id", 2.5),
+        ("1234.5", "id", 1234.5),
+        ("1500000", "id", 1_500_000),
+        ("1e6", "id", 1_000_000),
+        # English: commas group thousands, a point writes decimals, every plain form is plain
+        ("1,500,000", "en", 1_500_000),
+        ("1,500", "en", 1500),
+        ("2.5", "en", 2.5),
+        ("1,500,000.75", "en", 1_500_000.75),
+        ("1.500", "en", 1.5),
+        ("Rp 1,500,000", "en", 1_500_000),
+    ],
+)
+def test_a_number_reads_as_its_style_writes_it(text: str, style: str, number: int | float) -> None:
+    read = number_checked(text, style=style)
+    assert read == number
+    assert type(read) is type(number)
+
+
+@pytest.mark.parametrize(
+    ("text", "style", "code", "message"),
+    [
+        ("1.500.000", "plain", "number", "“1.500.000” is not a number: write it like 1500000 or -2.5."),
+        ("2,5", "plain", "number", "“2,5” is not a number: write it like 1500000 or -2.5."),
+        ("Rp 5000", "plain", "number", "“Rp 5000” is not a number: write it like 1500000 or -2.5."),
+        ("1_000", "plain", "number", "“1_000” is not a number: write it like 1500000 or -2.5."),
+        (
+            "1.50.000",
+            "id",
+            "number_grouping",
+            "“1.50.000” is not grouped in thousands: write it like 1.500.000 or 2,5.",
+        ),
+        (
+            "1234.567",
+            "id",
+            "number_grouping",
+            "“1234.567” is not grouped in thousands: write it like 1.500.000 or 2,5.",
+        ),
+        (
+            "0.500",
+            "id",
+            "number_grouping",
+            "“0.500” is not grouped in thousands: write it like 1.500.000 or 2,5.",
+        ),
+        (
+            "1.5.2",
+            "id",
+            "number_grouping",
+            "“1.5.2” is not grouped in thousands: write it like 1.500.000 or 2,5.",
+        ),
+        ("1,500.5", "id", "number", "“1,500.5” is not a number: write it like 1.500.000 or 2,5."),
+        (
+            "1,50,000",
+            "en",
+            "number_grouping",
+            "“1,50,000” is not grouped in thousands: write it like 1,500,000 or 2.5.",
+        ),
+        ("2,5", "en", "number", "“2,5” is not a number: write it like 1,500,000 or 2.5."),
+        ("1.500,5", "en", "number", "“1.500,5” is not a number: write it like 1,500,000 or 2.5."),
+        ("--5", "id", "number", "“--5” is not a number: write it like 1.500.000 or 2,5."),
+        ("NaN", "en", "number", "“NaN” is not a number: write it like 1,500,000 or 2.5."),
+    ],
+)
+def test_a_number_written_otherwise_is_refused_naming_the_form_expected(
+    text: str, style: str, code: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        number_checked(text, style=style)
+    assert refused.value.code == code
+    assert refused.value.messages == [message]
+
+
+@pytest.mark.parametrize(
+    ("text", "style"),
+    [
+        *[
+            (text, style)
+            for style in ("plain", "id", "en")
+            for text in ("1e400000", "9" * 5000, "1e-7", "1e15")
+        ],
+        ("1000000000000000", "plain"),
+        ("1.000.000.000.000.000", "id"),
+        ("0,0000001", "id"),
+        ("1,000,000,000,000,000", "en"),
+        ("-Rp 1.000.000.000.000.000", "id"),
+    ],
+)
+def test_the_bounds_hold_in_every_style(text: str, style: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        number_checked(text, style=style)
+    assert refused.value.code == "number_range"
+
+
+def test_numbers_sent_as_numbers_are_read_whatever_the_style() -> None:
+    # a float's own digits, never text read in a style: 1.123 stays 1.123 in Indonesian
+    assert [number_checked(value, style="id") for value in (1.123, 1500, Decimal("2.50"))] == [
+        1.123,
+        1500,
+        2.5,
+    ]
+    with pytest.raises(ValidationError) as refused:
+        number_checked(10**5000, style="id")
+    assert refused.value.code == "number_range"
+    with pytest.raises(ValidationError):
+        number_checked(True, style="en")
+
+
+# Every number within the bounds: up to 15 digits before the point and 6 after.
+bounded_numbers = st.builds(
+    lambda digits, places: Decimal(digits).scaleb(-places),
+    st.integers(min_value=-(10**15 - 1), max_value=10**15 - 1),
+    st.integers(min_value=0, max_value=6),
+).filter(lambda number: abs(number) <= Decimal("999999999999999"))
+
+
+@given(number=bounded_numbers, style=st.sampled_from(["plain", "id", "en"]))
+def test_a_number_written_in_a_style_reads_back_as_the_same_number(number: Decimal, style: str) -> None:
+    written = number_text(number, style=style)
+    assert number_checked(written, style=style) == number_checked(number)
+    if len(number.normalize().as_tuple().digits) <= 15:
+        # within what a stored (JSON) number holds exactly, the very value comes back
+        assert Decimal(repr(number_checked(written, style=style))) == number
+
+
+@pytest.mark.parametrize(
+    ("number", "plain", "indonesian", "english"),
+    [
+        (1_500_000, "1500000", "1.500.000", "1,500,000"),
+        (-1_500_000.75, "-1500000.75", "-1.500.000,75", "-1,500,000.75"),
+        (0.000001, "0.000001", "0,000001", "0.000001"),
+        (999, "999", "999", "999"),
+        (1e15 - 1, "999999999999999", "999.999.999.999.999", "999,999,999,999,999"),
+    ],
+)
+def test_number_text_writes_each_style(number: float, plain: str, indonesian: str, english: str) -> None:
+    assert [number_text(number, style=style) for style in ("plain", "id", "en")] == [
+        plain,
+        indonesian,
+        english,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("samples", "style"),
+    [
+        (["1.500.000", "250.000", "75.000"], "id"),
+        (["2,5", "10", "7,25"], "id"),
+        (["1.500", "2.000", "750"], "id"),  # dots before three digits: thousands, in Indonesian
+        (["1,500,000", "250,000"], "en"),
+        (["1,500", "2,000", "750"], "en"),
+        (["1,500.75"], "en"),
+        (["1500000", "2.5", "-3"], "plain"),  # every style reads these the same
+        (["1.500.000", "1,500,000"], "plain"),  # a tie
+        (["", "  ", "n/a"], "plain"),  # nothing to go on
+        (["1.500.000", "2.000.000", "1,500"], "id"),  # clear votes before weak ones
+    ],
+)
+def test_the_style_of_a_column_is_detected_from_its_values(samples: list[str], style: str) -> None:
+    assert number_style_detect(samples) == style
+
+
+def test_detection_reads_only_the_first_values() -> None:
+    samples = ["1.500"] * NUMBER_STYLE_SAMPLES + ["1,500,000"] * (NUMBER_STYLE_SAMPLES + 1)
+    assert number_style_detect(iter(samples)) == "id"
+
+
+@pytest.mark.parametrize(("language", "style"), [("id", "id"), ("en", "en"), ("en-us", "en"), (None, "en")])
+def test_a_page_reads_numbers_in_its_language(language: str | None, style: str) -> None:
+    assert number_style_for_language(language) == style
+
+
+def test_rupiah_in_the_english_grouping() -> None:
+    assert [format_rupiah(amount, thousands=",") for amount in (1_500_000, -5000)] == [
+        "Rp 1,500,000",
+        "-Rp 5,000",
+    ]

@@ -19,9 +19,12 @@ def percent_of(*, amount: int, rate_percent: Decimal | str | int) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def format_rupiah(amount: int) -> str:
-    """Format like `Rp 1.000.000` (dots group thousands); negatives as `-Rp 5.000`."""
+def format_rupiah(amount: int, *, thousands: str = ".") -> str:
+    """Format like `Rp 1.000.000` (dots group thousands); negatives as `-Rp 5.000`.
+
+    `thousands` is the separator of the reader's language (relasi.core.formatting passes it): `Rp 1,000,000`.
+    """
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError("amount must be an integer number of rupiah")
-    grouped = f"{abs(amount):,}".replace(",", ".")
+    grouped = f"{abs(amount):,}".replace(",", thousands)
     return f"-Rp {grouped}" if amount < 0 else f"Rp {grouped}"

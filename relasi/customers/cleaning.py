@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor
-from relasi.core.inputs import text_checked
+from relasi.core.inputs import NUMBER_STYLES, text_checked
 from relasi.customers.models import Channel, Customer, PropertyDefinition, PropertyKind
 from relasi.customers.normalize import normalize_email, normalize_phone, normalize_username
 from relasi.customers.properties import clean_property_value
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.selectors import workspace_member_ids
 
-DEFAULT_STATUSES = ["Lead", "Prospect", "Customer", "Inactive"]
+# The status options a new workspace starts with, in the language it was created in. They are the workspace's own
+# words from then on (owners rename them on the Properties page), so they are stored as written, not translated.
+DEFAULT_STATUSES_BY_LANGUAGE: dict[str, list[str]] = {
+    "en": ["Lead", "Prospect", "Customer", "Inactive"],
+    "id": ["Lead", "Prospek", "Pelanggan", "Tidak aktif"],
+}
+DEFAULT_STATUSES = DEFAULT_STATUSES_BY_LANGUAGE["en"]
+# Indonesian postal codes are five digits (10110 to 99xxx).
+ZIP_CODE = re.compile(r"[0-9]{5}")
 
 # key, label, kind: the additional fields every workspace starts with (shown, can be hidden).
 # Labels are stored in English and marked for translation, so pages show them in the reader's language.
@@ -68,11 +77,25 @@ RESERVED_KEYS = BUILTIN_KEYS | {
 }
 
 
-class CustomerCleaner:
-    """Validates customer input for one workspace; loads definitions and members once for many rows."""
+def default_statuses(language: str | None = None) -> list[str]:
+    """The status options of a workspace created now: in `language`, or the active one (English otherwise)."""
+    code = (language or get_language() or "en").lower().split("-")[0]
+    return list(DEFAULT_STATUSES_BY_LANGUAGE.get(code, DEFAULT_STATUSES))
 
-    def __init__(self, *, workspace: Workspace) -> None:
+
+class CustomerCleaner:
+    """Validates customer input for one workspace; loads definitions and members once for many rows.
+
+    `number_style` is how numbers written as text read (relasi.core.inputs.number_checked): "plain" for the API
+    (and JSON numbers), the viewer's language for the customer form, the file's style for an import. The form
+    names its style in the data it sends (`_number_style`), so the services pass it on without knowing pages.
+    """
+
+    def __init__(self, *, workspace: Workspace, number_style: str = "plain") -> None:
+        if number_style not in NUMBER_STYLES:
+            raise ValueError(f"Unknown number style {number_style!r}: use one of {NUMBER_STYLES}.")
         self.workspace = workspace
+        self.number_style = number_style
         definitions = list(PropertyDefinition.objects.for_workspace(workspace))
         self.builtin = {definition.key: definition for definition in definitions if definition.is_builtin}
         self.custom = {
@@ -85,6 +108,9 @@ class CustomerCleaner:
     def clean(self, data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
         """Cleaned values for the given keys (all keys when not partial); ValidationError with every field's problem."""
         errors: dict[str, list[str]] = {}
+        number_style = data.get("_number_style", self.number_style)
+        if number_style not in NUMBER_STYLES:
+            number_style = self.number_style
         texts = _bounded_texts(data, errors)
         cleaned: dict[str, Any] = {}
         if not partial or "full_name" in data:
@@ -108,8 +134,15 @@ class CustomerCleaner:
         for field in TEXT_COLUMNS:
             if field in texts:
                 cleaned[field] = texts[field]
+        if cleaned.get("zip_code") and not ZIP_CODE.fullmatch(cleaned["zip_code"]):
+            errors["zip_code"] = [
+                _("“%(value)s” is not a postal code: Indonesian postal codes are five digits, like 40115.")
+                % {"value": cleaned["zip_code"]}
+            ]
         if "properties" in data or not partial:
-            cleaned["properties"] = self._properties(data.get("properties") or {}, errors, partial=partial)
+            cleaned["properties"] = self._properties(
+                data.get("properties") or {}, errors, partial=partial, number_style=number_style
+            )
         if errors:
             raise ValidationError(errors)
         return cleaned
@@ -150,7 +183,7 @@ class CustomerCleaner:
         return user_id
 
     def _properties(
-        self, values: dict[str, Any], errors: dict[str, list[str]], *, partial: bool
+        self, values: dict[str, Any], errors: dict[str, list[str]], *, partial: bool, number_style: str
     ) -> dict[str, Any]:
         cleaned: dict[str, Any] = {}
         if not isinstance(values, dict):
@@ -164,7 +197,7 @@ class CustomerCleaner:
                 )
                 continue
             try:
-                stored = clean_property_value(definition, value)
+                stored = clean_property_value(definition, value, number_style=number_style)
             except ValidationError as error:
                 errors.setdefault(f"properties.{key}", []).extend(error.messages)
                 continue
@@ -247,11 +280,15 @@ def unchanged_left_out(customer: Customer, data: dict[str, Any]) -> dict[str, An
     """`data` without the status and property values the customer already has.
 
     Sending a stored value back is no change, so it is not validated again: a value whose option was
-    removed since stays on the customer when the rest of the customer is saved.
+    removed since (or a postal code from before the five-digit rule) stays on the customer when the rest of the
+    customer is saved.
     """
     kept = dict(data)
     if "status" in kept and kept["status"] == customer.status:
         del kept["status"]
+    # A postal code saved before the five-digit rule stays until someone changes it.
+    if "zip_code" in kept and kept["zip_code"] == customer.zip_code:
+        del kept["zip_code"]
     properties = kept.get("properties")
     if isinstance(properties, dict):
         kept["properties"] = {

@@ -8,8 +8,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from relasi.core.inputs import NUMBER_STYLES, number_text
 from relasi.core.validation import form_add_validation_errors
 from relasi.customers.models import Channel, Customer, PropertyDefinition, PropertyKind
+from relasi.customers.normalize import display_phone
 from relasi.customers.selectors import property_definitions, property_label
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.selectors import workspace_member_users
@@ -69,16 +71,28 @@ def _form_field_name(service_field: str) -> str:
 
 
 class CustomerForm(forms.Form):
-    """Collects input only; CustomerCleaner in services validates it, so form, API and import agree."""
+    """Collects input only; CustomerCleaner in services validates it, so form, API and import agree.
+
+    `number_style` is how the viewer writes numbers (their language's, relasi.core.inputs): numbers are shown in
+    it and the service reads them in it. Phones are shown in the international style of every page.
+    """
 
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     owner = CollectedChoiceField(label=_("Owner"), required=False)
     assignee = CollectedChoiceField(label=_("Assignee"), required=False)
 
     def __init__(
-        self, *args: Any, workspace: Workspace, customer: Customer | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        workspace: Workspace,
+        customer: Customer | None = None,
+        number_style: str = "plain",
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if number_style not in NUMBER_STYLES:
+            raise ValueError(f"Unknown number style {number_style!r}: use one of {NUMBER_STYLES}.")
+        self.number_style = number_style
         self.fields["full_name"].widget.attrs["autofocus"] = True
         members = [("", "—")] + [
             (str(user.pk), user.full_name or user.email)
@@ -130,7 +144,12 @@ class CustomerForm(forms.Form):
                 choices=[("", "—")] + [(o, o) for o in definition.options],
                 required=False,
             )
-        widget = forms.TextInput(attrs={"type": "tel"}) if definition.key == "phone" else forms.TextInput()
+        if definition.key == "phone":
+            widget = forms.TextInput(attrs={"type": "tel"})
+        elif definition.key == "zip_code":
+            widget = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"})
+        else:
+            widget = forms.TextInput()
         return forms.CharField(label=property_label(definition), required=False, widget=widget)
 
     def _offer_kept_values(self, customer: Customer) -> None:
@@ -162,14 +181,24 @@ class CustomerForm(forms.Form):
                     else None
                 )
                 initial[key] = identity.external_id if identity else ""
+            elif key == "phone":
+                initial[key] = display_phone(customer.phone)
             else:
                 initial[key] = getattr(customer, key, "")
         for key in self.property_keys:
-            value = customer.properties.get(key)
-            if isinstance(value, bool):
-                value = "yes" if value else "no"
-            initial[PROPERTY_PREFIX + key] = value
+            initial[PROPERTY_PREFIX + key] = self._shown_value(key, customer.properties.get(key))
         return initial
+
+    def _shown_value(self, key: str, value: Any) -> Any:
+        """A stored property value as its field shows it: numbers in the viewer's style, phones international."""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, int | float):
+            return number_text(value, style=self.number_style)
+        field = self.fields.get(PROPERTY_PREFIX + key)
+        if isinstance(value, str) and field is not None and getattr(field.widget, "input_type", "") == "tel":
+            return display_phone(value)
+        return value
 
     def service_data(self) -> dict[str, Any]:
         """The cleaned input in the shape services.customer_create/update expect."""
@@ -181,6 +210,8 @@ class CustomerForm(forms.Form):
         for key in self.builtin_keys:
             data[key] = self.cleaned_data.get(key, "")
         data["properties"] = {key: self.cleaned_data.get(PROPERTY_PREFIX + key) for key in self.property_keys}
+        # CustomerCleaner reads the numbers the way the viewer writes them (the API's data never names this).
+        data["_number_style"] = self.number_style
         return data
 
     def add_service_errors(self, error: ValidationError) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+
+from relasi.core.formatting import format_phone
 
 DEFAULT_REGION = "ID"
 # Values people put in a field when they have nothing: never treat them as an identity.
@@ -72,15 +73,5 @@ def phone_search_digits(query: str) -> str | None:
     return digits or None
 
 
-# The same customers are shown over and over (first pages, shared links); parsing costs ~40 µs each.
-@lru_cache(maxsize=8192)
-def display_phone(e164: str) -> str:
-    """+6281234567890 → +62 812-3456-7890, for reading; stored and exported values stay E.164."""
-    if not e164:
-        return ""
-    try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        return e164
+# Pages show phones in one international style; the function lives with the other formats of relasi.core.
+display_phone = format_phone

@@ -25,8 +25,12 @@ def _as_list(value: Any) -> list[str]:
     return [part.strip() for part in str(value).replace(";", ",").split(",") if part.strip()]
 
 
-def clean_property_value(definition: PropertyDefinition, value: Any) -> Any:
-    """The stored (JSON) form of `value` for this property, or ValidationError. Empty → None."""
+def clean_property_value(definition: PropertyDefinition, value: Any, *, number_style: str = "plain") -> Any:
+    """The stored (JSON) form of `value` for this property, or ValidationError. Empty → None.
+
+    `number_style` says how a number written as text reads (relasi.core.inputs.number_checked): "plain" for the
+    API, the page's language for the customer form, the file's style for an import.
+    """
     if value is None or (isinstance(value, str) and not value.strip()) or value == []:
         if definition.is_required:
             raise ValidationError(
@@ -37,7 +41,7 @@ def clean_property_value(definition: PropertyDefinition, value: Any) -> Any:
     if kind in (PropertyKind.TEXT, PropertyKind.LONG_TEXT):
         return text_checked(value, max_length=TEXT_LIMITS[kind])
     if kind == PropertyKind.NUMBER:
-        return number_checked(value)
+        return number_checked(value, style=number_style)
     if kind == PropertyKind.DATE:
         return date_checked(value, formats=DATE_FORMATS).isoformat()
     if kind == PropertyKind.DATETIME:

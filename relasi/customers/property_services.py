@@ -14,7 +14,7 @@ from relasi.accounts.models import User
 from relasi.core.audit import Actor, audit_record
 from relasi.core.inputs import text_checked
 from relasi.core.validation import StateConflict
-from relasi.customers.cleaning import BUILTIN_PROPERTIES, DEFAULT_STATUSES, RESERVED_KEYS
+from relasi.customers.cleaning import BUILTIN_PROPERTIES, RESERVED_KEYS, default_statuses
 from relasi.customers.models import PropertyDefinition, PropertyKind
 from relasi.customers.properties import KEY_PATTERN
 from relasi.tenancy.models import Workspace
@@ -28,7 +28,12 @@ OPTIONS_MAX = 500
 
 
 def properties_ensure_builtin(*, workspace: Workspace) -> None:
-    """Create the built-in property definitions a workspace is missing (safe to repeat)."""
+    """Create the built-in property definitions a workspace is missing (safe to repeat).
+
+    The status options are in the active language, the one of whoever creates the workspace; a workspace that
+    has its status property keeps its options.
+    """
+    statuses = default_statuses()
     rows = [
         PropertyDefinition(
             workspace=workspace,
@@ -37,7 +42,7 @@ def properties_ensure_builtin(*, workspace: Workspace) -> None:
             kind=kind,
             is_builtin=True,
             position=position,
-            options=DEFAULT_STATUSES if key == "status" else [],
+            options=statuses if key == "status" else [],
         )
         for position, (key, label, kind) in enumerate(BUILTIN_PROPERTIES)
     ]

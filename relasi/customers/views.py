@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,17 +13,19 @@ from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from relasi.core.formatting import format_phone
 from relasi.core.ids import ids_parse
+from relasi.core.inputs import number_style_for_language
 from relasi.core.pagination import InvalidCursor
 from relasi.customers import exports, selectors, services
 from relasi.customers import filters as customer_filters
+from relasi.customers.display import customer_cell_text
 from relasi.customers.forms import CustomerForm
 from relasi.customers.models import Channel, Customer, ExportStatus
 from relasi.tenancy.access import workspace_page
@@ -45,26 +46,6 @@ class TableRow:
     detail_url: str
     # Text of the other columns, ready to print; None shows a dash.
     cells: list[str | None]
-
-
-def _cell_text(customer: Customer, column: selectors.Column) -> str | None:
-    """Format a cell in Python: a million-row workspace shows 50 rows per request, and the template
-    engine's per-value filters and tags cost more than the query behind the page."""
-    if column.key == "deleted_at":
-        value: Any = timezone.localtime(customer.deleted_at) if customer.deleted_at else None
-    else:
-        value = selectors.customer_cell(customer, column)
-    if value is None:
-        return None
-    if value is True:
-        return gettext("Yes")
-    if value is False:
-        return gettext("No")
-    if isinstance(value, datetime):
-        return date_format(value, "DATETIME_FORMAT")
-    if isinstance(value, list | tuple):
-        return ", ".join(str(item) for item in value)
-    return str(value)
 
 
 def _table_context(request: WorkspacePageRequest, workspace: Workspace) -> dict[str, Any]:
@@ -100,7 +81,7 @@ def _table_context(request: WorkspacePageRequest, workspace: Workspace) -> dict[
             pk=customer.pk,
             full_name=customer.full_name,
             detail_url=f"{detail_prefix}{customer.pk}/",
-            cells=[_cell_text(customer, column) for column in columns[1:]],
+            cells=[customer_cell_text(customer, column) for column in columns[1:]],
         )
         for customer in page.items
     ]
@@ -220,24 +201,50 @@ def customer_restore(request: WorkspacePageRequest) -> HttpResponse:
     return _back_to_list(request, workspace)
 
 
+@dataclass(frozen=True)
+class DuplicateRow:
+    """A customer the duplicate warning names, with its phone as every page shows phones."""
+
+    pk: int
+    full_name: str
+    phone: str
+    email: str
+
+
 def _unconfirmed_duplicates(
     request: WorkspacePageRequest, form: CustomerForm, customer: Customer | None
-) -> list[Customer]:
+) -> list[DuplicateRow]:
     """Customers with the same phone or email, except those the user already saw and chose to keep."""
-    return selectors.customer_duplicates(
+    found = selectors.customer_duplicates(
         workspace=request.workspace,
         phone=form.cleaned_data.get("phone"),
         email=form.cleaned_data.get("email"),
         customer=customer,
         exclude_ids=request.POST.get("confirm_duplicate", "").split(","),
     )
+    return [
+        DuplicateRow(
+            pk=other.pk, full_name=other.full_name, phone=format_phone(other.phone), email=other.email
+        )
+        for other in found
+    ]
+
+
+def _customer_form(request: WorkspacePageRequest, **kwargs: Any) -> CustomerForm:
+    """The customer form, reading numbers the way the viewer's language writes them (1.500.000 or 1,500,000)."""
+    return CustomerForm(
+        request.POST or None,
+        workspace=request.workspace,
+        number_style=number_style_for_language(translation.get_language()),
+        **kwargs,
+    )
 
 
 @workspace_page()
 def customer_new(request: WorkspacePageRequest) -> HttpResponse:
     workspace = request.workspace
-    form = CustomerForm(request.POST or None, workspace=workspace, initial={"owner": str(request.user.pk)})
-    duplicates: list[Customer] = []
+    form = _customer_form(request, initial={"owner": str(request.user.pk)})
+    duplicates: list[DuplicateRow] = []
     if request.method == "POST" and form.is_valid():
         duplicates = _unconfirmed_duplicates(request, form, None)
         if not duplicates:
@@ -263,8 +270,8 @@ def customer_new(request: WorkspacePageRequest) -> HttpResponse:
 def customer_detail(request: WorkspacePageRequest, customer_id: int) -> HttpResponse:
     workspace = request.workspace
     customer = selectors.customer_get(workspace=workspace, customer_id=customer_id)
-    form = CustomerForm(request.POST or None, workspace=workspace, customer=customer)
-    duplicates: list[Customer] = []
+    form = _customer_form(request, customer=customer)
+    duplicates: list[DuplicateRow] = []
     if request.method == "POST" and form.is_valid():
         duplicates = _unconfirmed_duplicates(request, form, customer)
         if not duplicates:

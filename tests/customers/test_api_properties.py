@@ -344,7 +344,9 @@ def test_customer_values_are_checked_against_the_property_type(acme, budget, acm
         **acme_key,
     )
     assert response.status_code == 422
-    assert response.json()["errors"] == {"properties.budget": ["“lots” is not a number."]}
+    assert response.json()["errors"] == {
+        "properties.budget": ["“lots” is not a number: write it like 1500000 or -2.5."]
+    }
     assert Customer.objects.for_workspace(acme).count() == 0
 
 

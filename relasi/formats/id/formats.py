@@ -1,0 +1,12 @@
+"""Bahasa Indonesia: `28 Nov 2026, 23.00` (hours and minutes with a dot, as Indonesian writes them)."""
+
+DATE_FORMAT = "j M Y"
+TIME_FORMAT = "H.i"
+DATETIME_FORMAT = "j M Y, H.i"
+SHORT_DATE_FORMAT = DATE_FORMAT
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
+YEAR_MONTH_FORMAT = "F Y"
+MONTH_DAY_FORMAT = "j F"
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "."
+NUMBER_GROUPING = 3
