@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from relasi.accounts.models import User
 from relasi.core.audit import Actor
 from relasi.core.models import AuditLog
-from relasi.customers.models import ChannelIdentity, Customer, CustomerImport, CustomerImportError
+from relasi.customers.models import ChannelIdentity, Customer, CustomerImport
 from relasi.tenancy.models import Membership, Role, Workspace
 from relasi.tenancy.services import workspace_create
 
@@ -112,18 +112,18 @@ def purge_workspace_customers(*, workspace: Workspace, include_audit: bool) -> i
             if stored:
                 stored.delete(save=False)
     customers = Customer._meta.db_table
-    identities = ChannelIdentity._meta.db_table
     imports = CustomerImport._meta.db_table
-    import_errors = CustomerImportError._meta.db_table
-    # Plain SQL: the ORM would collect and cascade a million rows one by one. These are all the tables
-    # that point at customers and imports today; a new one makes the deferred foreign key fail loudly.
+    # Plain SQL: the ORM would collect and cascade a million rows one by one.
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {identities} WHERE workspace_id = %s", [workspace.pk])
-        cursor.execute(
-            f"DELETE FROM {import_errors} WHERE customer_import_id IN "
-            f"(SELECT id FROM {imports} WHERE workspace_id = %s)",
-            [workspace.pk],
-        )
+        for dependent in customer_dependents():
+            if dependent.has_workspace:
+                cursor.execute(f"DELETE FROM {dependent.table} WHERE workspace_id = %s", [workspace.pk])
+            else:
+                cursor.execute(
+                    f'DELETE FROM {dependent.table} WHERE "{dependent.column}" IN '
+                    f"(SELECT id FROM {dependent.target} WHERE workspace_id = %s)",
+                    [workspace.pk],
+                )
         cursor.execute(f"DELETE FROM {customers} WHERE workspace_id = %s", [workspace.pk])
         deleted = cursor.rowcount
         cursor.execute(f"DELETE FROM {imports} WHERE workspace_id = %s", [workspace.pk])
@@ -131,6 +131,40 @@ def purge_workspace_customers(*, workspace: Workspace, include_audit: bool) -> i
             # Only for the scratch import workspace: a million audit rows per run would fill the disk.
             cursor.execute(f"DELETE FROM {AuditLog._meta.db_table} WHERE workspace_id = %s", [workspace.pk])
     return max(deleted, 0)
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """A table with a foreign key to customers or imports: its name, the key's column, the table it points at."""
+
+    table: str
+    column: str
+    target: str
+    has_workspace: bool
+
+
+def customer_dependents() -> list[Dependent]:
+    """Every foreign key to a customer or an import from another model (identities, import errors, updates,
+    duplicates, and whatever comes next), found from the models, so that the clean-ups empty a new table too;
+    a table that points at one of these in turn would still make the deferred foreign key fail loudly."""
+    found: list[Dependent] = []
+    for target in (Customer, CustomerImport):
+        for field in target._meta.get_fields(include_hidden=True):
+            related = getattr(field, "related_model", None)
+            if not (field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)):
+                continue
+            if related is None or related in (Customer, CustomerImport):
+                continue
+            columns = {getattr(concrete, "column", None) for concrete in related._meta.concrete_fields}
+            found.append(
+                Dependent(
+                    table=related._meta.db_table,
+                    column=field.field.column,  # type: ignore[union-attr]
+                    target=target._meta.db_table,
+                    has_workspace="workspace_id" in columns,
+                )
+            )
+    return sorted(found, key=lambda dependent: (dependent.table, dependent.column))
 
 
 def analyze_customers(*, vacuum: bool) -> None:

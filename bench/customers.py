@@ -1,11 +1,11 @@
 """The All customers benchmark (issue 3): a million customers, timed through the real request path.
 
 In order:
-1. make sure workspace "bench" holds exactly N live customers (reused when it does, so reruns are cheap;
-   generated with PostgreSQL COPY otherwise, bulk_create on other databases);
+1. make sure workspace "bench" holds exactly N live customers (bench/dataset.py);
 2. time the All customers page (the htmx table fragment) and the API list: first page, page 501 by cursor,
-   source + month filter, prefix / infix / phone / rare search;
-3. time the naive alternatives (OFFSET paging, LIKE no index covers, exact count) as raw SQL in the same run;
+   source + month filter, prefix / infix / phone / rare search, a phone's last 4 or 8 digits (issue 9);
+3. time the naive alternatives (OFFSET paging, LIKE no index covers, exact count, a phone's end by LIKE) as raw
+   SQL in the same run;
 4. import a generated 1,048,576-row CSV into workspace "bench-import" in a child process and sample its
    peak RSS.
 
@@ -14,53 +14,28 @@ In order:
 
 from __future__ import annotations
 
-import os
-import platform
-import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Max
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench.common import (
-    BENCH_ACTOR,
-    SEED,
-    BenchError,
-    BenchOptions,
-    Log,
-    analyze_customers,
-    bench_user,
-    bench_workspace,
-    purge_workspace_customers,
-    timed,
-)
+from bench.common import BenchError, BenchOptions, Log, timed
+from bench.dataset import Dataset, ensure_dataset, load_average, machine_info
 from bench.imports import measure_import, measure_import_into_full
-from relasi.accounts.models import User
-from relasi.core.audit import audit_record
 from relasi.customers import filters as customer_filters
 from relasi.customers import selectors
-from relasi.customers.models import (
-    ChannelIdentity,
-    Customer,
-)
-from relasi.customers.sample import SampleCustomer, sample_customers
+from relasi.customers.models import Customer
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.services import api_key_create, api_key_revoke
 
-LIST_SLUG = "bench"
-OWNER_EMAIL = "bench-owner@relasi.test"
-AGENT_EMAIL = "bench-agent@relasi.test"
 PAGE_LIMIT = 50
-COPY_CHUNK = 100_000
-BULK_BATCH = 2_000
 TARGETS: dict[str, int] = {"list_p95_ms": 50, "import_rows_per_second": 5000, "import_peak_rss_mb": 300}
 HTMX_HEADERS = {"HX-Request": "true", "HX-Target": "customer-table"}
 
@@ -70,246 +45,6 @@ HTMX_HEADERS = {"HX-Request": "true", "HX-Target": "customer-table"}
 
 def _ratio(naive: dict[str, Any], ours: dict[str, Any]) -> float:
     return round(float(naive["p50_ms"]) / max(float(ours["p50_ms"]), 0.001), 1)
-
-
-# --- Machine ---------------------------------------------------------------------------------------------
-
-
-def _memory_gb() -> float:
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemTotal:"):
-                    return round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return 0.0
-
-
-def _load_average() -> list[float]:
-    try:
-        return [round(value, 2) for value in os.getloadavg()]
-    except OSError:
-        return []
-
-
-def machine_info() -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "cpus": os.cpu_count(),
-        "memory_gb": _memory_gb(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "database": connection.vendor,
-    }
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            info["postgres"] = cursor.fetchone()[0]
-            server: dict[str, str] = {}
-            for name in ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit"):
-                cursor.execute(f"SHOW {name}")
-                server[name] = cursor.fetchone()[0]
-            info["postgres_settings"] = server
-    elif connection.vendor == "sqlite":
-        info["sqlite"] = sqlite3.sqlite_version
-    return info
-
-
-# --- Data ------------------------------------------------------------------------------------------------
-
-
-CUSTOMER_COLUMNS = (
-    "id",
-    "workspace_id",
-    "full_name",
-    "owner_id",
-    "assignee_id",
-    "source",
-    "phone",
-    "phone_raw",
-    "email",
-    "status",
-    "job_title",
-    "province",
-    "city",
-    "district",
-    "subdistrict",
-    "zip_code",
-    "properties",
-    "added_by_id",
-    "added_by_label",
-    "created_at",
-    "updated_at",
-)
-
-
-def _copy_customers(
-    *, workspace: Workspace, members: list[int], label: str, rows: int, now: datetime, log: Log
-) -> None:
-    customer_table = Customer._meta.db_table
-    identity_table = ChannelIdentity._meta.db_table
-    samples = sample_customers(count=rows, seed=SEED, now=now)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        row = cursor.fetchone()
-    # Not inside an outer transaction (the smoke test): SET LOCAL would outlive the chunk there.
-    skip_foreign_key_checks = bool(row and row[0]) and not connection.in_atomic_block
-    done = 0
-    while done < rows:
-        size = min(COPY_CHUNK, rows - done)
-        # A transaction per chunk keeps the queue of deferred foreign-key checks small.
-        with transaction.atomic(), connection.cursor() as cursor:
-            if skip_foreign_key_checks:
-                # As pg_restore --disable-triggers: the rows point at the workspace and members loaded
-                # above, and checking four foreign keys per row would double the load time.
-                cursor.execute("SET LOCAL session_replication_role = replica")
-            # Ids up front so the identities can point at their customers without reading them back.
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [customer_table, size],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            identities: list[tuple[Any, ...]] = []
-            psycopg_cursor = cursor.cursor
-            columns = ", ".join(CUSTOMER_COLUMNS)
-            with psycopg_cursor.copy(f"COPY {customer_table} ({columns}) FROM STDIN") as copy:
-                for offset, customer_id in enumerate(ids):
-                    sample = next(samples)
-                    copy.write_row(
-                        (
-                            customer_id,
-                            workspace.pk,
-                            sample.full_name,
-                            members[0],
-                            members[(done + offset) % len(members)],
-                            sample.source,
-                            sample.phone,
-                            sample.phone,
-                            sample.email,
-                            sample.status,
-                            sample.job_title,
-                            sample.province,
-                            sample.city,
-                            sample.district,
-                            sample.subdistrict,
-                            sample.zip_code,
-                            "{}",
-                            members[0],
-                            label,
-                            sample.updated_at,
-                            sample.updated_at,
-                        )
-                    )
-                    if sample.username:
-                        identities.append((workspace.pk, customer_id, sample.source, sample.username, now))
-            with psycopg_cursor.copy(
-                f"COPY {identity_table} (workspace_id, customer_id, channel, external_id, created_at) FROM STDIN"
-            ) as copy:
-                for identity in identities:
-                    copy.write_row(identity)
-        done += size
-        log(f"  {done:,} / {rows:,} customers written")
-
-
-def _customer_from_sample(
-    sample: SampleCustomer, *, workspace: Workspace, owner_id: int, assignee_id: int, label: str
-) -> Customer:
-    return Customer(
-        workspace=workspace,
-        **sample.customer_fields(),
-        owner_id=owner_id,
-        assignee_id=assignee_id,
-        added_by_id=owner_id,
-        added_by_label=label,
-    )
-
-
-def _bulk_create_customers(
-    *, workspace: Workspace, members: list[int], label: str, rows: int, now: datetime, log: Log
-) -> None:
-    batch: list[tuple[Customer, SampleCustomer]] = []
-
-    def flush() -> None:
-        with transaction.atomic():
-            created = Customer.objects.for_workspace(workspace).bulk_create(
-                [customer for customer, _sample in batch]
-            )
-            ChannelIdentity.objects.for_workspace(workspace).bulk_create(
-                [
-                    ChannelIdentity(
-                        workspace=workspace,
-                        customer=customer,
-                        channel=sample.source,
-                        external_id=sample.username,
-                    )
-                    for customer, (_unused, sample) in zip(created, batch, strict=True)
-                    if sample.username
-                ]
-            )
-        batch.clear()
-
-    for index, sample in enumerate(sample_customers(count=rows, seed=SEED, now=now)):
-        customer = _customer_from_sample(
-            sample,
-            workspace=workspace,
-            owner_id=members[0],
-            assignee_id=members[index % len(members)],
-            label=label,
-        )
-        batch.append((customer, sample))
-        if len(batch) >= BULK_BATCH:
-            flush()
-            log(f"  {index + 1:,} / {rows:,} customers written")
-    if batch:
-        flush()
-
-
-@dataclass(frozen=True)
-class Dataset:
-    workspace: Workspace
-    owner: User
-    rows: int
-    generation_seconds: float
-    reused: bool
-
-
-def ensure_dataset(*, rows: int, log: Log) -> Dataset:
-    """Workspace "bench" with exactly `rows` live customers: reused if it has them, regenerated otherwise."""
-    owner = bench_user(OWNER_EMAIL, "Bench Owner")
-    agent = bench_user(AGENT_EMAIL, "Bench Agent")
-    workspace = bench_workspace(slug=LIST_SLUG, name="Benchmark", owner=owner, agent=agent)
-    customers = Customer.objects.for_workspace(workspace)
-    live = customers.filter(deleted_at__isnull=True).count()
-    if live == rows and customers.count() == rows:
-        log(f"Reusing workspace '{LIST_SLUG}' with {rows:,} customers.")
-        analyze_customers(vacuum=False)
-        return Dataset(workspace=workspace, owner=owner, rows=rows, generation_seconds=0.0, reused=True)
-    if live or customers.exists():
-        log(f"Workspace '{LIST_SLUG}' has {live:,} customers, not {rows:,}: deleting them first.")
-        purge_workspace_customers(workspace=workspace, include_audit=False)
-    members = [owner.pk, agent.pk]
-    label = owner.full_name
-    method = "COPY" if connection.vendor == "postgresql" else "bulk_create"
-    log(f"Generating {rows:,} customers in workspace '{LIST_SLUG}' with {method}...")
-    started = time.perf_counter()
-    generate = _copy_customers if connection.vendor == "postgresql" else _bulk_create_customers
-    generate(workspace=workspace, members=members, label=label, rows=rows, now=timezone.now(), log=log)
-    with transaction.atomic():
-        audit_record(
-            workspace=workspace,
-            actor=BENCH_ACTOR,
-            action="customer.bench_generated",
-            target=workspace,
-            changes={"rows": rows, "seed": SEED},
-        )
-    generated = time.perf_counter()
-    log(f"  written in {generated - started:.1f} s; analyzing...")
-    analyze_customers(vacuum=True)
-    seconds = time.perf_counter() - started
-    log(f"  ready in {seconds:.1f} s")
-    return Dataset(
-        workspace=workspace, owner=owner, rows=rows, generation_seconds=round(seconds, 1), reused=False
-    )
 
 
 # --- Requests --------------------------------------------------------------------------------------------
@@ -399,6 +134,18 @@ class Probes:
     month: str
     phone_query: str
     rare_query: str
+    # The phone whose last digits the phone tail cases search for, and the digits: 4 starting with 0 (the
+    # issue's "0243", a prefix of the reversed number), its last 8, and 4 of another phone that do not start
+    # with 0 (not a phone's start either, so the search looks for them anywhere inside the number).
+    tail_phone: str
+    tail4_query: str
+    tail8_query: str
+    tail4_nonzero_query: str
+
+
+def _newest_phone(customers: Any, pattern: str) -> str | None:
+    phone = customers.filter(phone__regex=pattern).order_by("-id").values_list("phone", flat=True).first()
+    return None if phone is None else str(phone)
 
 
 def find_probes(*, workspace: Workspace) -> Probes:
@@ -412,7 +159,37 @@ def find_probes(*, workspace: Workspace) -> Probes:
     # Local format, as people type it: 0812 and the next four digits.
     phone_query = "0" + phone[3:10]
     email = customers.exclude(email="").order_by("-id").values_list("email", flat=True).first() or "nobody"
-    return Probes(month=month, phone_query=phone_query, rare_query=email.split("@")[0])
+    # The newest phones whose ends have the shape wanted: generated phones end in a running number of 8
+    # digits, so every end of 4 digits is shared by one phone in 10,000 (100 at a million customers).
+    tail_phone = _newest_phone(customers, r"0[0-9]{3}$")
+    if tail_phone is None:
+        raise BenchError(
+            "No generated phone ends in 0 and three digits: too few customers for the tail cases."
+        )
+    # Below 1,000 customers every running number ends in 0 and three digits: the same query then.
+    nonzero_phone = _newest_phone(customers, r"[1-9][0-9]{3}$") or tail_phone
+    return Probes(
+        month=month,
+        phone_query=phone_query,
+        rare_query=email.split("@")[0],
+        tail_phone=tail_phone,
+        tail4_query=tail_phone[-4:],
+        tail8_query=tail_phone[-8:],
+        tail4_nonzero_query=nonzero_phone[-4:],
+    )
+
+
+def _check_phone_tail_found(*, client: Client, probes: Probes) -> int:
+    """How many customers the first API page of the 8-digit tail holds; a BenchError unless the probe's phone
+    is among them (the search code without the phone tail finds nothing, and timing that would mislead)."""
+    data = _api_json(client, api_url({"q": probes.tail8_query}))
+    phones = [item.get("phone") for item in data.get("items", [])]
+    if probes.tail_phone not in phones:
+        raise BenchError(
+            f"Searching {probes.tail8_query!r} did not find {probes.tail_phone}: "
+            "the phone tail search is missing or broken."
+        )
+    return len(phones)
 
 
 def measure_lists(
@@ -440,7 +217,11 @@ def measure_lists(
             "search_infix": {"q": "anto"},
             "search_phone": {"q": probes.phone_query},
             "search_rare": {"q": probes.rare_query},
+            "search_phone_tail4": {"q": probes.tail4_query},
+            "search_phone_tail8": {"q": probes.tail8_query},
+            "search_phone_tail4_nonzero": {"q": probes.tail4_nonzero_query},
         }
+        tail8_matches = _check_phone_tail_found(client=api_client, probes=probes)
         for name, params in scenarios.items():
             log(f"Timing {name} ({iterations} runs after {warmups} warm-ups)...")
             cases[f"{name}_page"] = timed(
@@ -487,6 +268,13 @@ def measure_lists(
                 [f"%{probes.rare_query.lower()}%"] * 2,
             ),
             "exact_count": (f"SELECT count(*) FROM {table} WHERE {live}", None),
+            # What a phone's end cost before the reversed index: LIKE '%0243', which only the phone's
+            # trigram index can help with.
+            "like_phone_tail": (
+                f"SELECT * FROM {table} WHERE {live} AND phone LIKE %s "
+                f"ORDER BY updated_at DESC, id DESC LIMIT {PAGE_LIMIT}",
+                [f"%{probes.tail4_query}"],
+            ),
         }
         for name, (sql, sql_params) in naive_sql.items():
             naive[name] = {
@@ -503,6 +291,19 @@ def measure_lists(
             name: {**timed(_sql_call(sql), iterations=iterations, warmups=warmups), "sql": sql}
             for name, sql in ours_sql.items()
         }
+        # The same query as like_phone_tail with the condition the search writes for a tail (migration 0008's
+        # expression), to compare the two indexes alone; the whole search adds name and email to it.
+        if connection.vendor == "postgresql":
+            reverse_sql = (
+                f'SELECT * FROM {table} WHERE {live} AND REVERSE("phone") LIKE %s '
+                f"ORDER BY updated_at DESC, id DESC LIMIT {PAGE_LIMIT}"
+            )
+            reverse_params = [probes.tail4_query[::-1] + "%"]
+            ours["reverse_phone_tail"] = {
+                **timed(_sql_call(reverse_sql, reverse_params), iterations=iterations, warmups=warmups),
+                "sql": reverse_sql,
+                "params": reverse_params,
+            }
         ours["capped_count"] = {
             **timed(
                 lambda: selectors.customer_count(
@@ -525,12 +326,21 @@ def measure_lists(
             "like_rare_sql_vs_search_rare_api_request": _ratio(naive["like_rare"], cases["search_rare_api"]),
             "exact_count_vs_capped_count": _ratio(naive["exact_count"], ours["capped_count"]),
         }
+        if "reverse_phone_tail" in ours:
+            ratios["like_phone_tail_vs_reverse_prefix_sql"] = _ratio(
+                naive["like_phone_tail"], ours["reverse_phone_tail"]
+            )
         parameters = {
             "page_size": PAGE_LIMIT,
             "deep_page_number": page_depth + 1,
             "deep_api_page_number": api_depth + 1,
             "offset": offset,
             "scenarios": scenarios,
+            "phone_tail": {
+                "phone": probes.tail_phone,
+                "tail8_first_page_matches": tail8_matches,
+                "tail4_nonzero_phone_ends_with": probes.tail4_nonzero_query,
+            },
             "page_headers": HTMX_HEADERS,
         }
     finally:
@@ -569,7 +379,7 @@ def run_customer_bench(options: BenchOptions, *, log: Log) -> dict[str, Any]:
     # Production runs with DEBUG off: no query log, no template debug information. The API's rate limit
     # stays on (its counter is part of each request's cost) but high enough for the timed runs.
     with override_settings(DEBUG=False, API_RATE_LIMIT_PER_KEY="1000000/min"):
-        load_before = _load_average()
+        load_before = load_average()
         started = timezone.now()
         dataset = ensure_dataset(rows=options.rows, log=log)
         probes = find_probes(workspace=dataset.workspace)
@@ -588,7 +398,7 @@ def run_customer_bench(options: BenchOptions, *, log: Log) -> dict[str, Any]:
             "machine": machine_info(),
             "date": started.isoformat(timespec="seconds"),
             "command": options.command(),
-            "load_average": {"before": load_before, "after": _load_average()},
+            "load_average": {"before": load_before, "after": load_average()},
             "rows": dataset.rows,
             "generation_seconds": dataset.generation_seconds,
             "generation_reused": dataset.reused,

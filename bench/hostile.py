@@ -46,7 +46,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from bench.common import BENCH_ACTOR, Log, bench_user
-from bench.customers import machine_info
+from bench.dataset import machine_info
 from relasi.accounts.models import User
 from relasi.core.inputs import number_checked
 from relasi.core.models import AuditLog

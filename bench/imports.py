@@ -31,12 +31,13 @@ from bench.common import (
     Log,
     analyze_customers,
     bench_workspace,
+    customer_dependents,
     purge_workspace_customers,
     summarize,
 )
 from relasi.accounts.models import User
 from relasi.core.models import AuditLog
-from relasi.customers.models import ChannelIdentity, Customer, CustomerImport, CustomerImportError
+from relasi.customers.models import Customer, CustomerImport
 from relasi.customers.sample import sample_customers
 from relasi.tenancy.models import Workspace
 
@@ -254,21 +255,26 @@ def remove_import(*, workspace: Workspace, import_id: int, since: datetime) -> i
     """Take one import's customers out of a workspace again, with their identities, failed rows and audit
     rows; the number of customers removed. Plain SQL, as the clean-up of a whole workspace."""
     customers = Customer._meta.db_table
+    imports = CustomerImport._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {ChannelIdentity._meta.db_table} WHERE workspace_id = %s AND customer_id IN "
-            f"(SELECT id FROM {customers} WHERE workspace_id = %s AND source_import_id = %s)",
-            [workspace.pk, workspace.pk, import_id],
-        )
+        # What points at the import (its failed rows, duplicates, updates), then at its customers
+        # (identities, and duplicates of later rows of the same file), then the customers themselves.
+        dependents = customer_dependents()
+        for dependent in dependents:
+            if dependent.target == imports:
+                cursor.execute(f'DELETE FROM {dependent.table} WHERE "{dependent.column}" = %s', [import_id])
+        for dependent in dependents:
+            if dependent.target == customers:
+                cursor.execute(
+                    f'DELETE FROM {dependent.table} WHERE "{dependent.column}" IN '
+                    f"(SELECT id FROM {customers} WHERE workspace_id = %s AND source_import_id = %s)",
+                    [workspace.pk, import_id],
+                )
         cursor.execute(
             f"DELETE FROM {customers} WHERE workspace_id = %s AND source_import_id = %s",
             [workspace.pk, import_id],
         )
         removed = cursor.rowcount
-        cursor.execute(
-            f"DELETE FROM {CustomerImportError._meta.db_table} WHERE workspace_id = %s AND customer_import_id = %s",
-            [workspace.pk, import_id],
-        )
         cursor.execute(
             f"DELETE FROM {AuditLog._meta.db_table} WHERE workspace_id = %s AND created_at >= %s",
             [workspace.pk, since],

@@ -8,6 +8,7 @@ import io
 import json
 
 from django.core.management import call_command
+from django.db import connection
 
 from relasi.accounts.models import User
 from relasi.customers.models import Customer
@@ -22,6 +23,9 @@ CASES = {
         "search_infix",
         "search_phone",
         "search_rare",
+        "search_phone_tail4",
+        "search_phone_tail8",
+        "search_phone_tail4_nonzero",
         "deep_cursor",
     )
     for channel in ("page", "api")
@@ -77,13 +81,30 @@ def test_bench_customers_reports_every_case_naive_comparison_and_import(db) -> N
     assert result["parameters"]["deep_page_number"] == 4
     assert result["parameters"]["deep_api_page_number"] == 4
     assert result["parameters"]["offset"] == 150
-    assert set(result["naive"]) == {"offset_paging", "like_infix", "like_rare", "exact_count", "ours_sql"}
+    # the phone tail cases search the newest phone ending in 0 and three digits: +62…00000299, the 300th
+    tail = result["parameters"]["phone_tail"]
+    assert tail["phone"].endswith("00000299")
+    assert result["parameters"]["scenarios"]["search_phone_tail4"] == {"q": "0299"}
+    assert result["parameters"]["scenarios"]["search_phone_tail8"] == {"q": "00000299"}
+    # no running number below 1,000 ends in four digits that do not start with 0: the same query then
+    assert result["parameters"]["scenarios"]["search_phone_tail4_nonzero"] == {"q": "0299"}
+    assert tail["tail8_first_page_matches"] == 1
+    assert set(result["naive"]) == {
+        "offset_paging",
+        "like_infix",
+        "like_rare",
+        "exact_count",
+        "like_phone_tail",
+        "ours_sql",
+    }
+    # the reversed-phone index exists on PostgreSQL only (migration 0008): its bare SQL is timed there
+    on_postgres = connection.vendor == "postgresql"
     assert set(result["naive"]["ours_sql"]) == {
         "keyset_paging",
         "trigram_infix",
         "trigram_rare",
         "capped_count",
-    }
+    } | ({"reverse_phone_tail"} if on_postgres else set())
     assert set(result["ratios"]) == {
         "offset_vs_keyset_sql",
         "offset_sql_vs_keyset_api_request",
@@ -92,7 +113,7 @@ def test_bench_customers_reports_every_case_naive_comparison_and_import(db) -> N
         "like_rare_vs_trigram_sql",
         "like_rare_sql_vs_search_rare_api_request",
         "exact_count_vs_capped_count",
-    }
+    } | ({"like_phone_tail_vs_reverse_prefix_sql"} if on_postgres else set())
     imported = result["import"]
     assert imported["status"] == "completed"
     assert imported["rows"] == imported["total_rows"] == imported["processed_rows"] == 200
