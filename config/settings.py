@@ -220,11 +220,28 @@ else:
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Relasi <no-reply@relasi.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Background jobs: Celery on Redis when REDIS_URL is set; otherwise tasks run eagerly in-process.
+# Background jobs (config/celery.py). JOBS_RUNNER: "celery" (the default with REDIS_URL) sends them through Redis
+# to `relasi worker`; "threads" (the default without it: `make run`) runs them on JOBS_THREADS threads of the web
+# process once the request's transaction commits, and that process also runs CELERY_BEAT_SCHEDULE below
+# (relasi/core/background.py); "eager" runs them in the call that queued them, the default of the test suite
+# (RELASI_TESTING without REDIS_URL), so that a test sees a job's effect as soon as the request returns.
 REDIS_URL: str = env.str("REDIS_URL", default="")
+JOBS_RUNNER: str = env.str(
+    "JOBS_RUNNER", default="celery" if REDIS_URL else "eager" if TESTING else "threads"
+)
+if JOBS_RUNNER not in ("celery", "threads", "eager"):
+    raise ImproperlyConfigured('JOBS_RUNNER must be "celery", "threads" or "eager".')
+if JOBS_RUNNER == "celery" and not REDIS_URL:
+    raise ImproperlyConfigured("JOBS_RUNNER=celery needs REDIS_URL: the workers take their jobs from Redis.")
+# One import and an email or export side by side; SQLite takes one writer at a time anyway.
+JOBS_THREADS: int = env.int("JOBS_THREADS", default=2)
+# How long a stopping process (a reload of `make run`, Ctrl-C) waits for its running jobs. An import or export
+# still running then is continued by the next process's recovery (CUSTOMER_IMPORT_STALLED_SECONDS).
+JOBS_SHUTDOWN_GRACE_SECONDS: int = env.int("JOBS_SHUTDOWN_GRACE_SECONDS", default=5)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# The threads run each job through Celery's in-process path too (its signals and retries as in a worker).
+CELERY_TASK_ALWAYS_EAGER = JOBS_RUNNER != "celery"
 CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="relasi")
 CELERY_TASK_EAGER_PROPAGATES = True
 # A job is acknowledged when it ends, so a worker that dies hands it back. Redis hands an unacknowledged job
@@ -242,7 +259,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Beat's state (last run times) lives with the other local state, never in the working folder.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# How often the recovery looks for imports and exports whose worker is gone.
+# How often the recovery looks for imports and exports whose worker is gone (beat, or the web process's own
+# schedule without REDIS_URL).
 JOBS_RECOVERY_INTERVAL_SECONDS: int = env.int("JOBS_RECOVERY_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-deleted-customers": {
