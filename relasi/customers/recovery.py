@@ -1,9 +1,9 @@
-"""Recovery of imports and exports whose worker is gone (killed, out of memory, a machine that went away).
+"""Recovery of imports, exports and bulk actions whose worker is gone (killed, out of memory, a machine that went away).
 
-A scheduled job (every JOBS_RECOVERY_INTERVAL_SECONDS) looks in every workspace for imports and exports that are
-queued or running yet have shown no sign of life for CUSTOMER_IMPORT_STALLED_SECONDS, and queues them again —
+A scheduled job (every JOBS_RECOVERY_INTERVAL_SECONDS) looks in every workspace for imports, exports and bulk actions
+that are queued or running yet have shown no sign of life for CUSTOMER_IMPORT_STALLED_SECONDS, and queues them again —
 exactly what "Continue the import" does by hand. An import continues after its last committed batch; an export
-is written again. A worker that was only slow and wakes up finds its import's checkpoint moved and stops.
+is written again; a bulk action continues after its last committed chunk. A worker that was only slow and wakes up finds its import's checkpoint moved and stops.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from relasi.core.audit import Actor
+from relasi.core.validation import StateConflict
+from relasi.customers.bulk.models_bulk import BulkJob, BulkStatus
+from relasi.customers.bulk.services import bulk_job_resume
 from relasi.customers.exports import customer_export_resume
 from relasi.customers.imports import customer_import_resume
 from relasi.customers.models import CustomerExport, CustomerImport, ExportStatus, ImportStatus
@@ -32,6 +35,7 @@ RECOVERY = Actor(system="recovery")
 class Recovered:
     imports: list[int]
     exports: list[int]
+    bulk_jobs: list[int]
 
 
 def _quiet_since(now: datetime | None) -> datetime:
@@ -39,12 +43,13 @@ def _quiet_since(now: datetime | None) -> datetime:
 
 
 def customer_jobs_recover(*, now: datetime | None = None) -> Recovered:
-    """Queue again every stalled import and export of every workspace; the ids queued."""
+    """Queue again every stalled import, export and bulk action of every workspace; the ids queued."""
     cutoff = _quiet_since(now)
     quiet = Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, created_at__lt=cutoff)
     imports = CustomerImport.unscoped.filter(quiet, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING])
     exports = CustomerExport.unscoped.filter(quiet, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
-    recovered = Recovered(imports=[], exports=[])
+    bulk_jobs = BulkJob.unscoped.filter(quiet, status__in=[BulkStatus.QUEUED, BulkStatus.RUNNING])
+    recovered = Recovered(imports=[], exports=[], bulk_jobs=[])
     for customer_import in imports.select_related("workspace").order_by("pk"):
         try:
             customer_import_resume(
@@ -59,6 +64,17 @@ def customer_jobs_recover(*, now: datetime | None = None) -> Recovered:
         except (ValidationError, Http404):
             continue
         recovered.exports.append(export.pk)
-    if recovered.imports or recovered.exports:
-        logger.warning("Continued stalled jobs: imports %s, exports %s", recovered.imports, recovered.exports)
+    for job in bulk_jobs.defer("customer_ids").select_related("workspace").order_by("pk"):
+        try:
+            bulk_job_resume(workspace=job.workspace, actor=RECOVERY, job_id=job.pk)
+        except (StateConflict, Http404):
+            continue
+        recovered.bulk_jobs.append(job.pk)
+    if recovered.imports or recovered.exports or recovered.bulk_jobs:
+        logger.warning(
+            "Continued stalled jobs: imports %s, exports %s, bulk actions %s",
+            recovered.imports,
+            recovered.exports,
+            recovered.bulk_jobs,
+        )
     return recovered

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# A worker discovers the tasks of `<app>.tasks` modules only: the bulk actions' task is registered through here.
+from relasi.customers.bulk.tasks import bulk_job_run_task  # noqa: F401
+
 
 @shared_task
 def customers_purge_deleted_task() -> int:

@@ -93,3 +93,28 @@ def test_a_job_that_showed_life_within_the_threshold_is_not_touched(acme, alice,
     customer_import = started(acme, alice, FILE)
     _quiet_for(CustomerImport, customer_import.pk, quiet_seconds)
     assert customer_jobs_recover().imports == []
+
+
+def test_a_stalled_bulk_action_is_continued_to_the_end(
+    acme, alice, make_customer, django_capture_on_commit_callbacks
+) -> None:
+    # given a bulk status change of three customers whose worker died before its first chunk
+    from relasi.customers.bulk.models_bulk import BulkJob, BulkStatus
+    from relasi.customers.bulk.services import bulk_job_prepare
+    from relasi.customers.filters import customer_filters_parse
+
+    for name in ("Ani", "Budi", "Cici"):
+        make_customer(acme, name, status="Lead")
+    job = bulk_job_prepare(workspace=acme, actor=alice, action="status", filters=customer_filters_parse({}))
+    BulkJob.objects.for_workspace(acme).filter(pk=job.pk).update(status=BulkStatus.RUNNING, value="Customer")
+    _quiet_for(BulkJob, job.pk, 240)
+    # when the recovery runs
+    with django_capture_on_commit_callbacks(execute=True):
+        recovered = customer_jobs_recover()
+    # then the job was queued again and changed every customer of its snapshot
+    assert recovered.bulk_jobs == [job.pk]
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.changed_count) == (BulkStatus.COMPLETED, 3, 3)
+    assert sorted(Customer.objects.for_workspace(acme).values_list("status", flat=True)) == ["Customer"] * 3
+    # and a job that is not stalled is left alone
+    assert customer_jobs_recover().bulk_jobs == []
