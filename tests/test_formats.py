@@ -32,7 +32,7 @@ from relasi.core.inputs import number_checked
 from relasi.core.models import AuditLog
 from relasi.customers.cleaning import CustomerCleaner
 from relasi.customers.display import customer_cell_text
-from relasi.customers.models import Customer, PropertyDefinition
+from relasi.customers.models import Customer, CustomerExport, ExportStatus, PropertyDefinition
 from relasi.customers.normalize import display_phone
 from relasi.customers.property_services import properties_ensure_builtin, property_create
 from relasi.customers.selectors import Column
@@ -544,3 +544,44 @@ def test_an_existing_workspace_keeps_its_status_options(acme) -> None:
     with translation.override("id"):
         properties_ensure_builtin(workspace=acme)
     assert _statuses(acme) == ["Lead", "Prospect", "Customer", "Inactive"]
+
+
+def test_a_workspace_can_be_created_in_a_language_other_than_the_active_one(alice) -> None:
+    # given an English page, when the workspace is created in Indonesian
+    with translation.override("en"):
+        workspace = workspace_create(
+            name="Toko Budi", slug="toko-budi", owner=alice, actor=alice, language="id"
+        )
+    # then its status options are Indonesian, and the language stays English after
+    assert _statuses(workspace) == ["Lead", "Prospek", "Pelanggan", "Tidak aktif"]
+    assert translation.get_language() == "en"
+
+
+def test_a_workspace_in_an_unknown_language_is_refused_and_not_created(alice) -> None:
+    with pytest.raises(ValueError):
+        workspace_create(name="Toko Budi", slug="toko-budi", owner=alice, actor=alice, language="xx")
+    assert not Workspace.objects.filter(slug="toko-budi").exists()
+
+
+# --- Counts in pages ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("en", "The export is ready: 30,258 customers."), ("id", "Ekspor siap: 30.258 pelanggan.")],
+)
+def test_the_export_count_is_grouped_in_the_viewers_language(
+    acme, alice, bob, charlie, language, shown
+) -> None:
+    # given alice's finished export of 30,258 customers
+    export = CustomerExport.objects.create(
+        workspace=acme, created_by=alice, status=ExportStatus.COMPLETED, row_count=30258
+    )
+    url = reverse("customers:export_status", kwargs={"workspace_slug": "acme", "export_id": export.pk})
+    # when alice reads its page, then the count is grouped in her language
+    response = client_in(alice, language).get(url)
+    assert response.status_code == 200
+    assert shown in response.content.decode()
+    # and bob (an agent, not its author) and charlie (an outsider) do not see it
+    assert client_in(bob, language).get(url).status_code in (403, 404)
+    assert client_in(charlie, language).get(url).status_code == 404

@@ -13,7 +13,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -31,9 +31,19 @@ INVITATION_RESEND_INTERVAL = timedelta(minutes=1)
 
 
 def workspace_create(
-    *, name: str, slug: str, owner: User, actor: User | None, time_zone: str = "Asia/Jakarta"
+    *,
+    name: str,
+    slug: str,
+    owner: User,
+    actor: User | None,
+    time_zone: str = "Asia/Jakarta",
+    language: str | None = None,
 ) -> Workspace:
-    with transaction.atomic():
+    """A workspace with its owner. Its first words (the default status options, written by the post-save signal of
+    relasi.customers) are in `language`, or in the active language, the creator's, when it is not given."""
+    if language is not None and language not in dict(settings.LANGUAGES):
+        raise ValueError(f"Unknown language {language!r}: use one of settings.LANGUAGES.")
+    with transaction.atomic(), translation.override(language or translation.get_language()):
         workspace = Workspace(name=name, slug=slug, time_zone=time_zone)
         workspace.full_clean()
         workspace.save()
