@@ -92,6 +92,7 @@ def _page_at(path: str) -> Page | None:
         if user is None:
             return None
         response = _signed_in(user).get(path, follow=True)
+    assert response.status_code < 500, f"{path} answers {response.status_code}"
     if response.status_code != 200 or not _is_document(response):
         return None
     query = response.request.get("QUERY_STRING", "")

@@ -22,6 +22,7 @@ from playwright.sync_api import Page, expect
 
 from relasi.accounts.models import User
 from relasi.customers import imports
+from relasi.customers.bulk.models_bulk import BulkAction, BulkJob, BulkStatus
 from relasi.customers.models import Customer, CustomerExport, CustomerView, PropertyDefinition
 from relasi.customers.selectors import customer_available_columns
 from relasi.tenancy.models import Membership, Workspace
@@ -119,6 +120,13 @@ def page_values(workspace: Workspace, owner: User) -> dict[str, list[str]]:
     export = CustomerExport.objects.for_workspace(workspace).create(created_by=owner)
     definition = PropertyDefinition.objects.for_workspace(workspace).order_by("-is_builtin", "pk").last()
     agent = Membership.objects.for_workspace(workspace).get(user__email="agent@relasi.test")
+    jobs = BulkJob.objects.for_workspace(workspace)
+    # a bulk delete waiting for its confirmation, and one that ran
+    draft = jobs.create(created_by=owner, action=BulkAction.DELETE, customer_ids=[customer.pk], total=1)
+    done = jobs.create(
+        created_by=owner, action=BulkAction.DELETE, customer_ids=[customer.pk], total=1, processed=1,
+        changed_count=1, status=BulkStatus.COMPLETED, confirmed_at=timezone.now(), finished_at=timezone.now(),
+    )  # fmt: skip
     return {
         "workspace_slug": [workspace.slug],
         "customer_id": [str(customer.pk)],
@@ -126,6 +134,7 @@ def page_values(workspace: Workspace, owner: User) -> dict[str, list[str]]:
         "export_id": [str(export.pk)],
         "property_id": [str(definition.pk)] if definition else [],
         "membership_id": [str(agent.pk)],
+        "job_id": [str(draft.pk), str(done.pk)],
         "api_key_id": ["1"],
         "uidb64": [urlsafe_base64_encode(force_bytes(owner.pk))],
         "token": [default_token_generator.make_token(owner)],
