@@ -21,7 +21,7 @@ BENCH_DB_URL ?= $(PG_URL)_bench
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS ?= true
 
-.PHONY: run setup lock uv test test-fast test-sqlite test-postgres test-api test-api-long lint typecheck migrations-check bench bench-hostile messages serve worker beat wheel test-ops clean
+.PHONY: run setup lock uv test test-fast test-sqlite test-postgres test-api test-api-long lint typecheck migrations-check bench bench-hostile messages screenshots serve worker beat wheel test-ops clean
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -126,6 +126,11 @@ bench-hostile: setup
 	$(PY) scripts/ensure_database.py $(BENCH_DB_URL)
 	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi migrate --no-input
 	DATABASE_URL=$(BENCH_DB_URL) $(PY) -m bench.hostile $(BENCH_ARGS)
+
+# Pictures of the customers list (390 px and 1366 px, English and Indonesian) into docs/screenshots/.
+screenshots: setup
+	bash scripts/ensure-test-system.sh chromium
+	$(PY) scripts/screenshots.py
 
 # dist/relasi-*.whl, with the front-end libraries copied in from node_modules (setup.py).
 wheel: setup
