@@ -375,6 +375,37 @@ def test_the_edit_form_shows_numbers_and_phones_as_pages_do_and_saves_them_uncha
     assert not AuditLog.objects.filter(action="customer.updated").exists()
 
 
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        # written by the API with an offset: shown in the workspace's time, Asia/Jakarta
+        ("2026-11-28T16:00:00+00:00", "2026-11-28T23:00"),
+        # written by the form (the browser's date-time field has no offset)
+        ("2026-11-28T23:00:00", "2026-11-28T23:00"),
+    ],
+)
+def test_the_edit_form_shows_a_date_time_its_field_can_hold_and_keeps_it_when_unchanged(
+    acme, alice, bob, stored, shown
+) -> None:
+    # given a customer whose date-time property was stored with or without an offset
+    property_create(workspace=acme, actor=alice, label="Met", key="met", kind="datetime")
+    customer = customer_create(
+        workspace=acme, actor=alice, data={"full_name": "Budi", "properties": {"met": stored}}
+    )
+    url = reverse("customers:detail", kwargs={"workspace_slug": "acme", "customer_id": customer.pk})
+    for member in (alice, bob):
+        client = client_in(member, "id")
+        # when the form is read, then the field holds the local time as its type="datetime-local" input reads it
+        html = client.get(url).content.decode()
+        assert f'value="{shown}"' in html
+        # and when it is sent back as shown, the stored value stays as it was and nothing is audited
+        response = client.post(url, {"full_name": "Budi", "prop__met": shown})
+        assert response.status_code == 302
+        customer.refresh_from_db()
+        assert customer.properties == {"met": stored}
+    assert not AuditLog.objects.filter(action="customer.updated").exists()
+
+
 def test_an_outsider_cannot_reach_the_form(acme, charlie, budget) -> None:
     response = client_in(charlie, "id").post(new_url(), {"full_name": "Budi", "prop__budget": "1.500.000"})
     assert response.status_code == 404

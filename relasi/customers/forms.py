@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from relasi.core.inputs import NUMBER_STYLES, number_text
@@ -119,8 +122,11 @@ class CustomerForm(forms.Form):
                 self.fields[name] = _custom_field(definition)
                 self.property_keys.append(definition.key)
             self.additional_names.append(name)
+        # A stored value its field cannot show as stored (a date-time with an offset): key → (shown text, stored).
+        self._reshown: dict[str, tuple[str, Any]] = {}
         if customer is not None:
             self._offer_kept_values(customer)
+            self._reshown = self._reshown_values(customer)
             if not self.is_bound:
                 self.initial.update(self._initial_from(customer))
         for name, field in self.fields.items():
@@ -190,15 +196,43 @@ class CustomerForm(forms.Form):
         return initial
 
     def _shown_value(self, key: str, value: Any) -> Any:
-        """A stored property value as its field shows it: numbers in the viewer's style, phones international."""
+        """A stored property value as its field shows it: numbers in the viewer's style, phones international,
+        date-times as the browser's date-time field reads them."""
         if isinstance(value, bool):
             return "yes" if value else "no"
         if isinstance(value, int | float):
             return number_text(value, style=self.number_style)
+        if key in self._reshown:
+            return self._reshown[key][0]
         field = self.fields.get(PROPERTY_PREFIX + key)
         if isinstance(value, str) and field is not None and getattr(field.widget, "input_type", "") == "tel":
             return display_phone(value)
         return value
+
+    def _reshown_values(self, customer: Customer) -> dict[str, tuple[str, Any]]:
+        """The date-time values shown otherwise than stored, with what was stored.
+
+        A `datetime-local` field holds `2026-11-28T23:00`, never an offset: a value the API stored with one
+        ("2026-11-28T16:00:00+00:00") would show an empty field, and saving the form would clear it. It is shown
+        in the current (the workspace's) time instead, and sent back unchanged it stays as stored.
+        """
+        reshown: dict[str, tuple[str, Any]] = {}
+        for key in self.property_keys:
+            stored = customer.properties.get(key)
+            field = self.fields.get(PROPERTY_PREFIX + key)
+            if not isinstance(stored, str) or field is None:
+                continue
+            if getattr(field.widget, "input_type", "") != "datetime-local":
+                continue
+            moment = _datetime_or_none(stored)
+            if moment is None:
+                continue
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            shown = moment.strftime("%Y-%m-%dT%H:%M:%S" if moment.second else "%Y-%m-%dT%H:%M")
+            if shown != stored:
+                reshown[key] = (shown, stored)
+        return reshown
 
     def service_data(self) -> dict[str, Any]:
         """The cleaned input in the shape services.customer_create/update expect."""
@@ -210,6 +244,10 @@ class CustomerForm(forms.Form):
         for key in self.builtin_keys:
             data[key] = self.cleaned_data.get(key, "")
         data["properties"] = {key: self.cleaned_data.get(PROPERTY_PREFIX + key) for key in self.property_keys}
+        for key, (shown, stored) in self._reshown.items():
+            # Sent back as it was shown: the stored value, so that the service sees no change.
+            if data["properties"].get(key) == shown:
+                data["properties"][key] = stored
         # CustomerCleaner reads the numbers the way the viewer writes them (the API's data never names this).
         data["_number_style"] = self.number_style
         return data
@@ -224,3 +262,10 @@ class CustomerForm(forms.Form):
     @property
     def additional_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.additional_names]
+
+
+def _datetime_or_none(text: str) -> datetime | None:
+    try:
+        return parse_datetime(text.strip())
+    except ValueError:
+        return None
