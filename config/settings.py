@@ -171,6 +171,8 @@ if SIGN_IN_TRUSTED_PROXIES < 0 or SIGN_IN_ACCOUNT_FAILURE_LIMIT < 1:
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("id", _("Bahasa Indonesia"))]
 LOCALE_PATHS = [BASE_DIR / "relasi" / "locale"]
+# Relasi's own date and number formats per language (minutes always shown), over Django's.
+FORMAT_MODULE_PATH = ["relasi.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE: str = env.str("TIME_ZONE", default="Asia/Jakarta")
