@@ -474,8 +474,25 @@ def test_the_duplicate_warning_shows_the_phone_as_the_table_does(acme, alice, bo
     response = client_in(bob, "en").post(new_url(), {"full_name": "Budi Lagi", "phone": "0812-0000-0243"})
     html = response.content.decode()
     assert 'data-testid="duplicate-warning"' in html
-    assert "Budi</a> · +62 812-0000-0243" in html
+    assert "Budi</a> · +62 812-0000-0243</li>" in html
     assert "+6281200000243" not in html
+
+
+def test_the_duplicate_warning_names_only_the_values_a_customer_has(acme, alice, bob, charlie) -> None:
+    # given a customer with an email and no phone
+    customer_create(workspace=acme, actor=alice, data={"full_name": "Ani", "email": "ani@example.com"})
+    # when bob adds another with the same email, then the warning shows the email after one separator
+    html = (
+        client_in(bob, "en")
+        .post(new_url(), {"full_name": "Ani B", "email": "ani@example.com"})
+        .content.decode()
+    )
+    assert "Ani</a> · ani@example.com</li>" in html
+    assert Customer.objects.for_workspace(acme).count() == 1
+    # and charlie, an outsider, gets no form and adds nobody
+    response = client_in(charlie, "en").post(new_url(), {"full_name": "Ani C", "email": "ani@example.com"})
+    assert response.status_code == 404
+    assert Customer.objects.for_workspace(acme).count() == 1
 
 
 # --- Postal codes: five digits --------------------------------------------------------------------------------
