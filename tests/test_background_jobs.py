@@ -731,6 +731,55 @@ def test_a_reload_in_the_middle_of_an_import_gives_one_runner_per_serving_proces
         server.stop()
 
 
+def test_gunicorn_workers_without_redis_run_their_own_jobs_and_one_schedule_between_them(
+    dev_template: Path, tmp_path: Path
+) -> None:
+    # given `relasi serve --prod`'s gunicorn with three workers on one state folder, without Redis
+    var_dir = tmp_path / "var"
+    shutil.copytree(dev_template, var_dir)
+    port = _free_port()
+    log = tmp_path / "gunicorn.log"
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "config.wsgi:application"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", "3", "--no-control-socket"),
+        ],
+        cwd=var_dir,
+        env={**_dev_environ(var_dir), "PYTHONPATH": str(REPO)},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = DevServer(var_dir=var_dir, url=f"http://127.0.0.1:{port}", process=process, log=log, script=log)
+    try:
+        server.wait_until_up()
+
+        # when requests come to every worker at once
+        def runners() -> set[str]:
+            return set(re.findall(r"Background jobs run in process (\d+)", server.log_text()))
+
+        def knock() -> None:
+            for _ in range(20):
+                server.get("/healthz")
+
+        deadline = time.monotonic() + 60
+        while len(runners()) < 3 and time.monotonic() < deadline:
+            callers = [threading.Thread(target=knock) for _ in range(6)]
+            for caller in callers:
+                caller.start()
+            for caller in callers:
+                caller.join()
+        # then each worker runs jobs, one of them the schedule, and the two others say which one does
+        text = server.log_text()
+        assert len(runners()) == 3, text
+        [scheduler] = re.findall(r"Scheduled jobs run in process (\d+)", text)
+        others = re.findall(r"The schedule runs in process (\d+); process (\d+) runs none", text)
+        assert sorted(others) == sorted((scheduler, pid) for pid in runners() - {scheduler}), text
+        assert (var_dir / "jobs-schedule.lock").read_text() == scheduler
+    finally:
+        server.stop()
+
+
 def test_writes_beside_a_long_import_wait_their_turn_instead_of_failing_as_locked(
     dev_server: DevServer, tmp_path: Path
 ) -> None:
