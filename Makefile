@@ -48,6 +48,8 @@ setup: $(INSTALLED) $(ASSETS)
 lock: uv
 	$(UV) lock $(LOCK_ARGS)
 
+# The development server. Without REDIS_URL it also runs the background jobs (imports, exports, emails) on threads of
+# its own and the hourly schedule (relasi/core/background.py): no worker or beat to start.
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py demo
@@ -55,6 +57,7 @@ run: setup
 
 serve: run
 
+# With REDIS_URL only: without it, they refuse to start (the web process runs the jobs).
 worker: setup
 	$(BIN)/relasi worker
 
