@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from relasi.core.api_fields import NO_NUL
@@ -24,12 +24,24 @@ from relasi.core.api_responses import (
 from relasi.core.problems import ApiProblem, ProblemOut
 from relasi.core.validation import validation_error_fields
 from relasi.customers import imports
-from relasi.customers.models import CustomerImport, DuplicateMode
+from relasi.customers.imports.mapping import PART_MAX
+from relasi.customers.models import CustomerImport, DuplicateMode, NumberFormat
 from relasi.tenancy.requests import WorkspaceRequest
 
 router = Router(tags=["customer imports"])
 
 CREATE_ENDPOINT = "POST /customer-imports"
+NUMBER_FORMAT_DESCRIPTION = (
+    "How the file writes numbers, for number properties: `id` (1.500.000,5), `en` (1,500,000.5) or `plain` "
+    "(1500000.5). Without it, told from the values of the file's number columns."
+)
+
+
+class MappingTargetOut(Schema):
+    field: str
+    part: int | None = None
+    fallback: bool | None = None
+    rest: str | None = None
 
 
 class CustomerImportOut(Schema):
@@ -38,8 +50,9 @@ class CustomerImportOut(Schema):
     original_name: str
     file_format: str
     headers: list[str]
-    mapping: dict[str, str]
+    mapping: dict[str, str | MappingTargetOut]
     duplicate_mode: str
+    number_format: str = Field(description=NUMBER_FORMAT_DESCRIPTION)
     total_rows: int
     processed_rows: int
     progress_percent: int
@@ -49,6 +62,8 @@ class CustomerImportOut(Schema):
     failed_count: int
     failure_reason: str
     error_file_url: str | None
+    failed_rows_url: str
+    duplicates_url: str
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -63,6 +78,7 @@ def _out(customer_import: CustomerImport) -> dict[str, Any]:
         "headers": customer_import.headers,
         "mapping": customer_import.mapping,
         "duplicate_mode": customer_import.duplicate_mode,
+        "number_format": customer_import.number_format,
         "total_rows": customer_import.total_rows,
         "processed_rows": customer_import.processed_rows,
         "progress_percent": imports.customer_import_progress_percent(customer_import),
@@ -72,15 +88,21 @@ def _out(customer_import: CustomerImport) -> dict[str, Any]:
         "failed_count": customer_import.failed_count,
         "failure_reason": customer_import.failure_reason,
         "error_file_url": reverse("api-v1:customer_import_errors", kwargs={"import_id": customer_import.pk})
-        if customer_import.error_file
+        if imports.customer_import_has_failed_rows(customer_import)
         else None,
+        "failed_rows_url": reverse(
+            "api-v1:customer_import_failed_rows", kwargs={"import_id": customer_import.pk}
+        ),
+        "duplicates_url": reverse(
+            "api-v1:customer_import_duplicates", kwargs={"import_id": customer_import.pk}
+        ),
         "created_at": customer_import.created_at,
         "started_at": customer_import.started_at,
         "finished_at": customer_import.finished_at,
     }
 
 
-FORM_FIELDS = {"file", "mapping", "duplicate_mode"}
+FORM_FIELDS = {"file", "mapping", "duplicate_mode", "number_format"}
 
 
 def _refuse_unknown_fields(request: WorkspaceRequest) -> None:
@@ -90,7 +112,17 @@ def _refuse_unknown_fields(request: WorkspaceRequest) -> None:
         raise ApiProblem.validation({name: ["Not a field of this form."] for name in unknown})
 
 
-def _parse_mapping(raw: str | None) -> dict[str, str] | None:
+MAPPING_HELP = (
+    'A JSON object of column index → field key, e.g. {"0": "full_name"}, or → {"field": …, "part": …, '
+    '"fallback": …, "rest": …}.'
+)
+
+
+def _mapping_value_ok(value: Any) -> bool:
+    return isinstance(value, str | dict)
+
+
+def _parse_mapping(raw: str | None) -> dict[str, Any] | None:
     if raw is None or not raw.strip():
         return None
     try:
@@ -98,28 +130,65 @@ def _parse_mapping(raw: str | None) -> dict[str, str] | None:
     except ValueError:
         mapping = None
     if not isinstance(mapping, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in mapping.items()
+        isinstance(key, str) and _mapping_value_ok(value) for key, value in mapping.items()
     ):
-        raise ApiProblem.validation(
-            {"mapping": ['A JSON object of column index → field key, e.g. {"0": "full_name"}.']}
-        )
+        raise ApiProblem.validation({"mapping": [MAPPING_HELP]})
     return mapping
 
 
-# `mapping` is a JSON object in its own part of the form, `duplicate_mode` one of two words; ninja alone would
-# describe any text (relasi.api.openapi).
+# One column of the mapping: a field key ("" ignores the column, "new:<Label>" creates a text property), or an
+# object saying how several columns fill one field.
+MAPPING_VALUE_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string", "maxLength": 200, "pattern": NO_NUL},
+        {
+            "type": "object",
+            "required": ["field"],
+            "additionalProperties": False,
+            "properties": {
+                "field": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
+                "part": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": PART_MAX,
+                    "description": "Joined with the field's other parts, with a space, in this order.",
+                },
+                "fallback": {
+                    "type": "boolean",
+                    "description": "Used only when the field's other columns are empty in the row.",
+                },
+                "rest": {
+                    "type": "string",
+                    "maxLength": 200,
+                    "pattern": NO_NUL,
+                    "description": "The text property (or `new:<Label>`) that keeps the other values of a "
+                    "multi-valued cell (`a ::: b`); without it they are dropped.",
+                },
+            },
+        },
+    ]
+}
+
+
+# `mapping` is a JSON object in its own part of the form, `duplicate_mode` and `number_format` a few words;
+# ninja alone would describe any text (relasi.api.openapi).
 UPLOAD_FORM_EXTRA: dict[str, Any] = {
     "x-relasi-form-fields": {
         "mapping": {
             "type": "object",
-            "description": "Column index → field key; without it, the suggested mapping.",
+            "description": "Column index → field; without it, the suggested mapping.",
             "propertyNames": {"pattern": "^[0-9]{1,4}$"},
-            "additionalProperties": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
+            "additionalProperties": MAPPING_VALUE_SCHEMA,
         },
         "duplicate_mode": {
             "type": "string",
             "enum": list(DuplicateMode.values),
             "default": DuplicateMode.SKIP.value,
+        },
+        "number_format": {
+            "type": "string",
+            "enum": list(NumberFormat.values),
+            "description": NUMBER_FORMAT_DESCRIPTION,
         },
     },
     "requestBody": {
@@ -148,7 +217,11 @@ def _file_digest(file: UploadedFile) -> str:
 
 
 def _upload_and_start(
-    request: WorkspaceRequest, file: UploadedFile, mapping: dict[str, str] | None, duplicate_mode: str
+    request: WorkspaceRequest,
+    file: UploadedFile,
+    mapping: dict[str, Any] | None,
+    duplicate_mode: str,
+    number_format: str | None,
 ) -> tuple[int, Any]:
     try:
         customer_import = imports.customer_import_upload_and_start(
@@ -158,6 +231,7 @@ def _upload_and_start(
             original_name=file.name or "",
             mapping=mapping,
             duplicate_mode=duplicate_mode,
+            number_format=number_format,
         )
     except ValidationError as error:
         code = imports.refusal_code(error)
@@ -188,8 +262,13 @@ def _upload_and_start(
     description=(
         "Multipart form: `file` (CSV in UTF-8, comma or semicolon separated, or XLSX), optional `mapping` "
         '(JSON object of column index → field key, e.g. `{"0": "full_name", "1": "phone"}`; `""` ignores a '
-        'column, `"new:<Label>"` creates a text property) and `duplicate_mode` (`skip` or `update`). Without '
-        "a mapping the suggested one is used. The import runs in the background: poll the returned import. "
+        'column, `"new:<Label>"` creates a text property; several columns fill one field with objects, e.g. '
+        '`{"0": {"field": "full_name", "part": 1}, "1": {"field": "full_name", "part": 2}, '
+        '"2": {"field": "full_name", "fallback": true}}`; `{"field": "phone", "rest": "other_phones"}` keeps '
+        "the other values of a cell such as `0811… ::: 0812…` in a text property), `duplicate_mode` (`skip` or "
+        "`update`) and `number_format` (`id`, `en` or `plain`). Without a mapping the suggested one is used "
+        "(contact exports of Google, Outlook and HubSpot are recognised), without a number format the one the "
+        "file's number columns show. The import runs in the background: poll the returned import. "
         + IDEMPOTENCY_DESCRIPTION
         + " (The body is the file's content with the mapping and the duplicate mode.)"
     ),
@@ -199,18 +278,25 @@ def customer_import_create(
     file: File[UploadedFile],
     mapping: Form[str | None] = None,
     duplicate_mode: Form[str] = DuplicateMode.SKIP.value,
+    number_format: Form[str | None] = None,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> HttpResponse:
     _refuse_unknown_fields(request)
     parsed = _parse_mapping(mapping)
+    style = number_format or None
     return idempotent_response(
         workspace=request.workspace,
         actor=request.actor,
         endpoint=CREATE_ENDPOINT,
         key=idempotency_key,
         # Hashing the file only when a key asks for it: a plain upload pays nothing.
-        payload=lambda: {"file": _file_digest(file), "mapping": parsed, "duplicate_mode": duplicate_mode},
-        work=lambda: _upload_and_start(request, file, parsed, duplicate_mode),
+        payload=lambda: {
+            "file": _file_digest(file),
+            "mapping": parsed,
+            "duplicate_mode": duplicate_mode,
+            "number_format": style,
+        },
+        work=lambda: _upload_and_start(request, file, parsed, duplicate_mode, style),
     )
 
 
@@ -274,3 +360,92 @@ def customer_import_errors(request: WorkspaceRequest, import_id: int) -> FileRes
         filename=imports.customer_import_error_filename(customer_import),
         content_type="text/csv; charset=utf-8",
     )
+
+
+class RowsQuery(Schema):
+    after: int = Field(0, ge=0, le=10_000_000, description="`next_after` of the previous page.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class FailedRowOut(Schema):
+    row: int = Field(description="The row as the spreadsheet numbers it (the header is row 1).")
+    reason: str = Field(description="Why, in the request's language (Accept-Language).")
+    reasons: list[dict[str, Any]] = Field(
+        description="The same as codes and parameters: `code`, `column` (the file's header), `field`, `value` "
+        "and the code's own (`choices`, `limit`...). Empty for rows failed before reasons were kept."
+    )
+
+
+class FailedRowsOut(Schema):
+    items: list[FailedRowOut]
+    next_after: int | None
+
+
+class DuplicateRowOut(Schema):
+    row: int = Field(description="The row as the spreadsheet numbers it (the header is row 1).")
+    customer_id: int | None = Field(description="The customer it matched; null once that one was purged.")
+    matched_on: str = Field(description="`identity` (channel and username), `phone` or `email`.")
+    matched_value: str
+
+
+class DuplicateRowsOut(Schema):
+    items: list[DuplicateRowOut]
+    next_after: int | None
+
+
+@router.get(
+    "/customer-imports/{int:import_id}/failed-rows",
+    response={200: FailedRowsOut, 403: ProblemOut, 404: ProblemOut, **COMMON_ERRORS},
+    url_name="customer_import_failed_rows",
+    summary="The failed rows of an import, with their reasons",
+    description="In file order, `limit` at a time; for the user or API key that ran the import, and for "
+    "owners and admins.",
+)
+def customer_import_failed_rows(
+    request: WorkspaceRequest, import_id: int, query: Query[RowsQuery]
+) -> dict[str, Any]:
+    customer_import = imports.customer_import_get(workspace=request.workspace, import_id=import_id)
+    rows = imports.customer_import_errors(
+        workspace=request.workspace,
+        actor=request.actor,
+        customer_import=customer_import,
+        limit=query.limit + 1,
+        after_line=query.after,
+    )
+    page = rows[: query.limit]
+    return {
+        "items": [{"row": row.line, "reason": row.reason, "reasons": row.reasons} for row in page],
+        "next_after": page[-1].line if len(rows) > query.limit else None,
+    }
+
+
+@router.get(
+    "/customer-imports/{int:import_id}/duplicates",
+    response={200: DuplicateRowsOut, 404: ProblemOut, **COMMON_ERRORS},
+    url_name="customer_import_duplicates",
+    summary="The rows an import skipped as duplicates, with the customer each matched",
+    description="In file order, `limit` at a time.",
+)
+def customer_import_duplicates(
+    request: WorkspaceRequest, import_id: int, query: Query[RowsQuery]
+) -> dict[str, Any]:
+    customer_import = imports.customer_import_get(workspace=request.workspace, import_id=import_id)
+    rows = imports.customer_import_duplicates(
+        workspace=request.workspace,
+        customer_import=customer_import,
+        limit=query.limit + 1,
+        after_line=query.after,
+    )
+    page = rows[: query.limit]
+    return {
+        "items": [
+            {
+                "row": row.line,
+                "customer_id": row.customer_id,
+                "matched_on": row.matched_on,
+                "matched_value": row.matched_value,
+            }
+            for row in page
+        ],
+        "next_after": page[-1].line if len(rows) > query.limit else None,
+    }

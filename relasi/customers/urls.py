@@ -1,6 +1,6 @@
 """All customers pages, under /app/<workspace_slug>/customers/. Imports and properties have their own modules."""
 
-from django.urls import path
+from django.urls import include, path
 
 from relasi.customers import import_views, property_views, views
 
@@ -15,12 +15,16 @@ urlpatterns = [
     path("view/", views.customer_view_update, name="view_update"),
     path("delete/", views.customer_delete, name="delete"),
     path("restore/", views.customer_restore, name="restore"),
+    # Bulk actions (relasi.customers.bulk_urls): customers:bulk_prepare, customers:bulk_job, customers:bulk_undo.
+    path("bulk/", include("relasi.customers.bulk_urls")),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
     path("imports/", import_views.import_upload, name="import_upload"),
     path("imports/<int:import_id>/", import_views.import_mapping, name="import_mapping"),
     path("imports/<int:import_id>/progress/", import_views.import_progress, name="import_progress"),
     path("imports/<int:import_id>/resume/", import_views.import_resume, name="import_resume"),
+    path("imports/<int:import_id>/undo/", import_views.import_undo, name="import_undo"),
     path("imports/<int:import_id>/errors.csv", import_views.import_error_file, name="import_error_file"),
+    path("imports/<int:import_id>/duplicates/", import_views.import_duplicates, name="import_duplicates"),
     path("properties/", property_views.property_list, name="properties"),
     path("properties/new/", property_views.property_new, name="property_new"),
     path("properties/<int:property_id>/", property_views.property_edit, name="property_edit"),

@@ -76,6 +76,7 @@ def test_upload_with_the_suggested_mapping_runs_and_reports(
         "headers": ["Nama", "No HP", "Email"],
         "mapping": {"0": "full_name", "1": "phone", "2": "email"},
         "duplicate_mode": "skip",
+        "number_format": "plain",
         "total_rows": 3,
         "processed_rows": 3,
         "progress_percent": 100,
@@ -85,12 +86,15 @@ def test_upload_with_the_suggested_mapping_runs_and_reports(
         "failed_count": 1,
         "failure_reason": "",
         "error_file_url": f"{URL}/{import_id}/errors.csv",
+        "failed_rows_url": f"{URL}/{import_id}/failed-rows",
+        "duplicates_url": f"{URL}/{import_id}/duplicates",
     }
     errors = Client().get(f"{URL}/{import_id}/errors.csv", **acme_key)
     assert errors.status_code == 200
     assert errors["Content-Disposition"] == 'attachment; filename="data-errors.csv"'
     assert b"".join(errors.streaming_content).decode() == (
-        "\ufeffNama,No HP,Email,error\r\nBad,12ab,,phone: “12ab” is not a phone number.\r\n"
+        "\ufeffNama,No HP,Email,row,error\r\n"
+        "Bad,12ab,,3,“No HP”: “12ab” is not a phone number (expected e.g. 0812-3456-7890 or +62 812 3456 7890).\r\n"
     )
     customers = Customer.objects.for_workspace(acme).order_by("pk")
     assert [(c.full_name, c.added_by_label) for c in customers] == [
@@ -190,7 +194,7 @@ def test_an_imports_status_is_for_members_and_its_failed_rows_for_the_importer_o
         assert read.json()["failed_count"] == 1
     if errors_status == 200:
         assert b"".join(errors.streaming_content).decode() == (
-            "\ufeffNama,No HP,Email,error\r\nBad,12ab,,phone: “12ab” is not a phone number.\r\n"
+            "\ufeffNama,No HP,Email,row,error\r\nBad,12ab,,3,“No HP”: “12ab” is not a phone number (expected e.g. 0812-3456-7890 or +62 812 3456 7890).\r\n"
         )
     else:
         assert errors["Content-Type"] == "application/problem+json"
@@ -300,7 +304,10 @@ def test_a_bad_mapping_is_a_422_and_stores_nothing(acme, acme_key, settings) -> 
     response = post(acme_key, mapping="not json")
     assert response.status_code == 422
     assert response.json()["errors"] == {
-        "mapping": ['A JSON object of column index → field key, e.g. {"0": "full_name"}.']
+        "mapping": [
+            'A JSON object of column index → field key, e.g. {"0": "full_name"}, or → {"field": …, "part": …, '
+            '"fallback": …, "rest": …}.'
+        ]
     }
     response = post(acme_key, mapping=json.dumps({"1": "phone"}))
     assert response.status_code == 422
@@ -331,15 +338,16 @@ def test_imports_are_in_the_openapi_spec(db) -> None:
 # --- Command line ----------------------------------------------------------------------------------------
 
 
-def test_command_imports_a_file_and_prints_the_counts(acme, tmp_path: Path) -> None:
+def test_command_imports_a_file_and_prints_the_counts(acme, tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "pelanggan.csv"
     path.write_bytes(FILE)
+    monkeypatch.chdir(tmp_path)  # the failed rows are written in the current folder
     out, err = io.StringIO(), io.StringIO()
     call_command("import_customers", str(path), "--workspace", "acme", stdout=out, stderr=err)
     customer_import = CustomerImport.objects.for_workspace(acme).get()
     assert out.getvalue().splitlines() == [
         "Created 2, updated 0, skipped as duplicate 0, failed 1 (of 3 rows).",
-        f"Failed rows with the reason: {customer_import.error_file.path}",
+        f"Failed rows with the reason: {tmp_path / f'import-{customer_import.pk}-pelanggan-errors.csv'}",
     ]
     assert err.getvalue().splitlines() == [
         "  column 'Nama' → full_name",

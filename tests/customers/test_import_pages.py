@@ -115,7 +115,7 @@ def test_owner_and_agent_import_a_file_from_upload_to_error_file(
     assert download["Content-Disposition"] == 'attachment; filename="data-errors.csv"'
     assert download["Content-Type"] == "text/csv; charset=utf-8"
     assert b"".join(download.streaming_content).decode() == (
-        "\ufeffNama;No HP;Kota;Hobi;error\r\nBad;12ab;;;phone: “12ab” is not a phone number.\r\n"
+        "\ufeffNama;No HP;Kota;Hobi;row;error\r\nBad;12ab;;;3;“No HP”: “12ab” is not a phone number (expected e.g. 0812-3456-7890 or +62 812 3456 7890).\r\n"
     )
 
 

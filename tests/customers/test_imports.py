@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from relasi.accounts.models import User
+from relasi.core.audit import Actor
 from relasi.core.models import AuditLog
 from relasi.customers import imports
 from relasi.customers.imports.rows import fast_normalize_phone, import_row_prepare
@@ -80,9 +81,16 @@ def counts(customer_import: CustomerImport) -> dict[str, Any]:
     }
 
 
+PHONE = "is not a phone number (expected e.g. 0812-3456-7890 or +62 812 3456 7890)."
+CHANNELS = "WhatsApp, Instagram, Facebook Messenger, Telegram, LINE, Live chat (web), Email, TikTok, Other"
+
+
 def error_file_text(customer_import: CustomerImport) -> str:
+    """The error file as its maker downloads it (in the active language, English in tests)."""
     customer_import.refresh_from_db()
-    with customer_import.error_file.open("rb") as handle:
+    with imports.customer_import_error_file_open(
+        workspace=customer_import.workspace, actor=Actor(system="test"), customer_import=customer_import
+    ) as handle:
         return handle.read().decode("utf-8")
 
 
@@ -258,9 +266,10 @@ def test_xlsx_first_sheet_with_numbers_and_case_insensitive_choices(acme, alice)
         ("Eko", "whatsapp", "eko"),
     ]
     assert error_file_text(result) == (
-        "\ufeffNama Lengkap,Nomor Telepon,E-mail,Status,Channel,Username,Tanggal Lahir,error\r\n"
-        "Fajar,abc,,,,,kemarin,phone: “abc” is not a phone number. "
-        "tanggal_lahir: “kemarin” is not a date (use YYYY-MM-DD).\r\n"
+        "\ufeffNama Lengkap,Nomor Telepon,E-mail,Status,Channel,Username,Tanggal Lahir,row,error\r\n"
+        # the spreadsheet's row 5 (header 1, Dewi 2, the blank row 3, Eko 4); the reason holds the delimiter
+        f'Fajar,abc,,,,,kemarin,5,"“Nomor Telepon”: “abc” {PHONE} '
+        '“Tanggal Lahir”: “kemarin” is not a date (expected YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY)."\r\n'
     )
 
 
@@ -307,18 +316,23 @@ def test_mixed_good_and_bad_rows_give_exact_counts_and_error_file(acme, alice) -
         (10, ["Two Bad", "12ab", "@", "", "", ""]),
     ]
     assert error_file_text(result) == (
-        "\ufeffName;Phone;Email;Status;Channel;Username;error\r\n"
-        "Bad Phone;12ab;bp@example.com;;;;phone: “12ab” is not a phone number.\r\n"
-        ";081234567802;;;;;full_name: Full name is required.\r\n"
-        "Bad Email;;not-an-email;;;;email: “not-an-email” is not an email address.\r\n"
-        "Bad Status;;;Unknown;;;status: “Unknown” is not one of the statuses: Lead, Prospect, Customer, Inactive.\r\n"
-        "No Channel;;;;;joko_ig;source: Choose the channel this username belongs to.\r\n"
-        "Bad Channel;;;;Friendster;x;source: Choose one of the channels.\r\n"
+        "\ufeffName;Phone;Email;Status;Channel;Username;row;error\r\n"
+        f"Bad Phone;12ab;bp@example.com;;;;3;“Phone”: “12ab” {PHONE}\r\n"
+        # the reason holds the delimiter ";": quoted
+        ';081234567802;;;;;4;"“Name” is empty; the field Full name is required."\r\n'
+        "Bad Email;;not-an-email;;;;5;“Email”: “not-an-email” is not an email address (expected e.g. "
+        "name@example.com).\r\n"
+        "Bad Status;;;Unknown;;;6;“Status”: “Unknown” is not one of the options of Status: Lead, Prospect, "
+        "Customer, Inactive.\r\n"
+        f"No Channel;;;;;joko_ig;8;“Username”: the username “joko_ig” needs its channel. Give the row a "
+        f"channel, one of: {CHANNELS}.\r\n"
+        f"Bad Channel;;;;Friendster;x;9;“Channel”: “Friendster” is not a channel. Use one of: {CHANNELS}.\r\n"
         # the extra cell is kept in the last column, and the message holds the delimiter: both quoted
-        'Shifted;0812;3456;7890;;";extra";"The row has 7 values but the header has 6 columns; a value that '
+        'Shifted;0812;3456;7890;;";extra";10;"The row has 7 values but the header has 6 columns; a value that '
         'holds the delimiter must be in double quotes."\r\n'
         # a cell a spreadsheet would read as a formula (here "@") is written with a leading apostrophe
-        "Two Bad;12ab;'@;;;;phone: “12ab” is not a phone number. email: “@” is not an email address.\r\n"
+        f"Two Bad;12ab;'@;;;;11;“Phone”: “12ab” {PHONE} “Email”: “@” is not an email address (expected e.g. "
+        "name@example.com).\r\n"
     )
     assert imports.customer_import_error_filename(result) == "customers-errors.csv"
 
@@ -329,9 +343,10 @@ def test_required_custom_property_fails_new_rows_only(acme, alice) -> None:
     )
     result = run(acme, alice, b"Name,Member ID\nAni,M-1\nBudi,\n")
     assert counts(result)["created"] == 1
-    assert list(result.errors.values_list("row_number", "message")) == [
-        (2, "member_id: Member ID is required.")
-    ]
+    assert [
+        (row.line, row.reason)
+        for row in imports.customer_import_errors(workspace=acme, actor=alice, customer_import=result)
+    ] == [(3, "Member ID is required for a new customer, and this row has no value for it.")]
 
 
 def test_fast_phone_path_agrees_with_normalize_phone() -> None:
@@ -822,7 +837,7 @@ def test_a_job_interrupted_after_its_first_batch_resumes_without_duplicates_or_l
     assert AuditLog.objects.filter(action="customer.created").count() == 4
     assert (
         error_file_text(result)
-        == "\ufeffNama,No HP,error\r\nBad,12ab,phone: “12ab” is not a phone number.\r\n"
+        == "\ufeffNama,No HP,row,error\r\nBad,12ab,5,“No HP”: “12ab” is not a phone number (expected e.g. 0812-3456-7890 or +62 812 3456 7890).\r\n"
     )
     # and running a completed import again changes nothing
     assert (

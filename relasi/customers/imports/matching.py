@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 
 from relasi.customers.imports.job import ImportJob
 from relasi.customers.imports.rows import ImportRow
-from relasi.customers.models import ChannelIdentity, Customer
+from relasi.customers.models import ChannelIdentity, Customer, DuplicateMatch
 
 
 @dataclass(eq=False)
@@ -123,16 +123,17 @@ class MatchIndex:
                     first.setdefault(value, pk)
         return first
 
-    def match(self, cleaned: dict[str, Any]) -> Ref | None:
+    def match(self, cleaned: dict[str, Any]) -> tuple[Ref, tuple[str, str]] | None:
+        """The customer the row duplicates, and what matched: (DuplicateMatch, the value)."""
         identity = identity_of(cleaned)
         if identity is not None and identity in self.by_identity:
-            return self.by_identity[identity]
+            return self.by_identity[identity], (DuplicateMatch.IDENTITY, f"{identity[0]}: {identity[1]}")
         phone = cleaned.get("phone")
         if phone and phone in self.by_phone:
-            return self.by_phone[phone]
+            return self.by_phone[phone], (DuplicateMatch.PHONE, phone)
         email = cleaned.get("email")
         if email and email in self.by_email:
-            return self.by_email[email]
+            return self.by_email[email], (DuplicateMatch.EMAIL, email)
         return None
 
     def register(self, ref: Ref, before: tuple[str, str], after: tuple[str, str]) -> None:

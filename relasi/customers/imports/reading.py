@@ -13,7 +13,6 @@ import io
 import zipfile
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import IO, TYPE_CHECKING, Any
 
@@ -273,11 +272,24 @@ def _is_blank(row: list[str]) -> bool:
     return not any(row) or not "".join(row).strip()
 
 
-@dataclass
 class Table:
-    headers: list[str]
-    rows: Iterator[list[str]]  # the non-blank rows after the header, numbered 1, 2, ... by position
-    header_width: int  # cells in the header line, trailing empty ones included
+    """The header and the non-blank rows after it (numbered 1, 2, ... by position), streamed; `line` is the
+    spreadsheet's number of the row last given (the header's line is `header_line`, usually 1)."""
+
+    def __init__(self, source: Iterator[list[str]]) -> None:
+        self._numbered = ((line, row) for line, row in enumerate(source, start=1) if not _is_blank(row))
+        self.header_line, header = next(self._numbered, (0, []))
+        self.header_width = len(header)  # cells in the header line, trailing empty ones included
+        while header and not header[-1].strip():
+            header.pop()
+        self.headers = [cell.strip() for cell in header]
+        self.line = self.header_line
+        self.rows: Iterator[list[str]] = self._rows()
+
+    def _rows(self) -> Iterator[list[str]]:
+        for line, row in self._numbered:
+            self.line = line
+            yield row
 
 
 @contextmanager
@@ -287,13 +299,8 @@ def table_open(
     """The header (first non-blank row) and an iterator over the non-blank rows after it. With `row_limit`,
     an XLSX sheet whose declared size is over it is refused before its first row is read."""
     source = _raw_rows(stream, file_format, delimiter, row_limit)
-    rows = (row for row in source if not _is_blank(row))
     try:
-        header = next(rows, [])
-        width = len(header)
-        while header and not header[-1].strip():
-            header.pop()
-        yield Table(headers=[cell.strip() for cell in header], rows=rows, header_width=width)
+        yield Table(source)
     finally:
         # Closing the reader detaches the text wrapper; left to the garbage collector, it would close the file.
         source.close()

@@ -17,9 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relasi.core.audit import Actor, audit_record
-from relasi.customers.imports.error_file import import_error_file_write
 from relasi.customers.imports.job import ImportJob, import_job_build
-from relasi.customers.imports.reading import stored_table_open
+from relasi.customers.imports.reading import Table, stored_table_open
 from relasi.customers.imports.rows import ImportRow, import_row_prepare
 from relasi.customers.imports.writer import BatchSuperseded, import_batch_write
 from relasi.customers.models import ChannelIdentity, Customer, CustomerImport, ImportStatus
@@ -87,7 +86,7 @@ def _run_rows(job: ImportJob, on_progress: ProgressCallback | None) -> None:
         job.width_limit = table.header_width if job.check_width else 0
         batches = _prepared_batches(
             job,
-            table.rows,
+            table,
             done=customer_import.processed_rows,
             size=max(1, int(settings.CUSTOMER_IMPORT_BATCH_SIZE)),
         )
@@ -138,15 +137,13 @@ def _search_indexes_flush(job: ImportJob) -> None:
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
 
 
-def _prepared_batches(
-    job: ImportJob, rows: Iterator[list[str]], *, done: int, size: int
-) -> Iterator[list[ImportRow]]:
+def _prepared_batches(job: ImportJob, table: Table, *, done: int, size: int) -> Iterator[list[ImportRow]]:
     """The rows after the checkpoint, validated, in batches."""
     batch: list[ImportRow] = []
-    for number, values in enumerate(rows, start=1):
+    for number, values in enumerate(table.rows, start=1):
         if number <= done:
             continue
-        batch.append(import_row_prepare(job, number, values))
+        batch.append(import_row_prepare(job, number, values, table.line))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -157,14 +154,8 @@ def _prepared_batches(
 def _finish(job: ImportJob) -> CustomerImport:
     scoped = CustomerImport.objects.for_workspace(job.workspace)
     customer_import = scoped.select_related("workspace").get(pk=job.customer_import.pk)
-    if customer_import.failed_count:
-        import_error_file_write(customer_import)
     with transaction.atomic():
-        scoped.filter(pk=customer_import.pk).update(
-            status=ImportStatus.COMPLETED,
-            finished_at=timezone.now(),
-            error_file=customer_import.error_file.name,
-        )
+        scoped.filter(pk=customer_import.pk).update(status=ImportStatus.COMPLETED, finished_at=timezone.now())
         customer_import.refresh_from_db()
         audit_record(
             workspace=customer_import.workspace,

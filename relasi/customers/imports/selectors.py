@@ -7,20 +7,37 @@ Any member sees an import's status and counts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor
+from relasi.core.inputs import NUMBER_STYLE_SAMPLES, number_style_detect
+from relasi.customers.imports.error_file import (
+    failed_row_line,
+    failed_row_reason,
+    import_error_file_build,
+    property_labels,
+)
+from relasi.customers.imports.mapping import Assignment, mapping_assignments
 from relasi.customers.imports.reading import fit, stored_table_open
-from relasi.customers.models import CustomerImport, CustomerImportError, ImportStatus
+from relasi.customers.models import (
+    CustomerImport,
+    CustomerImportDuplicate,
+    CustomerImportError,
+    ImportStatus,
+    NumberFormat,
+    PropertyDefinition,
+    PropertyKind,
+)
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.permissions import file_owner_or_permission_require
 
@@ -57,6 +74,53 @@ def customer_import_preview(
     return preview
 
 
+def customer_import_samples(
+    *, customer_import: CustomerImport, rows: int = NUMBER_STYLE_SAMPLES
+) -> list[list[str]]:
+    """The first rows of the file, for what the suggestions look at (no access check: nothing leaves here)."""
+    width = len(customer_import.headers)
+    samples: list[list[str]] = []
+    with stored_table_open(customer_import) as table:
+        for row in table.rows:
+            samples.append(fit(row, width))
+            if len(samples) >= rows:
+                break
+    return samples
+
+
+def number_columns(*, workspace: Workspace, assignments: list[Assignment]) -> list[int]:
+    """The columns mapped to number properties."""
+    keys = set(
+        PropertyDefinition.objects.for_workspace(workspace)
+        .filter(kind=PropertyKind.NUMBER, archived_at__isnull=True)
+        .values_list("key", flat=True)
+    )
+    return [assignment.index for assignment in assignments if assignment.field in keys]
+
+
+def number_format_of(samples: list[list[str]], columns: list[int]) -> str:
+    """The number format the values of these columns show (NumberFormat.PLAIN when they do not say)."""
+    return number_style_detect(row[index] for row in samples for index in columns if index < len(row))
+
+
+def customer_import_number_format_suggest(
+    *, workspace: Workspace, headers: list[str], mapping: dict[str, Any], samples: list[list[str]]
+) -> str:
+    """The number format the mapping step offers: told from the columns the mapping puts in number properties."""
+    assignments = [a for a in mapping_assignments(mapping) if a.index < len(headers)]
+    columns = number_columns(workspace=workspace, assignments=assignments)
+    return number_format_of(samples, columns) if columns else NumberFormat.PLAIN
+
+
+def customer_import_number_format_detect(
+    *, workspace: Workspace, customer_import: CustomerImport, assignments: list[Assignment]
+) -> str:
+    columns = number_columns(workspace=workspace, assignments=assignments)
+    if not columns:
+        return NumberFormat.PLAIN
+    return number_format_of(customer_import_samples(customer_import=customer_import), columns)
+
+
 def customer_import_file_access_require(
     *, workspace: Workspace, actor: Actor | User, customer_import: CustomerImport
 ) -> None:
@@ -79,23 +143,65 @@ def customer_import_file_readable(
     return True
 
 
+@dataclass(frozen=True)
+class FailedRow:
+    line: int  # as the spreadsheet numbers the row
+    reason: str  # in the active language
+    reasons: list[
+        dict[str, Any]
+    ]  # as stored: codes and parameters ([] for rows failed before they were kept)
+
+
 def customer_import_errors(
-    *, workspace: Workspace, actor: Actor | User, customer_import: CustomerImport, limit: int = 20
-) -> list[CustomerImportError]:
+    *,
+    workspace: Workspace,
+    actor: Actor | User,
+    customer_import: CustomerImport,
+    limit: int = 20,
+    after_line: int = 0,
+) -> list[FailedRow]:
+    """The failed rows in file order, their reasons worded in the active language (after a row, for paging)."""
     customer_import_file_access_require(workspace=workspace, actor=actor, customer_import=customer_import)
     rows = CustomerImportError.objects.for_workspace(workspace).filter(customer_import=customer_import)
-    return list(rows.order_by("row_number")[:limit])
+    if after_line:
+        # Lines grow with row numbers; rows kept before lines were are numbered as if on line row + 1.
+        rows = rows.filter(Q(line__gt=after_line) | Q(line__isnull=True, row_number__gte=after_line))
+    labels = property_labels(customer_import)
+    return [
+        FailedRow(
+            line=failed_row_line(error.row_number, error.line),
+            reason=failed_row_reason(error.reasons, error.message, labels),
+            reasons=error.reasons,
+        )
+        for error in rows.order_by("row_number")[:limit]
+    ]
+
+
+def customer_import_duplicates(
+    *, workspace: Workspace, customer_import: CustomerImport, limit: int = 50, after_line: int = 0
+) -> list[CustomerImportDuplicate]:
+    """The rows skipped as duplicates, in file order, with the customer each matched (None once purged).
+
+    Any member sees them, as they see the customers: a skipped row shows no more than whom it matched."""
+    rows = CustomerImportDuplicate.objects.for_workspace(workspace).filter(customer_import=customer_import)
+    if after_line:
+        rows = rows.filter(line__gt=after_line)
+    return list(rows.select_related("customer").order_by("line")[:limit])
 
 
 def customer_import_error_file_open(
     *, workspace: Workspace, actor: Actor | User, customer_import: CustomerImport
 ) -> IO[bytes]:
-    """The error file (failed rows plus `error`); Http404 when the import has none."""
+    """The error file (failed rows plus `row` and `error`) in the active language; Http404 when the import has
+    no failed rows."""
     customer_import_file_access_require(workspace=workspace, actor=actor, customer_import=customer_import)
-    if not customer_import.error_file:
+    if not customer_import_has_failed_rows(customer_import):
         raise Http404
-    handle: IO[bytes] = customer_import.error_file.open("rb")
-    return handle
+    return import_error_file_build(customer_import)
+
+
+def customer_import_has_failed_rows(customer_import: CustomerImport) -> bool:
+    return customer_import.failed_count > 0
 
 
 def customer_import_progress_percent(customer_import: CustomerImport) -> int:

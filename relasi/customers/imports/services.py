@@ -7,8 +7,9 @@ asks: the page, the API or the command line.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import PurePath
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +20,13 @@ from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record
-from relasi.customers.imports.mapping import customer_import_suggest_mapping, mapping_check, new_property_key
+from relasi.customers.imports.mapping import (
+    Assignment,
+    CheckedMapping,
+    customer_import_suggest_mapping,
+    mapping_check,
+    new_property_key,
+)
 from relasi.customers.imports.reading import (
     EMPTY,
     FORMAT_CSV,
@@ -32,11 +39,17 @@ from relasi.customers.imports.reading import (
     rows_count,
     size_text,
 )
-from relasi.customers.imports.selectors import customer_import_can_resume, customer_import_file_access_require
+from relasi.customers.imports.selectors import (
+    customer_import_can_resume,
+    customer_import_file_access_require,
+    customer_import_number_format_detect,
+    customer_import_samples,
+)
 from relasi.customers.models import (
     CustomerImport,
     DuplicateMode,
     ImportStatus,
+    NumberFormat,
     PropertyDefinition,
     PropertyKind,
 )
@@ -105,26 +118,44 @@ def customer_import_upload(
 
 
 def _create_new_properties(
-    *, workspace: Workspace, actor: Actor, new: dict[str, str], chosen: dict[str, str]
-) -> None:
-    """Text properties for the columns mapped to "new:<Label>"; the Properties menu's rule applies."""
-    if not new:
-        return
+    *, workspace: Workspace, actor: Actor, checked: CheckedMapping
+) -> list[Assignment]:
+    """Text properties for the "new:<Label>" targets (fields, or where other values go); the Properties menu's
+    rule applies. The assignments with the new properties' keys."""
+    if not checked.new_labels:
+        return checked.assignments
     if not permission_granted(workspace=workspace, actor=actor, permission=Permission.MANAGE_PROPERTIES):
         message = _(
             "Only owners and admins can add properties: import this column into an existing field, or ignore it."
         )
-        raise ValidationError({f"mapping.{index}": [message] for index in new})
-    taken = set(PropertyDefinition.objects.for_workspace(workspace).values_list("key", flat=True))
-    for index, label in sorted(new.items(), key=lambda item: int(item[0])):
-        definition = property_create(
-            workspace=workspace,
-            actor=actor,
-            label=label,
-            key=new_property_key(label, taken),
-            kind=PropertyKind.TEXT,
+        raise ValidationError(
+            {
+                f"mapping.{assignment.index}": [message]
+                for assignment in checked.assignments
+                if assignment.field in checked.new_labels or assignment.rest in checked.new_labels
+            }
         )
-        chosen[index] = definition.key
+    taken = set(PropertyDefinition.objects.for_workspace(workspace).values_list("key", flat=True))
+    keys: dict[str, str] = {}
+    for assignment in checked.assignments:
+        for target in (assignment.field, assignment.rest):
+            if target in checked.new_labels and target not in keys:
+                label = checked.new_labels[target]
+                keys[target] = property_create(
+                    workspace=workspace,
+                    actor=actor,
+                    label=label,
+                    key=new_property_key(label, taken),
+                    kind=PropertyKind.TEXT,
+                ).key
+    return [
+        replace(
+            assignment,
+            field=keys.get(assignment.field, assignment.field),
+            rest=keys.get(assignment.rest, assignment.rest),
+        )
+        for assignment in checked.assignments
+    ]
 
 
 def _enqueue(customer_import: CustomerImport) -> None:
@@ -139,17 +170,23 @@ def customer_import_start(
     workspace: Workspace,
     actor: Actor | User | None,
     import_id: int,
-    mapping: dict[str, str],
+    mapping: dict[str, Any],
     duplicate_mode: str,
+    number_format: str | None = None,
     enqueue: bool = True,
 ) -> CustomerImport:
-    """Fix the column mapping (creating the new properties it asks for) and queue the import job.
+    """Fix the column mapping (creating the new properties it asks for) and the file's number format (told
+    from its number columns when None), and queue the import job.
 
     With enqueue=False the caller runs `customer_import_run` itself (the command line does).
     """
     permission_require(workspace=workspace, actor=actor, permission=Permission.IMPORT_CUSTOMERS)
     if duplicate_mode not in DuplicateMode.values:
         raise ValidationError({"duplicate_mode": [_("Choose whether duplicates are skipped or updated.")]})
+    if number_format is not None and number_format not in NumberFormat.values:
+        raise ValidationError(
+            {"number_format": [_("Choose how the file writes numbers: Indonesian, English or plain.")]}
+        )
     who = actor_of(actor)
     with transaction.atomic():
         customer_import = CustomerImport.objects.locked_or_404(workspace, import_id)
@@ -157,19 +194,28 @@ def customer_import_start(
         customer_import_file_access_require(workspace=workspace, actor=who, customer_import=customer_import)
         if customer_import.status != ImportStatus.UPLOADED:
             raise ValidationError(_("This import has already been started."))
-        chosen, new = mapping_check(workspace=workspace, headers=customer_import.headers, mapping=mapping)
-        _create_new_properties(workspace=workspace, actor=who, new=new, chosen=chosen)
-        customer_import.mapping = dict(sorted(chosen.items(), key=lambda item: int(item[0])))
+        checked = mapping_check(workspace=workspace, headers=customer_import.headers, mapping=mapping)
+        assignments = _create_new_properties(workspace=workspace, actor=who, checked=checked)
+        customer_import.mapping = {str(assignment.index): assignment.stored() for assignment in assignments}
         customer_import.duplicate_mode = duplicate_mode
+        customer_import.number_format = number_format or customer_import_number_format_detect(
+            workspace=workspace, customer_import=customer_import, assignments=assignments
+        )
         customer_import.status = ImportStatus.QUEUED
         customer_import.progressed_at = timezone.now()
-        customer_import.save(update_fields=["mapping", "duplicate_mode", "status", "progressed_at"])
+        customer_import.save(
+            update_fields=["mapping", "duplicate_mode", "number_format", "status", "progressed_at"]
+        )
         audit_record(
             workspace=workspace,
             actor=who,
             action="customer_import.started",
             target=customer_import,
-            changes={"mapping": customer_import.mapping, "duplicate_mode": duplicate_mode},
+            changes={
+                "mapping": customer_import.mapping,
+                "duplicate_mode": duplicate_mode,
+                "number_format": customer_import.number_format,
+            },
         )
         if enqueue:
             _enqueue(customer_import)
@@ -212,8 +258,9 @@ def customer_import_upload_and_start(
     actor: Actor | User | None,
     file: File | IO[bytes],
     original_name: str,
-    mapping: dict[str, str] | None,
+    mapping: dict[str, Any] | None,
     duplicate_mode: str,
+    number_format: str | None = None,
     enqueue: bool = True,
 ) -> CustomerImport:
     """Upload and start in one step (API, command line): the suggested mapping when none is given.
@@ -227,7 +274,12 @@ def customer_import_upload_and_start(
         try:
             if mapping is None:
                 mapping = customer_import_suggest_mapping(
-                    workspace=workspace, headers=customer_import.headers
+                    workspace=workspace,
+                    headers=customer_import.headers,
+                    samples=customer_import_samples(customer_import=customer_import),
+                    may_add_properties=permission_granted(
+                        workspace=workspace, actor=actor, permission=Permission.MANAGE_PROPERTIES
+                    ),
                 )
             return customer_import_start(
                 workspace=workspace,
@@ -235,6 +287,7 @@ def customer_import_upload_and_start(
                 import_id=customer_import.pk,
                 mapping=mapping,
                 duplicate_mode=duplicate_mode,
+                number_format=number_format,
                 enqueue=enqueue,
             )
         except BaseException:

@@ -15,16 +15,23 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F, JSONField, Model
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from relasi.core.audit import audit_record_many
 from relasi.core.inputs import text_storable
 from relasi.core.models import AuditLog
 from relasi.customers.cleaning import customer_changes_apply
+from relasi.customers.imports import reasons
 from relasi.customers.imports.job import ImportJob
 from relasi.customers.imports.matching import MatchIndex, Pending, Ref, attrs_merge, identity_of, ref_pk
 from relasi.customers.imports.rows import ImportRow
-from relasi.customers.models import ChannelIdentity, Customer, CustomerImport, CustomerImportError
+from relasi.customers.models import (
+    ChannelIdentity,
+    Customer,
+    CustomerImport,
+    CustomerImportDuplicate,
+    CustomerImportError,
+    CustomerImportUpdate,
+)
 
 
 class BatchSuperseded(Exception):
@@ -50,6 +57,11 @@ class _Plan:
     updated_fields: set[str] = field(default_factory=set)
     identities: list[tuple[Ref, str, str]] = field(default_factory=list)
     errors: list[CustomerImportError] = field(default_factory=list)
+    duplicates: list[tuple[ImportRow, Ref, tuple[str, str]]] = field(default_factory=list)
+    # What "Undo this import" needs of each existing customer this batch changes: the values before the
+    # batch's first change of each field, and the usernames it linked.
+    previous: dict[int, dict[str, Any]] = field(default_factory=dict)
+    linked: dict[int, list[list[str]]] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
 
     def fail(self, job: ImportJob, row: ImportRow) -> None:
@@ -58,14 +70,39 @@ class _Plan:
                 workspace=job.workspace,
                 customer_import=job.customer_import,
                 row_number=row.number,
+                line=row.line,
                 values=[text_storable(value) for value in row.values],
-                message=text_storable(row.error),
+                reasons=row.reasons,
             )
         )
+
+    def skip(self, job: ImportJob, row: ImportRow, ref: Ref, matched: tuple[str, str]) -> None:
+        """A duplicate left as it is: counted, and kept with the customer it matched (its id once inserted,
+        when it is one this batch creates)."""
+        self.counts.skipped += 1
+        self.duplicates.append((row, ref, matched))
 
     def link(self, ref: Ref, identity: tuple[str, str]) -> None:
         self.identities.append((ref, *identity))
         self.index.by_identity[identity] = ref
+        if isinstance(ref, int):
+            self.linked.setdefault(ref, []).append(list(identity))
+
+    def remember(self, customer: Customer, changes: dict[str, list[Any]], phone_raw: str) -> None:
+        """Keep each changed field's value from before the first change (a later row of the batch may
+        change it again): custom properties one by one, null for one the customer did not have."""
+        previous = self.previous.setdefault(customer.pk, {})
+        for name, (before, after) in changes.items():
+            if name == "properties":
+                for key in sorted(set(before) | set(after)):
+                    if before.get(key) != after.get(key):
+                        previous.setdefault(f"properties.{key}", before.get(key))
+            else:
+                previous.setdefault(f"{name}_id" if name in ("owner", "assignee") else name, before)
+        if "phone" in changes:
+            previous.setdefault("phone_raw", phone_raw)
+        # Undone, the import was never an edit: "Last update" goes back too.
+        previous.setdefault("updated_at", customer.updated_at.isoformat())
 
 
 def import_batch_write(job: ImportJob, rows: list[ImportRow]) -> None:
@@ -119,19 +156,19 @@ def _plan(job: ImportJob, rows: list[ImportRow], now: datetime) -> _Plan:
             "updated_at": now,
             "source_import_id": job.customer_import.pk,
         },
-        index=MatchIndex(job, [row for row in rows if not row.error]),
+        index=MatchIndex(job, [row for row in rows if not row.reasons]),
     )
     for row in rows:
-        if row.error:
+        if row.reasons:
             plan.fail(job, row)
             continue
-        ref = plan.index.match(row.cleaned)
-        if ref is None:
+        found = plan.index.match(row.cleaned)
+        if found is None:
             _plan_new(job, plan, row)
         elif job.update:
-            _plan_update(job, plan, row, ref, now)
+            _plan_update(job, plan, row, found[0], found[1], now)
         else:
-            plan.counts.skipped += 1
+            plan.skip(job, row, *found)
     return plan
 
 
@@ -140,9 +177,10 @@ def _plan_new(job: ImportJob, plan: _Plan, row: ImportRow) -> None:
     given = cleaned.get("properties", {})
     missing = [(key, label) for key, label in job.required if key not in given]
     if missing:
-        row.error = " ".join(
-            f"{key}: " + _("%(label)s is required.") % {"label": label} for key, label in missing
-        )
+        row.reasons = [
+            reasons.reason(reasons.REQUIRED_MISSING, column=job.columns_by_field.get(key, ""), field=key)
+            for key, _label in missing
+        ]
         plan.fail(job, row)
         return
     pending = Pending(attrs={**plan.base, "source_row": row.number})
@@ -155,7 +193,9 @@ def _plan_new(job: ImportJob, plan: _Plan, row: ImportRow) -> None:
     plan.counts.created += 1
 
 
-def _plan_update(job: ImportJob, plan: _Plan, row: ImportRow, ref: Ref, now: datetime) -> None:
+def _plan_update(
+    job: ImportJob, plan: _Plan, row: ImportRow, ref: Ref, matched: tuple[str, str], now: datetime
+) -> None:
     cleaned = row.cleaned
     if isinstance(ref, Pending):
         before = (ref.attrs.get("phone", ""), ref.attrs.get("email", ""))
@@ -164,17 +204,24 @@ def _plan_update(job: ImportJob, plan: _Plan, row: ImportRow, ref: Ref, now: dat
         changed = True
     else:
         if ref in plan.index.deleted:
-            row.error = "channel_username: " + _(
-                "“%(username)s” belongs to a deleted customer; restore that customer to update it."
-            ) % {"username": cleaned.get("channel_username", "")}
+            row.reasons = [
+                reasons.reason(
+                    reasons.IDENTITY_DELETED,
+                    column=job.columns_by_field.get("channel_username", ""),
+                    field="channel_username",
+                    value=cleaned.get("channel_username", ""),
+                )
+            ]
             plan.fail(job, row)
             return
         customer = plan.index.customers[ref]
         before = (customer.phone, customer.email)
+        phone_raw = customer.phone_raw
         changes = customer_changes_apply(customer, cleaned)
         after = (customer.phone, customer.email)
         changed = bool(changes)
         if changes:
+            plan.remember(customer, changes, phone_raw)
             customer.updated_at = now
             plan.updated[customer.pk] = customer
             plan.updated_fields.update(changes)
@@ -189,7 +236,7 @@ def _plan_update(job: ImportJob, plan: _Plan, row: ImportRow, ref: Ref, now: dat
     if changed:
         plan.counts.updated += 1
     else:
-        plan.counts.skipped += 1
+        plan.skip(job, row, ref, matched)
 
 
 def _persist(job: ImportJob, plan: _Plan, now: datetime) -> None:
@@ -201,6 +248,7 @@ def _persist(job: ImportJob, plan: _Plan, now: datetime) -> None:
     _insert_identities(
         job, [(ref_pk(ref), channel, username) for ref, channel, username in plan.identities], now
     )
+    _updates_remember(job, plan)
     label = Customer._meta.label_lower
     note = {"via": "import", "import_id": job.customer_import.pk}
     _audit_many(
@@ -219,6 +267,56 @@ def _persist(job: ImportJob, plan: _Plan, now: datetime) -> None:
     )
     CustomerImportError.objects.for_workspace(job.workspace).bulk_create(plan.errors, batch_size=1000)
     plan.counts.failed = len(plan.errors)
+    CustomerImportDuplicate.objects.for_workspace(job.workspace).bulk_create(
+        [
+            CustomerImportDuplicate(
+                workspace=job.workspace,
+                customer_import=job.customer_import,
+                row_number=row.number,
+                line=row.line,
+                customer_id=ref_pk(ref),
+                matched_on=matched_on,
+                matched_value=matched_value[:254],
+            )
+            for row, ref, (matched_on, matched_value) in plan.duplicates
+        ],
+        batch_size=1000,
+    )
+
+
+def _updates_remember(job: ImportJob, plan: _Plan) -> None:
+    """One CustomerImportUpdate per existing customer the import changed: an earlier batch's values before
+    win (they are older), and the "Last update" the import left is the latest."""
+    pks = set(plan.previous) | set(plan.linked)
+    if not pks:
+        return
+    updates = CustomerImportUpdate.objects.for_workspace(job.workspace)
+    existing = {
+        update.customer_id: update
+        for update in updates.filter(customer_import=job.customer_import, customer_id__in=pks)
+    }
+    new: list[CustomerImportUpdate] = []
+    for pk in sorted(pks):
+        customer = plan.index.customers[pk]
+        update = existing.get(pk)
+        if update is None:
+            new.append(
+                CustomerImportUpdate(
+                    workspace=job.workspace,
+                    customer_import=job.customer_import,
+                    customer_id=pk,
+                    previous=plan.previous.get(pk, {}),
+                    identities=plan.linked.get(pk, []),
+                    updated_at=customer.updated_at,
+                )
+            )
+            continue
+        update.previous = {**plan.previous.get(pk, {}), **update.previous}
+        update.identities = [*update.identities, *plan.linked.get(pk, [])]
+        update.updated_at = customer.updated_at
+    updates.bulk_create(new, batch_size=1000)
+    if existing:
+        updates.bulk_update(list(existing.values()), ["previous", "identities", "updated_at"], batch_size=500)
 
 
 def _insert_customers(job: ImportJob, created: list[Pending]) -> None:

@@ -3,6 +3,8 @@ process, with progress."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,8 @@ class Command(BaseCommand):
             except ValidationError as error:
                 raise CommandError(f"Refused: {' '.join(error.messages)}") from None
         for index, target in customer_import.mapping.items():
-            self.stderr.write(f"  column {customer_import.headers[int(index)]!r} → {target}")
+            shown = target if isinstance(target, str) else json.dumps(target, ensure_ascii=False)
+            self.stderr.write(f"  column {customer_import.headers[int(index)]!r} → {shown}")
         ignored = [
             header
             for index, header in enumerate(customer_import.headers)
@@ -110,10 +113,25 @@ class Command(BaseCommand):
             f"skipped as duplicate {result.skipped_count}, failed {result.failed_count} "
             f"(of {result.total_rows} rows)."
         )
-        if result.error_file:
-            self.stdout.write(f"Failed rows with the reason: {result.error_file.path}")
+        if imports.customer_import_has_failed_rows(result):
+            self.stdout.write(f"Failed rows with the reason: {self._error_file(result)}")
         if result.status != ImportStatus.COMPLETED:
             raise CommandError(f"The import ended as {result.status}.")
+
+    def _error_file(self, customer_import: CustomerImport) -> Path:
+        """The failed rows, written in the current folder (the reasons in the command's language)."""
+        path = (
+            Path.cwd()
+            / f"import-{customer_import.pk}-{imports.customer_import_error_filename(customer_import)}"
+        )
+        source = imports.customer_import_error_file_open(
+            workspace=customer_import.workspace,
+            actor=Actor(system="import-customers"),
+            customer_import=customer_import,
+        )
+        with source, path.open("wb") as target:
+            shutil.copyfileobj(source, target)
+        return path
 
     def _progress(self, customer_import: CustomerImport) -> None:
         percent = imports.customer_import_progress_percent(customer_import)
