@@ -27,6 +27,7 @@ from relasi.customers import exports, selectors, services
 from relasi.customers import filters as customer_filters
 from relasi.customers.display import customer_cell_text
 from relasi.customers.forms import CustomerForm
+from relasi.customers.list_paging import list_paging
 from relasi.customers.models import Channel, Customer, ExportStatus
 from relasi.tenancy.access import workspace_page
 from relasi.tenancy.models import Workspace
@@ -52,7 +53,6 @@ def _table_context(request: WorkspacePageRequest, workspace: Workspace) -> dict[
     context: dict[str, Any] = {
         "filter_errors": {},
         "customers": [],
-        "next_url": None,
         "delete_url": reverse("customers:delete", kwargs={"workspace_slug": workspace.slug}),
         "restore_url": reverse("customers:restore", kwargs={"workspace_slug": workspace.slug}),
     }
@@ -61,13 +61,18 @@ def _table_context(request: WorkspacePageRequest, workspace: Workspace) -> dict[
     except customer_filters.FilterError as error:
         context.update(filters=customer_filters.CustomerFilters(), filter_errors=error.errors)
         return context
+    try:
+        per_page = customer_filters.page_size_parse(request.GET.get("per_page"))
+    except customer_filters.FilterValueError as error:
+        context.update(filters=filters, filter_errors={"per_page": str(error)})
+        return context
     context["filters"] = filters
     columns = selectors.customer_columns_for_user(workspace=workspace, user=request.member)
     if filters.deleted:
         columns = [*columns, selectors.Column("deleted_at", _("Deleted"))]
     try:
         page = selectors.customer_page(
-            workspace=workspace, filters=filters, cursor=request.GET.get("cursor") or None
+            workspace=workspace, filters=filters, cursor=request.GET.get("cursor") or None, limit=per_page
         )
     except InvalidCursor:
         context["filter_errors"] = {
@@ -85,16 +90,18 @@ def _table_context(request: WorkspacePageRequest, workspace: Workspace) -> dict[
         )
         for customer in page.items
     ]
-    query = filters.as_query()
+    count = selectors.customer_count(workspace=workspace, filters=filters, first_page=page)
+    paging = list_paging(
+        list_url=_list_url(workspace), filters=filters, page=page, count=count, per_page=per_page
+    )
     context.update(
         columns=columns,
         rows=rows,
-        count=selectors.customer_count(
-            workspace=workspace, filters=filters, first_page=None if request.GET.get("cursor") else page
-        ),
-        next_url=_list_url(workspace, {**query, "cursor": page.next_cursor}) if page.next_cursor else None,
-        first_url=_list_url(workspace, query) if request.GET.get("cursor") else None,
-        query_string=urlencode(query, doseq=True),
+        count=count,
+        paging=paging,
+        # Each column with how its header sorts the list (None: it does not).
+        headers=[(column, paging.sort_headers.get(column.key)) for column in columns],
+        query_string=urlencode(filters.as_query(), doseq=True),
         retention_days=settings.CUSTOMER_DELETED_RETENTION_DAYS,
     )
     return context

@@ -1,4 +1,5 @@
-// All customers page: date filter inputs, row selection, confirmations, column ordering, export filters.
+// All customers page: date filter inputs, row selection, confirmations, column ordering, export filters, and the
+// filter form kept in step with the table's sort and rows per page.
 (function () {
   "use strict";
 
@@ -50,6 +51,18 @@
     boxes.forEach(function (box) { box.addEventListener("change", refresh); });
     syncExportFilters();
     wireScrollShadows();
+    syncFilterForm();
+  }
+
+  // A column header or a rows-per-page link changes the table, not the form above it: the form's sort and
+  // rows per page follow the table, so that the next filter change keeps them.
+  function syncFilterForm() {
+    var table = document.getElementById("customer-table");
+    if (!table) return;
+    var sort = document.getElementById("sort");
+    if (sort && table.dataset.sort) sort.value = table.dataset.sort;
+    var perPage = document.getElementById("per-page");
+    if (perPage && table.dataset.perPage) perPage.value = table.dataset.perPage;
   }
 
   document.addEventListener("submit", function (event) {
@@ -111,7 +124,9 @@
     var parameters = event.detail.parameters;
     Object.keys(parameters).forEach(function (key) {
       var value = parameters[key];
-      var isDefault = (key === "date" && value === "all") || (key === "sort" && value === "recent");
+      var perPage = document.getElementById("per-page");
+      var isDefault = (key === "date" && value === "all") || (key === "sort" && value === "recent") ||
+        (key === "per_page" && perPage && value === perPage.dataset.default);
       if (value === "" || isDefault) delete parameters[key];
     });
     var mode = parameters.date || "all";
