@@ -23,8 +23,8 @@ from relasi.core.validation import StateConflict
 from relasi.customers.bulk.models_bulk import BulkJob, BulkStatus
 from relasi.customers.bulk.services import bulk_job_resume
 from relasi.customers.exports import customer_export_resume
-from relasi.customers.imports import customer_import_resume
-from relasi.customers.models import CustomerExport, CustomerImport, ExportStatus, ImportStatus
+from relasi.customers.imports import customer_import_resume, customer_import_undo_resume
+from relasi.customers.models import CustomerExport, CustomerImport, ExportStatus, ImportStatus, UndoStatus
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class Recovered:
     imports: list[int]
     exports: list[int]
     bulk_jobs: list[int]
+    undos: list[int]  # imports whose "Undo this import" was continued
 
 
 def _quiet_since(now: datetime | None) -> datetime:
@@ -49,7 +50,11 @@ def customer_jobs_recover(*, now: datetime | None = None) -> Recovered:
     imports = CustomerImport.unscoped.filter(quiet, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING])
     exports = CustomerExport.unscoped.filter(quiet, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
     bulk_jobs = BulkJob.unscoped.filter(quiet, status__in=[BulkStatus.QUEUED, BulkStatus.RUNNING])
-    recovered = Recovered(imports=[], exports=[], bulk_jobs=[])
+    undos = CustomerImport.unscoped.filter(
+        Q(undo_progressed_at__lt=cutoff) | Q(undo_progressed_at__isnull=True),
+        undo_status__in=[UndoStatus.QUEUED, UndoStatus.RUNNING],
+    )
+    recovered = Recovered(imports=[], exports=[], bulk_jobs=[], undos=[])
     for customer_import in imports.select_related("workspace").order_by("pk"):
         try:
             customer_import_resume(
@@ -70,11 +75,18 @@ def customer_jobs_recover(*, now: datetime | None = None) -> Recovered:
         except (StateConflict, Http404):
             continue
         recovered.bulk_jobs.append(job.pk)
-    if recovered.imports or recovered.exports or recovered.bulk_jobs:
+    for undone in undos.only("pk", "workspace").select_related("workspace").order_by("pk"):
+        try:
+            if customer_import_undo_resume(workspace=undone.workspace, import_id=undone.pk):
+                recovered.undos.append(undone.pk)
+        except Http404:
+            continue
+    if recovered.imports or recovered.exports or recovered.bulk_jobs or recovered.undos:
         logger.warning(
-            "Continued stalled jobs: imports %s, exports %s, bulk actions %s",
+            "Continued stalled jobs: imports %s, exports %s, bulk actions %s, undos of imports %s",
             recovered.imports,
             recovered.exports,
             recovered.bulk_jobs,
+            recovered.undos,
         )
     return recovered

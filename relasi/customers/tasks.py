@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-# A worker discovers the tasks of `<app>.tasks` modules only: the bulk actions' task is registered through here.
+# A worker discovers the tasks of `<app>.tasks` modules only: the bulk actions' and the import undo's tasks are
+# registered through here.
 from relasi.customers.bulk.tasks import bulk_job_run_task  # noqa: F401
+from relasi.customers.imports.undo import customer_import_undo_task  # noqa: F401
 
 
 @shared_task

@@ -240,3 +240,35 @@ def test_an_undo_that_stopped_continues_where_it_was(acme, alice, imported, monk
         ("Citra", "Depok", "", True),
         ("Dedi", "Bogor", "", True),
     ]
+
+
+def test_the_recovery_continues_an_undo_whose_worker_is_gone(
+    acme, alice, imported, django_capture_on_commit_callbacks
+) -> None:
+    # given an undo queued four minutes ago that no worker took (its worker died)
+    from relasi.customers.recovery import customer_jobs_recover
+
+    imports.customer_import_undo(workspace=acme, actor=alice, import_id=imported.pk, enqueue=False)
+    CustomerImport.unscoped.filter(pk=imported.pk).update(
+        undo_progressed_at=timezone.now() - timedelta(minutes=4)
+    )
+    # when the scheduled recovery runs
+    with django_capture_on_commit_callbacks(execute=True):
+        recovered = customer_jobs_recover()
+    # then the undo was queued again and finished, audited once
+    assert recovered.undos == [imported.pk]
+    imported.refresh_from_db()
+    assert (imported.undo_status, imported.undo_deleted_count, imported.undo_reverted_count) == (
+        UndoStatus.COMPLETED,
+        2,
+        2,
+    )
+    assert state(acme) == [
+        ("Ani", "Medan", "", False),
+        ("Budi", "Bandung", "", False),
+        ("Citra", "Depok", "", True),
+        ("Dedi", "Bogor", "", True),
+    ]
+    assert AuditLog.objects.filter(workspace=acme, action__startswith="customer_import.undo").count() == 1
+    # and a finished undo is not picked up again
+    assert customer_jobs_recover().undos == []

@@ -53,6 +53,7 @@ from relasi.customers.imports.undo import (
     customer_import_undo,
     customer_import_undo_percent,
     customer_import_undo_refusal,
+    customer_import_undo_resume,
     customer_import_undo_run,
     customer_import_undo_until,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "customer_import_undo",
     "customer_import_undo_percent",
     "customer_import_undo_refusal",
+    "customer_import_undo_resume",
     "customer_import_undo_run",
     "customer_import_undo_until",
     "customer_import_upload",

@@ -107,6 +107,20 @@ def customer_import_undo(
     return customer_import
 
 
+def customer_import_undo_resume(*, workspace: Workspace, import_id: int) -> bool:
+    """Queue again an undo whose worker is gone (the recovery's call); it goes on from what is left. Not audited
+    again: it is the same undo. False when the undo is no longer queued or running."""
+    with transaction.atomic():
+        customer_import = CustomerImport.objects.locked_or_404(workspace, import_id)
+        if customer_import.undo_status not in UNDO_BUSY:
+            return False
+        customer_import.undo_progressed_at = timezone.now()
+        customer_import.save(update_fields=["undo_progressed_at"])
+        workspace_pk, import_pk = workspace.pk, customer_import.pk
+        transaction.on_commit(lambda: customer_import_undo_task.delay(workspace_pk, import_pk))
+    return True
+
+
 def customer_import_undo_percent(customer_import: CustomerImport) -> int:
     if customer_import.undo_status == UndoStatus.COMPLETED:
         return 100
