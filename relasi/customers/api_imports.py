@@ -1,4 +1,4 @@
-"""API endpoints for customer imports: upload (and start), status with progress, resume, error file."""
+"""API endpoints for customer imports: upload (and start), status with progress, resume, error file, undo."""
 
 from __future__ import annotations
 
@@ -44,6 +44,18 @@ class MappingTargetOut(Schema):
     rest: str | None = None
 
 
+class CustomerImportUndoOut(Schema):
+    status: str = Field(description="`queued`, `running`, `completed` or `failed`; empty when not asked.")
+    total: int = Field(description="Customers the undo goes through: those the import created and updated.")
+    processed: int
+    deleted_count: int = Field(description="Customers the import created, now deleted (restorable).")
+    reverted_count: int = Field(description="Customers the import updated, their previous values back.")
+    kept_count: int = Field(description="Customers edited after the import: left as they are.")
+    already_deleted_count: int = Field(description="Customers the import created that were already deleted.")
+    failure_reason: str
+    available_until: datetime | None = Field(description="The undo can be asked until then (30 days).")
+
+
 class CustomerImportOut(Schema):
     id: int
     status: str
@@ -67,6 +79,21 @@ class CustomerImportOut(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    undo: CustomerImportUndoOut
+
+
+def _undo_out(customer_import: CustomerImport) -> dict[str, Any]:
+    return {
+        "status": customer_import.undo_status,
+        "total": customer_import.undo_total,
+        "processed": customer_import.undo_processed,
+        "deleted_count": customer_import.undo_deleted_count,
+        "reverted_count": customer_import.undo_reverted_count,
+        "kept_count": customer_import.undo_kept_count,
+        "already_deleted_count": customer_import.undo_gone_count,
+        "failure_reason": customer_import.undo_failure_reason,
+        "available_until": imports.customer_import_undo_until(customer_import),
+    }
 
 
 def _out(customer_import: CustomerImport) -> dict[str, Any]:
@@ -99,6 +126,7 @@ def _out(customer_import: CustomerImport) -> dict[str, Any]:
         "created_at": customer_import.created_at,
         "started_at": customer_import.started_at,
         "finished_at": customer_import.finished_at,
+        "undo": _undo_out(customer_import),
     }
 
 
@@ -332,6 +360,32 @@ def customer_import_resume(request: WorkspaceRequest, import_id: int) -> Status[
             detail=" ".join(error.messages),
         ) from None
     customer_import.refresh_from_db()
+    return Status(202, _out(customer_import))
+
+
+@router.post(
+    "/customer-imports/{int:import_id}/undo",
+    response={202: CustomerImportOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut, **COMMON_ERRORS},
+    summary="Undo an import (within 30 days of its end)",
+    description=(
+        "Deletes the customers the import created (restorable from Deleted) and puts back the previous values of "
+        "those it updated, except customers edited since the import, which are kept. Runs in the background: "
+        "follow `undo` in the import's status. Allowed to whoever may import; a failed undo is continued by "
+        "asking again. 409 when the import has not finished, was already undone or is past the 30 days."
+    ),
+)
+def customer_import_undo(request: WorkspaceRequest, import_id: int) -> Status[dict[str, Any]]:
+    try:
+        customer_import = imports.customer_import_undo(
+            workspace=request.workspace, actor=request.actor, import_id=import_id
+        )
+    except ValidationError as error:
+        raise ApiProblem(
+            status=409,
+            slug="import-not-undoable",
+            title="This import cannot be undone.",
+            detail=" ".join(error.messages),
+        ) from None
     return Status(202, _out(customer_import))
 
 

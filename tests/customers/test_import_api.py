@@ -68,6 +68,7 @@ def test_upload_with_the_suggested_mapping_runs_and_reports(
     data = status.json()
     for key in ("created_at", "started_at", "finished_at"):
         assert data.pop(key)
+    assert data["undo"].pop("available_until")
     assert data == {
         "id": import_id,
         "status": "completed",
@@ -88,6 +89,16 @@ def test_upload_with_the_suggested_mapping_runs_and_reports(
         "error_file_url": f"{URL}/{import_id}/errors.csv",
         "failed_rows_url": f"{URL}/{import_id}/failed-rows",
         "duplicates_url": f"{URL}/{import_id}/duplicates",
+        "undo": {
+            "status": "",
+            "total": 0,
+            "processed": 0,
+            "deleted_count": 0,
+            "reverted_count": 0,
+            "kept_count": 0,
+            "already_deleted_count": 0,
+            "failure_reason": "",
+        },
     }
     errors = Client().get(f"{URL}/{import_id}/errors.csv", **acme_key)
     assert errors.status_code == 200

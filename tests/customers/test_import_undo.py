@@ -272,3 +272,59 @@ def test_the_recovery_continues_an_undo_whose_worker_is_gone(
     assert AuditLog.objects.filter(workspace=acme, action__startswith="customer_import.undo").count() == 1
     # and a finished undo is not picked up again
     assert customer_jobs_recover().undos == []
+
+
+API = "/api/v1/customer-imports"
+
+
+def test_a_key_undoes_an_import_through_the_api(
+    acme, acme_key, imported, django_capture_on_commit_callbacks
+) -> None:
+    # when the workspace's key asks for the undo (the job runs after the commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(f"{API}/{imported.pk}/undo", **acme_key)
+    # then it is accepted, and the import's status reports what the undo did
+    assert response.status_code == 202
+    assert response.json()["undo"]["status"] == "queued"
+    undo = Client().get(f"{API}/{imported.pk}", **acme_key).json()["undo"]
+    # available for 30 days after the import finished (the API writes milliseconds)
+    until = (imported.finished_at + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert undo.pop("available_until").startswith(until)
+    assert undo == {
+        "status": "completed",
+        "total": 4,
+        "processed": 4,
+        "deleted_count": 2,
+        "reverted_count": 2,
+        "kept_count": 0,
+        "already_deleted_count": 0,
+        "failure_reason": "",
+    }
+    assert [row[3] for row in state(acme)] == [False, False, True, True]
+    # and a second undo is a conflict that changes nothing
+    again = Client().post(f"{API}/{imported.pk}/undo", **acme_key)
+    assert (again.status_code, again.json()["detail"]) == (409, "This import has already been undone.")
+    assert AuditLog.objects.filter(action="customer_import.undone").count() == 1
+
+
+@pytest.mark.parametrize(("member", "status"), [("bob", 403), ("charlie", 404)])
+def test_agent_and_outsider_cannot_undo_through_the_api(
+    member: str, status: int, acme, imported, request, client_for
+) -> None:
+    # given an agent of acme with a session, and the owner of another workspace
+    before = state(acme)
+    client = client_for(request.getfixturevalue(member))
+    # when either asks for the undo
+    response = client.post(f"{API}/{imported.pk}/undo", HTTP_X_WORKSPACE="acme")
+    # then it is refused and nothing changed
+    assert response.status_code == status
+    assert state(acme) == before
+    imported.refresh_from_db()
+    assert imported.undo_status == ""
+
+
+def test_another_workspaces_key_gets_404_for_the_undo(acme, globex_key, imported) -> None:
+    before = state(acme)
+    response = Client().post(f"{API}/{imported.pk}/undo", **globex_key)
+    assert response.status_code == 404
+    assert state(acme) == before
