@@ -1,24 +1,14 @@
-"""Background jobs without a broker: the default setup (no REDIS_URL) runs them on threads of the web process."""
+"""Background jobs without a broker: the default setup (no REDIS_URL) runs them on threads of the web process.
+The servers for real (runserver reloaded mid-import, gunicorn's workers) are in test_background_servers.py."""
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import shutil
-import signal
-import socket
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import closing
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,186 +28,8 @@ from relasi.customers.imports import runner as runner_module
 from relasi.customers.models import Customer, CustomerImport, ImportStatus
 from relasi.customers.recovery import customer_jobs_recover
 from relasi.tenancy.models import Workspace
+from tests.background_servers import REPO, dev_environ, until
 from tests.conftest import make_user
-
-REPO = Path(__file__).resolve().parent.parent
-# The development server as `make run` starts it: manage.py's own code, from a file of the test's own, so that
-# touching that file makes Django's autoreloader restart the server as an edit of the code would.
-SERVE_PY = (
-    "import os, sys\n"
-    "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n"
-    "from django.core.management import execute_from_command_line\n"
-    "execute_from_command_line(sys.argv)\n"
-)
-
-
-def _dev_environ(var_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of `make run`: no Redis, SQLite under RELASI_VAR_DIR, not the test suite's settings."""
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("REDIS_URL", "DATABASE_URL", "RELASI_TESTING", "DJANGO_SETTINGS_MODULE", "RUN_MAIN")
-    }
-    environ.update(RELASI_VAR_DIR=str(var_dir), DATABASE_URL="", DEBUG="true", PYTHONUNBUFFERED="1", **extra)
-    return environ
-
-
-def _manage(var_dir: Path, *arguments: str) -> str:
-    return subprocess.run(
-        [sys.executable, str(REPO / "manage.py"), *arguments],
-        cwd=var_dir,
-        env=_dev_environ(var_dir),
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    ).stdout
-
-
-def dev_template_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A development state folder, migrated and with the demo accounts (no demo customers), copied per server."""
-    # Made once per test process, whichever test module asks first.
-    var_dir = tmp_path_factory.getbasetemp() / "dev-template"
-    if not (var_dir / "ready").exists():
-        var_dir.mkdir(exist_ok=True)
-        _manage(var_dir, "migrate", "--no-input")
-        _manage(var_dir, "demo", "--customers", "0")
-        token = _manage(var_dir, "api_key", "create", "--workspace", "demo", "--name", "Background jobs test")
-        (var_dir / "api_token").write_text(token.strip())
-        (var_dir / "ready").touch()
-    return var_dir
-
-
-@pytest.fixture(scope="session")
-def dev_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return dev_template_folder(tmp_path_factory)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class DevServer:
-    var_dir: Path
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    script: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def get(self, path: str, timeout: float = 10) -> int:
-        with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
-            return int(response.status)
-
-    def api(
-        self, method: str, path: str, body: bytes | None = None, content_type: str = ""
-    ) -> tuple[int, Any]:
-        """A call of the JSON API with the demo workspace's key: (status, parsed body)."""
-        headers = {"Authorization": f"Bearer {(self.var_dir / 'api_token').read_text()}"}
-        if content_type:
-            headers["Content-Type"] = content_type
-        request = urllib.request.Request(self.url + path, data=body, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return int(response.status), json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return int(error.code), json.loads(error.read() or b"null")
-
-    def import_start(self, upload: Path) -> int:
-        """Upload a CSV through the API (suggested mapping) and start importing it: the import's id."""
-        boundary = uuid.uuid4().hex
-        body = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{upload.name}"\r\n'
-                "Content-Type: text/csv\r\n\r\n"
-            ).encode()
-            + upload.read_bytes()
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
-        status, answer = self.api(
-            "POST", "/api/v1/customer-imports", body, f"multipart/form-data; boundary={boundary}"
-        )
-        assert status == 202, answer
-        return int(answer["id"])
-
-    def import_state(self, import_id: int) -> dict[str, Any]:
-        status, answer = self.api("GET", f"/api/v1/customer-imports/{import_id}")
-        assert status == 200, answer
-        return dict(answer)
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        """Read the server's database directly (SQLite allows a reader beside the server's writers)."""
-        with closing(sqlite3.connect(self.var_dir / "relasi.sqlite3", timeout=20)) as database:
-            return database.execute(sql).fetchall()
-
-    def wait_until_up(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the development server stopped:\n{self.log_text()}")
-            try:
-                if self.get("/healthz", timeout=2) == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"the development server did not answer in {timeout} s:\n{self.log_text()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            # The server and its autoreloaded child form the process group this test started.
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
-
-
-def dev_server_start(template: Path, folder: Path, **extra_env: str) -> DevServer:
-    """`make run`'s server (runserver with its autoreloader) on a copy of the template's state."""
-    var_dir = folder / "var"
-    shutil.copytree(template, var_dir)
-    script = folder / "serve.py"
-    script.write_text(SERVE_PY)
-    port = _free_port()
-    log = folder / "server.log"
-    process = subprocess.Popen(
-        [sys.executable, str(script), "runserver", f"127.0.0.1:{port}"],
-        cwd=var_dir,
-        env={**_dev_environ(var_dir, **extra_env), "PYTHONPATH": str(REPO)},
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    server = DevServer(
-        var_dir=var_dir, url=f"http://127.0.0.1:{port}", process=process, log=log, script=script
-    )
-    try:
-        server.wait_until_up()
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
-@pytest.fixture
-def dev_server(dev_template: Path, tmp_path: Path) -> Iterator[DevServer]:
-    server = dev_server_start(dev_template, tmp_path)
-    yield server
-    server.stop()
-
-
-def customers_csv(path: Path, rows: int) -> Path:
-    lines = ["Full name,Phone,Email"]
-    lines += [f"Customer {n},+62812{n:08d},customer{n}@example.id" for n in range(1, rows + 1)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
 
 # --- The runner in this process -------------------------------------------------------------------------------
 
@@ -261,15 +73,6 @@ def _fresh_records() -> Iterator[None]:
 
 def _gate(name: str) -> threading.Event:
     return GATES.setdefault(name, threading.Event())
-
-
-def _until(condition: Callable[[], bool], timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 @pytest.fixture
@@ -322,7 +125,7 @@ def test_the_suite_runs_jobs_eagerly_and_make_run_on_threads(settings) -> None:
                 "print(settings.JOBS_RUNNER)",
             ],
             cwd=REPO,
-            env={**_dev_environ(REPO / "var", **extra), "DJANGO_SETTINGS_MODULE": "config.settings"},
+            env={**dev_environ(REPO / "var", **extra), "DJANGO_SETTINGS_MODULE": "config.settings"},
             capture_output=True,
             text=True,
             timeout=60,
@@ -337,7 +140,7 @@ def test_a_celery_worker_or_beat_without_redis_refuses_to_start(program: str, tm
         [sys.executable, "-m", "celery", "-A", "config", program, "--loglevel", "INFO"]
         + (["--schedule", str(tmp_path / "schedule")] if program == "beat" else ["--pool", "solo"]),
         cwd=REPO,
-        env={**_dev_environ(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"},
+        env={**dev_environ(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -445,18 +248,18 @@ def test_the_same_job_never_runs_twice_at_once_while_others_run_beside_it(in_thr
     # given a job with a given argument running (held)
     _gate("same")
     held_task.delay("same")
-    assert _until(lambda: RUNNING.get("same") == 1)
+    assert until(lambda: RUNNING.get("same") == 1)
     # when the same job is queued twice more and another job once
     held_task.delay("same")
     held_task.delay("same")
     _gate("other").set()
     held_task.delay("other")
     # then the other job runs on the second thread while the first is held
-    assert _until(lambda: "other" in [name for _thread, name, _found in SEEN])
+    assert until(lambda: "other" in [name for _thread, name, _found in SEEN])
     # and the copies wait for the first
     time.sleep(0.3)
     assert [name for _thread, name, _found in SEEN].count("same") == 1
-    assert _until(lambda: in_threads.unfinished() == ["tests.test_background_jobs.held_task('same')"] * 3)
+    assert until(lambda: in_threads.unfinished() == ["tests.test_background_jobs.held_task('same')"] * 3)
     # when the first is released, then all three run, one after the other
     _gate("same").set()
     assert in_threads.drain(timeout=10)
@@ -491,7 +294,7 @@ def test_a_process_that_stops_before_its_import_ran_leaves_it_to_the_recovery(
     monkeypatch.setattr(background, "_runner", stopping)
     _gate("busy")
     held_task.delay("busy")
-    assert _until(lambda: RUNNING.get("busy") == 1)
+    assert until(lambda: RUNNING.get("busy") == 1)
     customer_import = _upload(acme, alice)
     _start(acme, alice, customer_import)
     # when the process stops and its grace time is over
@@ -573,7 +376,7 @@ def test_the_first_request_starts_one_schedule_that_continues_a_stalled_import_w
     # suite's in-memory SQLite answers "table is locked" to a reader beside a writer, where a file waits)
     label = f"relasi.customers.tasks.customer_import_run_task({acme.pk}, {customer_import.pk})"
     try:
-        assert _until(lambda: label in submitted, 20), submitted
+        assert until(lambda: label in submitted, 20), submitted
     finally:
         schedule.stop()
         assert runner.drain(timeout=20)
@@ -665,145 +468,3 @@ def test_one_runner_per_process_and_a_new_one_after_a_fork(settings, monkeypatch
     assert child is not first and child.pid == first.pid + 1
     first.shutdown(grace=0)
     child.shutdown(grace=0)
-
-
-# --- `make run`'s server for real -----------------------------------------------------------------------------
-
-ROWS = 30_000
-
-
-def _import_finished(server: DevServer, import_id: int, timeout: float) -> dict[str, Any]:
-    """The import once it is completed or failed, asked through the API (a server restarting answers later)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = server.import_state(import_id)
-        except OSError:
-            state = {"status": "unreachable"}
-        if state["status"] in (ImportStatus.COMPLETED, ImportStatus.FAILED):
-            return state
-        time.sleep(0.2)
-    raise AssertionError(f"import {import_id} did not finish in {timeout} s:\n{server.log_text()}")
-
-
-def test_a_reload_in_the_middle_of_an_import_gives_one_runner_per_serving_process_and_loses_no_row(
-    dev_template: Path, tmp_path: Path
-) -> None:
-    # given `make run`'s server with a quick recovery (3 s of silence, looked for every second), importing
-    server = dev_server_start(
-        dev_template,
-        tmp_path,
-        CUSTOMER_IMPORT_STALLED_SECONDS="3",
-        JOBS_RECOVERY_INTERVAL_SECONDS="1",
-        JOBS_SHUTDOWN_GRACE_SECONDS="0",
-        CUSTOMER_IMPORT_BATCH_SIZE="500",
-    )
-    try:
-        import_id = server.import_start(customers_csv(tmp_path / "customers.csv", ROWS))
-        assert _until(lambda: server.import_state(import_id)["processed_rows"] >= 1000, 60), server.log_text()
-        # when a file of the code changes, so that the autoreloader restarts the server in the middle of it
-        later = time.time() + 2
-        os.utime(server.script, (later, later))
-        # then the import ends complete, each row written once
-        state = _import_finished(server, import_id, 180)
-        log = server.log_text()
-        assert "changed, reloading" in log
-        assert (state["status"], state["processed_rows"], state["created_count"], state["failed_count"]) == (
-            "completed",
-            ROWS,
-            ROWS,
-            0,
-        )
-        written = server.query(
-            "SELECT COUNT(*), COUNT(DISTINCT source_row) FROM customers_customer "
-            f"WHERE source_import_id = {import_id}"
-        )
-        assert written == [(ROWS, ROWS)]
-        # and it was the recovery of the new process that continued it, without beat
-        assert f"Continued stalled jobs: imports [{import_id}], exports []" in log
-        # and each of the two serving processes ran one runner and one schedule; the autoreloader's parent none
-        runners = re.findall(r"Background jobs run in process (\d+)", log)
-        schedules = re.findall(r"Scheduled jobs run in process (\d+)", log)
-        assert len(runners) == 2 and len(set(runners)) == 2, log
-        assert schedules == runners
-        assert str(server.process.pid) not in runners
-    finally:
-        server.stop()
-
-
-def test_gunicorn_workers_without_redis_run_their_own_jobs_and_one_schedule_between_them(
-    dev_template: Path, tmp_path: Path
-) -> None:
-    # given `relasi serve --prod`'s gunicorn with three workers on one state folder, without Redis
-    var_dir = tmp_path / "var"
-    shutil.copytree(dev_template, var_dir)
-    port = _free_port()
-    log = tmp_path / "gunicorn.log"
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "config.wsgi:application"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", "3", "--no-control-socket"),
-        ],
-        cwd=var_dir,
-        env={**_dev_environ(var_dir), "PYTHONPATH": str(REPO)},
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    server = DevServer(var_dir=var_dir, url=f"http://127.0.0.1:{port}", process=process, log=log, script=log)
-    try:
-        server.wait_until_up()
-
-        # when requests come to every worker at once
-        def runners() -> set[str]:
-            return set(re.findall(r"Background jobs run in process (\d+)", server.log_text()))
-
-        def knock() -> None:
-            for _ in range(20):
-                server.get("/healthz")
-
-        deadline = time.monotonic() + 60
-        while len(runners()) < 3 and time.monotonic() < deadline:
-            callers = [threading.Thread(target=knock) for _ in range(6)]
-            for caller in callers:
-                caller.start()
-            for caller in callers:
-                caller.join()
-        # then each worker runs jobs, one of them the schedule, and the two others say which one does
-        text = server.log_text()
-        assert len(runners()) == 3, text
-        [scheduler] = re.findall(r"Scheduled jobs run in process (\d+)", text)
-        others = re.findall(r"The schedule runs in process (\d+); process (\d+) runs none", text)
-        assert sorted(others) == sorted((scheduler, pid) for pid in runners() - {scheduler}), text
-        assert (var_dir / "jobs-schedule.lock").read_text() == scheduler
-    finally:
-        server.stop()
-
-
-def test_writes_beside_a_long_import_wait_their_turn_instead_of_failing_as_locked(
-    dev_server: DevServer, tmp_path: Path
-) -> None:
-    # given `make run`'s server (SQLite) importing 30,000 rows on its job threads
-    import_id = dev_server.import_start(customers_csv(tmp_path / "customers.csv", ROWS))
-    # when customers are added through the API, one after another, until the import ends
-    answers: list[int] = []
-    during_the_import = 0
-    slowest = 0.0
-    while (state := dev_server.import_state(import_id))["status"] not in ("completed", "failed"):
-        started = time.monotonic()
-        status, _answer = dev_server.api(
-            "POST",
-            "/api/v1/customers",
-            json.dumps({"full_name": f"Beside {len(answers) + 1}"}).encode(),
-            "application/json",
-        )
-        slowest = max(slowest, time.monotonic() - started)
-        answers.append(status)
-        during_the_import += state["status"] == "running"
-    # then every write was made, none refused as locked, and the import is complete
-    print(f"{len(answers)} writes beside the import, the slowest in {slowest:.2f} s")
-    assert during_the_import >= 5
-    assert set(answers) == {201}
-    assert (state["status"], state["created_count"], state["failed_count"]) == ("completed", ROWS, 0)
-    assert dev_server.query("SELECT COUNT(*) FROM customers_customer") == [(ROWS + len(answers),)]
-    assert "database is locked" not in dev_server.log_text()

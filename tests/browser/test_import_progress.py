@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.background_servers import DevServer, customers_csv, dev_server_start, dev_template_folder
 from tests.browser.conftest import sign_in
-from tests.test_background_jobs import DevServer, customers_csv, dev_server_start, dev_template_folder
 
 ROWS = 30_000
 
