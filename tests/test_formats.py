@@ -331,7 +331,7 @@ def test_the_form_reads_a_number_as_the_viewers_language_writes_it(
     [
         ("en", "1.500.000", "“1.500.000” is not a number: write it like 1,500,000 or 2.5."),
         ("en", "2,5", "“2,5” is not a number: write it like 1,500,000 or 2.5."),
-        ("id", "1.50.000", "“1.50.000” is not grouped in thousands: write it like 1.500.000 or 2,5."),
+        ("id", "1.50.000", "“1.50.000” tidak dikelompokkan per ribuan: tulis seperti 1.500.000 atau 2,5."),
     ],
 )
 def test_the_form_refuses_a_number_written_another_way_with_every_other_error(
@@ -345,7 +345,7 @@ def test_the_form_refuses_a_number_written_another_way_with_every_other_error(
     assert response.status_code == 400
     html = response.content.decode()
     assert f'<div class="invalid-feedback d-block">{message}</div>' in html
-    assert "“4O115” is not a postal code" in html
+    assert ("“4O115” bukan kode pos" if language == "id" else "“4O115” is not a postal code") in html
     assert not Customer.objects.for_workspace(acme).exists()
 
 

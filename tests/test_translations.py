@@ -234,13 +234,13 @@ def test_all_customers_page_is_in_indonesian(alice: User, acme: Workspace, clien
         "Urutkan",
         "Pembaruan terakhir, terbaru dahulu",
         "1 pelanggan",
-        "Nama pelanggan Sumber Nomor telepon Email Pembaruan terakhir Ditambahkan oleh Aksi",
+        "Nama pelanggan Saluran Nomor telepon Email Pembaruan terakhir Ditambahkan oleh Aksi",
         "Budi Santoso",
         "Lihat detail",
-        "Hapus yang dipilih",
+        "Tindakan massal",
     ]:
         assert phrase in text, phrase
-    for english in ["All customers", "Manage view", "Add customer", "Last update", "Delete selected"]:
+    for english in ["All customers", "Manage view", "Add customer", "Last update", "Bulk actions", "Source"]:
         assert english not in text, english
 
 

@@ -314,7 +314,7 @@ def customer_available_columns(*, workspace: Workspace) -> list[Column]:
     """Every column the table can show: the standard ones, then shown built-in and custom properties."""
     columns = [
         Column("full_name", _("Customer name")),
-        Column("source", _("Source")),
+        Column("source", _("Channel")),
         Column("phone", _("Phone number")),
         Column("email", _("Email")),
         Column("updated_at", _("Last update")),

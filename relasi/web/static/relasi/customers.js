@@ -35,20 +35,14 @@
   }
 
   function wireTable() {
+    // Ticking rows (and the header box) is bulk.js's: it shows the selection bar and its count.
     var selectAll = document.getElementById("select-all");
-    var bulk = document.getElementById("bulk-action");
     var boxes = document.querySelectorAll(".row-select");
-    function refresh() {
-      var any = Array.prototype.some.call(boxes, function (box) { return box.checked; });
-      if (bulk) bulk.disabled = !any;
-    }
     if (selectAll) {
       selectAll.addEventListener("change", function () {
         boxes.forEach(function (box) { box.checked = selectAll.checked; });
-        refresh();
       });
     }
-    boxes.forEach(function (box) { box.addEventListener("change", refresh); });
     syncExportFilters();
     wireScrollShadows();
     syncFilterForm();
