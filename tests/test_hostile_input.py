@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from relasi.core.models import AuditLog
 from relasi.customers import imports
@@ -241,6 +242,7 @@ def test_a_post_to_an_unknown_api_path_is_the_404_problem(acme_key) -> None:
 
 
 def test_bad_rows_of_every_kind_are_failed_rows_and_the_others_are_imported(acme, alice, settings) -> None:
+    # given a file with an impossible date, a huge number and a username over its column, in batches of 3
     settings.CUSTOMER_IMPORT_BATCH_SIZE = 3
     property_create(workspace=acme, actor=alice, label="Lahir", key="lahir", kind="date")
     property_create(workspace=acme, actor=alice, label="Anggaran", key="anggaran", kind="number")
@@ -258,19 +260,35 @@ def test_bad_rows_of_every_kind_are_failed_rows_and_the_others_are_imported(acme
         "\n".join(rows).encode(),
         mapping={"0": "full_name", "1": "lahir", "2": "anggaran", "3": "channel_username", "4": "source"},
     )
+    # when it runs, then those rows fail and the others are imported
     result = imports.customer_import_run(workspace_id=acme.pk, import_id=customer_import.pk)
     assert (result.status, result.created_count, result.failed_count) == ("completed", 2, 3)
     assert sorted(Customer.objects.for_workspace(acme).values_list("full_name", flat=True)) == [
         "Ani",
         "Fajar",
     ]
-    reasons = dict(result.errors.values_list("row_number", "message"))
-    assert reasons == {
-        2: "lahir: “2026-02-30” is not a date (use YYYY-MM-DD).",
-        3: "anggaran: “1e5000” is out of range: use a number from -999,999,999,999,999 to 999,999,999,999,999 "
-        "with at most 6 decimals.",
-        4: "channel_username: At most 200 characters.",
-    }
+    # then each failed row is named by its spreadsheet row, with the file's column, the value and the bound
+    with translation.override("en"):
+        failed = imports.customer_import_errors(workspace=acme, actor=alice, customer_import=customer_import)
+    assert [(row.line, row.reason) for row in failed] == [
+        (
+            3,
+            "“Lahir”: “2026-02-30” is not a date (expected YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY).",
+        ),
+        (
+            4,
+            "“Anggaran”: “1e5000” is out of range: use a number from -999,999,999,999,999 to "
+            "999,999,999,999,999 with at most 6 decimals.",
+        ),
+        (5, "“Username” has 300 characters; at most 200 fit in Username (channel)."),
+    ]
+    assert [[item["code"] for item in row.reasons] for row in failed] == [
+        ["date"],
+        ["number_range"],
+        ["too_long"],
+    ]
+    # and a reason keeps no more of a long value than it may quote (the error file keeps the whole row)
+    assert failed[2].reasons[0]["value"] == "d" * 79 + "…"
 
 
 def test_a_nul_deep_in_a_file_is_one_failed_row(acme, alice) -> None:
@@ -281,22 +299,39 @@ def test_a_nul_deep_in_a_file_is_one_failed_row(acme, alice) -> None:
     # when it runs, then only that row fails, with a reason a person can act on
     result = imports.customer_import_run(workspace_id=acme.pk, import_id=customer_import.pk)
     assert (result.status, result.created_count, result.failed_count) == ("completed", 4001, 1)
-    assert list(result.errors.values_list("row_number", "message")) == [
-        (4001, "full_name: Remove the NUL character (\\0): it cannot be stored.")
+    with translation.override("en"):
+        failed = imports.customer_import_errors(workspace=acme, actor=alice, customer_import=customer_import)
+    assert [(row.line, row.reason) for row in failed] == [
+        (4002, "“Nama” holds a NUL character (\\0), which cannot be stored: remove it.")
     ]
+    # and what is kept of the row can be stored (PostgreSQL refuses NUL in JSON)
+    assert failed[0].reasons[0]["value"] == "Eka\ufffd"
 
 
 # --- 6. The import error file is not protected against spreadsheet formulas ------------------------------------
 
 
 def test_the_error_file_neutralises_formulas(acme, alice) -> None:
-    content = b"Nama,No HP\n=HYPERLINK(\"http://x\"),abc\n+cmd|' /C calc'!A0,12ab\n"
-    customer_import = started(acme, alice, content)
+    # given rows whose cells a spreadsheet would run as formulas, and a header that would too
+    content = b"Nama,@No HP\n=HYPERLINK(\"http://x\"),abc\n+cmd|' /C calc'!A0,12ab\n"
+    customer_import = started(acme, alice, content, mapping={"0": "full_name", "1": "phone"})
     result = imports.customer_import_run(workspace_id=acme.pk, import_id=customer_import.pk)
-    with result.error_file.open("rb") as handle:
+    assert (result.created_count, result.failed_count) == (0, 2)
+    # when the error file is downloaded
+    with (
+        translation.override("en"),
+        imports.customer_import_error_file_open(
+            workspace=acme, actor=alice, customer_import=result
+        ) as handle,
+    ):
         text = handle.read().decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
-    assert [row[0] for row in rows[1:]] == ['\'=HYPERLINK("http://x")', "'+cmd|' /C calc'!A0"]
+    # then every such cell starts with ' (kept as text), the header and the reasons quoting the values included
+    expected = "is not a phone number (expected e.g. 0812-3456-7890 or +62 812 3456 7890)."
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["Nama", "'@No HP", "row", "error"],
+        ['\'=HYPERLINK("http://x")', "abc", "2", f"“@No HP”: “abc” {expected}"],
+        ["'+cmd|' /C calc'!A0", "12ab", "3", f"“@No HP”: “12ab” {expected}"],
+    ]
 
 
 # --- 9. The OpenAPI says what the server does not ---------------------------------------------------------------
@@ -431,9 +466,12 @@ def test_a_nul_near_the_start_of_a_file_is_one_failed_row(acme, alice) -> None:
     # when it runs, then that row fails with its reason and the others are imported
     result = imports.customer_import_run(workspace_id=acme.pk, import_id=customer_import.pk)
     assert (result.status, result.created_count, result.failed_count) == ("completed", 2, 1)
-    assert list(result.errors.values_list("row_number", "message")) == [
-        (2, "full_name: Remove the NUL character (\\0): it cannot be stored.")
+    with translation.override("en"):
+        failed = imports.customer_import_errors(workspace=acme, actor=alice, customer_import=customer_import)
+    assert [(row.line, row.reason) for row in failed] == [
+        (3, "“Nama” holds a NUL character (\\0), which cannot be stored: remove it.")
     ]
+    assert failed[0].reasons[0]["value"] == "Eka\ufffd"
 
 
 def test_a_file_of_many_nul_bytes_is_not_a_csv(acme, alice) -> None:

@@ -125,6 +125,33 @@ def test_page_shows_failed_rows_with_spreadsheet_row_numbers(acme, alice, import
     assert "<td>4</td><td>“Budget”: “lima juta” is not a number (expected e.g. 1.500.000,5)." in text
 
 
+def test_a_postal_code_that_is_not_five_digits_is_a_coded_reason_in_the_readers_language(acme, alice) -> None:
+    # given a file with a postal code holding a letter, imported while the page was in Indonesian
+    content = b"Nama,Kode Pos\r\nAni,40115\r\nBudi,4011A\r\n"
+    with translation.override("id"):
+        customer_import = started(acme, alice, content, mapping={"0": "full_name", "1": "zip_code"})
+        result = imports.customer_import_run(workspace_id=acme.pk, import_id=customer_import.pk)
+    assert (result.created_count, result.failed_count) == (1, 1)
+    assert list(Customer.objects.for_workspace(acme).values_list("full_name", "zip_code")) == [
+        ("Ani", "40115")
+    ]
+    # when an English reader and then an Indonesian reader ask for the failed rows
+    with translation.override("en"):
+        english = imports.customer_import_errors(workspace=acme, actor=alice, customer_import=result)
+    with translation.override("id"):
+        indonesian = imports.customer_import_errors(workspace=acme, actor=alice, customer_import=result)
+    # then the reason is kept as a code, and each reads it in their own language
+    assert english[0].reasons == [
+        {"code": "zip_code", "column": "Kode Pos", "field": "zip_code", "value": "4011A"}
+    ]
+    assert [(row.line, row.reason) for row in english] == [
+        (3, "“Kode Pos”: “4011A” is not a postal code (expected five digits, e.g. 40115).")
+    ]
+    assert [(row.line, row.reason) for row in indonesian] == [
+        (3, "“Kode Pos”: “4011A” bukan kode pos (gunakan lima angka, contohnya 40115).")
+    ]
+
+
 # --- Skipped duplicates -----------------------------------------------------------------------------------
 
 DUPLICATES_FILE = (

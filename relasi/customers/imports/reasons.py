@@ -43,6 +43,7 @@ DATE_RANGE = "date_range"
 DATETIME = "datetime"
 BOOLEAN = "boolean"
 URL = "url"
+ZIP_CODE = "zip_code"  # not five digits (Indonesian postal codes)
 TOO_MANY_VALUES = "too_many_values"  # a CSV row wider than its header: an unquoted delimiter
 IDENTITY_DELETED = "identity_deleted"  # the username belongs to a deleted customer (update mode)
 TEXT = "text"  # a reason only known as words (`text`, in the language the import ran in)
@@ -76,6 +77,7 @@ _ERROR_CODES = {
     "datetime": DATETIME,
     "boolean": BOOLEAN,
     "url": URL,
+    "zip_code": ZIP_CODE,
     "choice": CHOICE,
     "required": REQUIRED,
 }
@@ -148,6 +150,7 @@ def _templates() -> dict[str, str]:
             "“%(column)s”: “%(value)s” is not yes or no (expected yes/no, ya/tidak, true/false or 1/0)."
         ),
         URL: _("“%(column)s”: “%(value)s” is not a web address (expected e.g. https://example.com)."),
+        ZIP_CODE: _("“%(column)s”: “%(value)s” is not a postal code (expected five digits, e.g. 40115)."),
         TOO_MANY_VALUES: _(
             "The row has %(count)s values but the header has %(width)s columns; a value that holds the "
             "delimiter must be in double quotes."

@@ -10,7 +10,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 
 from relasi.core.inputs import text_checked
-from relasi.customers.cleaning import FIELD_LIMITS, TEXT_COLUMNS
+from relasi.customers.cleaning import FIELD_LIMITS, TEXT_COLUMNS, ZIP_CODE
 from relasi.customers.imports import reasons
 from relasi.customers.imports.contacts import cell_values
 from relasi.customers.imports.job import ImportJob, Source
@@ -248,6 +248,9 @@ def _refusal(job: ImportJob, key: str, value: str) -> ValidationError | None:
             text = text_checked(value, max_length=FIELD_LIMITS[key])
             if key == "email":
                 normalize_email(text)
+            elif key == "zip_code" and text and not ZIP_CODE.fullmatch(text):
+                # The cleaner's rule (its message is words only), coded so the reason is worded when read.
+                raise ValidationError("Not a postal code.", code="zip_code")
     except ValidationError as error:
         return error
     return None
