@@ -2,9 +2,9 @@
 
 A million-row workspace shows 50 rows per request, and the template engine's per-value filters and tags cost more
 than the query behind the page; so the cells arrive as text. The rules are relasi.core.formatting's, the same as
-every other page: numbers grouped in the reader's language, dates `28 Nov 2026`, date-times with their minutes,
-phones `+62 812-3456-7890`, Yes/No, lists joined with commas, and None for an empty cell of any column (the table
-shows "—").
+every other page: numbers grouped in the reader's language, money `Rp 1.500.000`, dates `28 Nov 2026`,
+date-times with their minutes, phones `+62 812-3456-7890`, Yes/No, lists joined with commas, and None for an empty
+cell of any column (the table shows "—").
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from relasi.core.formatting import format_date, format_datetime, format_number, format_phone, is_empty
+from relasi.core.formatting import (
+    format_date,
+    format_datetime,
+    format_money,
+    format_number,
+    format_phone,
+    is_empty,
+)
 from relasi.customers.models import Customer, PropertyKind
 from relasi.customers.selectors import Column, customer_cell
 
@@ -41,6 +48,8 @@ def _property_text(value: Any, kind: str) -> str:
         return ", ".join(str(item) for item in value)
     if kind == PropertyKind.NUMBER and isinstance(value, int | float | Decimal):
         return format_number(value)
+    if kind == PropertyKind.CURRENCY and isinstance(value, int) and not isinstance(value, bool):
+        return format_money(value)
     if isinstance(value, str):
         if kind == PropertyKind.DATE:
             return format_date(value)

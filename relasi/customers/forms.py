@@ -41,6 +41,9 @@ def _custom_field(definition: PropertyDefinition) -> forms.Field:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
     if kind == PropertyKind.NUMBER:
         return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
+    if kind == PropertyKind.CURRENCY:
+        # Whole rupiah: the digits keypad on phones; "Rp" and the thousands separators may be typed or left out.
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "numeric"}), **common)
     if kind == PropertyKind.DATE:
         return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind == PropertyKind.DATETIME:
@@ -108,6 +111,8 @@ class CustomerForm(forms.Form):
         self.customer = customer
         self.builtin_keys: list[str] = []
         self.property_keys: list[str] = []
+        # Custom properties holding whole rupiah, shown "Rp 1.500.000" in the viewer's style.
+        self.currency_keys: set[str] = set()
         # Built-in and custom fields in the one order set on the Properties page.
         self.additional_names: list[str] = []
         for definition in property_definitions(workspace=workspace):
@@ -121,6 +126,8 @@ class CustomerForm(forms.Form):
                 name = PROPERTY_PREFIX + definition.key
                 self.fields[name] = _custom_field(definition)
                 self.property_keys.append(definition.key)
+                if definition.kind == PropertyKind.CURRENCY:
+                    self.currency_keys.add(definition.key)
             self.additional_names.append(name)
         # A stored value its field cannot show as stored (a date-time with an offset): key → (shown text, stored).
         self._reshown: dict[str, tuple[str, Any]] = {}
@@ -200,6 +207,9 @@ class CustomerForm(forms.Form):
         date-times as the browser's date-time field reads them."""
         if isinstance(value, bool):
             return "yes" if value else "no"
+        if isinstance(value, int) and key in self.currency_keys and self.number_style != "plain":
+            # As pages show money, "Rp 1.500.000"; the service reads it back in the same style.
+            return ("-Rp " if value < 0 else "Rp ") + number_text(abs(value), style=self.number_style)
         if isinstance(value, int | float):
             return number_text(value, style=self.number_style)
         if key in self._reshown:

@@ -142,6 +142,8 @@ class PropertyKind(models.TextChoices):
     TEXT = "text", _("Text")
     LONG_TEXT = "long_text", _("Long text")
     NUMBER = "number", _("Number")
+    # Whole rupiah, stored as a JSON integer; shown `Rp 1.500.000` in pages, a plain integer in the API and exports.
+    CURRENCY = "currency", _("Amount in rupiah")
     DATE = "date", _("Date")
     DATETIME = "datetime", _("Date and time")
     BOOLEAN = "boolean", _("Yes/no")

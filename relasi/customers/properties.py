@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
-from relasi.core.inputs import date_checked, datetime_checked, number_checked, text_checked
+from relasi.core.inputs import NUMBER_MAX_TEXT, date_checked, datetime_checked, number_checked, text_checked
 from relasi.customers.models import PropertyDefinition, PropertyKind
 from relasi.customers.normalize import normalize_email, normalize_phone
 
@@ -17,6 +17,10 @@ TRUE_WORDS = {"true", "yes", "ya", "y", "1", "on"}
 FALSE_WORDS = {"false", "no", "tidak", "n", "0", "off"}
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+# The types whose values are numbers: read in a number style, and told from a file's columns by imports.
+NUMBER_KINDS = (PropertyKind.NUMBER, PropertyKind.CURRENCY)
+# A whole rupiah amount as each number style writes it, for the message refusing one with decimals.
+_RUPIAH_EXAMPLES = {"plain": "1500000", "id": "Rp 1.500.000", "en": "Rp 1,500,000"}
 
 
 def _as_list(value: Any) -> list[str]:
@@ -42,6 +46,8 @@ def clean_property_value(definition: PropertyDefinition, value: Any, *, number_s
         return text_checked(value, max_length=TEXT_LIMITS[kind])
     if kind == PropertyKind.NUMBER:
         return number_checked(value, style=number_style)
+    if kind == PropertyKind.CURRENCY:
+        return _rupiah(value, number_style=number_style)
     if kind == PropertyKind.DATE:
         return date_checked(value, formats=DATE_FORMATS).isoformat()
     if kind == PropertyKind.DATETIME:
@@ -69,6 +75,22 @@ def clean_property_value(definition: PropertyDefinition, value: Any, *, number_s
 TEXT_LIMITS: dict[str, int] = {PropertyKind.TEXT: 255, PropertyKind.LONG_TEXT: 5000}
 OTHER_LIMITS: dict[str, int] = {PropertyKind.PHONE: 50, PropertyKind.EMAIL: 254, PropertyKind.URL: 2000}
 OPTION_LIMIT = 100
+
+
+def _rupiah(value: Any, *, number_style: str) -> int:
+    """A whole number of rupiah, within the bounds of every number (relasi.core.inputs.number_checked).
+
+    "Rp 1.500.000" and "1.500.000,00" are read; an amount with cents ("2,5", 1500000.5) is refused rather than
+    rounded: nobody means half a rupiah, and a rounded amount would differ from the one the person typed.
+    """
+    amount = number_checked(value, style=number_style)
+    if isinstance(amount, float):
+        raise ValidationError(
+            _("“%(value)s” is not a whole number of rupiah: write it without decimals, like %(example)s."),
+            code="currency",
+            params={"value": str(value)[:NUMBER_MAX_TEXT], "example": _RUPIAH_EXAMPLES[number_style]},
+        )
+    return amount
 
 
 def _boolean(value: Any) -> bool:

@@ -46,6 +46,11 @@ from relasi.customers.property_services import LABEL_MAX, OPTION_MAX, OPTIONS_MA
 
 CHANNELS = ", ".join(Channel.values)
 KINDS = ", ".join(PropertyKind.values)
+# How values of the number types travel, in both directions: plain JSON, never grouped or with "Rp".
+NUMBER_VALUES = (
+    "A number property holds a JSON number; a currency property a JSON integer of whole rupiah (1500000, "
+    'never "Rp 1.500.000" or 1500000.5).'
+)
 
 
 class PersonOut(Schema):
@@ -74,7 +79,7 @@ class CustomerOut(Schema):
     district: str
     subdistrict: str
     zip_code: str
-    properties: dict[str, Any] = Field(description="Custom property values by key.")
+    properties: dict[str, Any] = Field(description=f"Custom property values by key. {NUMBER_VALUES}")
     channel_identities: list[ChannelIdentityOut]
     added_by: str
     created_at: datetime
@@ -158,7 +163,7 @@ class CustomerIn(InputSchema):
     zip_code: str = _customer_text("zip_code")
     properties: dict[str, Any] = Field(
         default_factory=dict,
-        description="Custom property values by key, checked against their type.",
+        description=f"Custom property values by key, checked against their type. {NUMBER_VALUES}",
         json_schema_extra=PROPERTIES_SCHEMA,
     )
 
@@ -191,7 +196,8 @@ class CustomerPatchIn(InputSchema):
     subdistrict: str | None = _customer_text("subdistrict", nullable=True)
     zip_code: str | None = _customer_text("zip_code", nullable=True)
     properties: Annotated[dict[str, Any] | None, NotNull] = patch_field(
-        description="Custom property values by key; a property sent as null is cleared.", **PROPERTIES_SCHEMA
+        description=f"Custom property values by key; a property sent as null is cleared. {NUMBER_VALUES}",
+        **PROPERTIES_SCHEMA,
     )
 
 

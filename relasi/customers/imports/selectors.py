@@ -36,8 +36,8 @@ from relasi.customers.models import (
     ImportStatus,
     NumberFormat,
     PropertyDefinition,
-    PropertyKind,
 )
+from relasi.customers.properties import NUMBER_KINDS
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.permissions import file_owner_or_permission_require
 
@@ -89,10 +89,10 @@ def customer_import_samples(
 
 
 def number_columns(*, workspace: Workspace, assignments: list[Assignment]) -> list[int]:
-    """The columns mapped to number properties."""
+    """The columns mapped to number properties (amounts in rupiah too: "Rp 1.500.000" says Indonesian)."""
     keys = set(
         PropertyDefinition.objects.for_workspace(workspace)
-        .filter(kind=PropertyKind.NUMBER, archived_at__isnull=True)
+        .filter(kind__in=NUMBER_KINDS, archived_at__isnull=True)
         .values_list("key", flat=True)
     )
     return [assignment.index for assignment in assignments if assignment.field in keys]
