@@ -16,9 +16,15 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from relasi.accounts.models import User
+from relasi.core.formatting import format_money
 from relasi.core.models import AuditLog
+from relasi.customers.bulk.services import bulk_job_confirm, bulk_job_prepare
+from relasi.customers.filters import customer_filters_parse
 from relasi.customers.models import Customer, PropertyDefinition, PropertyKind
 from relasi.customers.properties import clean_property_value
 from relasi.customers.property_services import property_create
@@ -77,6 +83,16 @@ def test_an_amount_is_read_as_whole_rupiah(price, style: str, written: Any) -> N
 
 def test_a_negative_amount_is_read_as_pages_show_it(price) -> None:
     assert clean_property_value(price, "-Rp 5.000", number_style="id") == -5000
+
+
+@given(amount=st.integers(min_value=-999_999_999_999_999, max_value=999_999_999_999_999))
+def test_an_amount_shown_by_a_page_reads_back_as_the_same_amount_in_both_languages(amount: int) -> None:
+    # an unsaved definition: reading a value touches no database
+    definition = PropertyDefinition(key="harga", label="Harga", kind=PropertyKind.CURRENCY)
+    for language in ("id", "en"):
+        with translation.override(language):
+            shown = format_money(amount)
+        assert clean_property_value(definition, shown, number_style=language) == amount
 
 
 @pytest.mark.parametrize(
@@ -190,6 +206,31 @@ def test_an_outsider_cannot_enter_an_amount(acme, charlie, price) -> None:
     response = client_in(charlie, "id").post(url("new"), {"full_name": "Budi", "prop__harga": "Rp 1.500.000"})
     assert response.status_code == 404
     assert not Customer.objects.for_workspace(acme).exists()
+
+
+# --- A bulk action sets an amount on every matching customer -----------------------------------------------------
+
+
+def test_a_bulk_action_sets_an_amount_written_the_viewers_way(
+    acme, alice, price, django_capture_on_commit_callbacks
+) -> None:
+    for name in ("Sari 1", "Sari 2"):
+        Customer.objects.create(workspace=acme, full_name=name)
+    filters = customer_filters_parse({"q": "Sari"})
+    # when a decimal amount is confirmed, it is refused and nothing changes
+    job = bulk_job_prepare(
+        workspace=acme, actor=alice, action="property", filters=filters, property_key="harga"
+    )
+    with pytest.raises(ValidationError):
+        bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, value="2,5", number_style="id")
+    assert stored(acme) == [{}, {}]
+    # when "Rp 1.500.000" is confirmed by an Indonesian reader, each customer gets the whole amount
+    job = bulk_job_prepare(
+        workspace=acme, actor=alice, action="property", filters=filters, property_key="harga"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, value="Rp 1.500.000", number_style="id")
+    assert stored(acme) == [{"harga": 1_500_000}] * 2
 
 
 # --- The customers table --------------------------------------------------------------------------------------
