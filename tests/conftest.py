@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from relasi.accounts.models import User
 from relasi.tenancy.models import Membership, Role, Workspace
@@ -29,6 +30,14 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # A page asked in Indonesian leaves Indonesian active in the thread (LocaleMiddleware does not switch back), and
+    # what a later test creates would be in it (a workspace's status options, for one).
+    yield
+    translation.deactivate()
 
 
 def make_user(email: str, full_name: str, **extra: object) -> User:

@@ -123,7 +123,10 @@ class CustomerCleaner:
         if "source" in texts:
             cleaned["source"] = texts["source"].lower()
             if cleaned["source"] and cleaned["source"] not in Channel.values:
-                errors["source"] = [_("Choose one of the channels.")]
+                errors["source"] = [
+                    _("“%(value)s” is not a channel. Use one of: %(choices)s.")
+                    % {"value": texts["source"], "choices": ", ".join(Channel.values)}
+                ]
         if "channel_username" in texts:
             cleaned["channel_username"] = normalize_username(texts["channel_username"])
             if cleaned["channel_username"] and not (cleaned.get("source") or data.get("_existing_source")):

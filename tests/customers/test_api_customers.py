@@ -523,7 +523,10 @@ def test_create_with_invalid_fields_is_a_422_per_field_and_creates_nothing(acme,
         {
             "full_name": ["Full name is required."],
             "owner_id": ["Choose a member of this workspace."],
-            "source": ["Choose one of the channels."],
+            "source": [
+                "“fax” is not a channel. Use one of: whatsapp, instagram, facebook, telegram, line, livechat, "
+                "email, tiktok, other."
+            ],
             "phone": ["“12” is not a valid phone number."],
             "email": ["“not-an-email” is not an email address."],
             "status": ["“Married” is not one of the statuses: Lead, Prospect, Customer, Inactive."],

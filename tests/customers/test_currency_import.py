@@ -53,7 +53,7 @@ def test_an_indonesian_file_of_amounts_is_imported_as_whole_rupiah(
     assert [(row.line, row.reason) for row in failed] == [
         (
             3,
-            "“Harga”: “Rp 2,5” is not a whole number of rupiah: write it without decimals, like Rp 1.500.000.",
+            "“Harga”: “Rp 2,5” is not a whole number of rupiah (expected e.g. Rp 1.500.000).",
         )
     ]
 

@@ -117,7 +117,7 @@ def test_result_counts_are_grouped_in_the_readers_language(
         (
             "id",
             [
-                "26.500 pelanggan yang ditambahkan impor ini dihapus (dapat dipulihkan dari Terhapus selama 30 hari)",
+                "26.500 pelanggan yang ditambahkan impor ini dihapus (dapat dipulihkan dari tab Dihapus selama 30 hari)",
                 "1.234 pelanggan yang diperbarui impor ini kembali ke nilai sebelumnya",
                 "1.500 pelanggan dibiarkan apa adanya: sudah diedit seseorang setelah impor",
                 "2.000 pelanggan yang ditambahkan impor ini sudah dihapus sebelumnya",

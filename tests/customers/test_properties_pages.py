@@ -126,6 +126,7 @@ KINDS = [
     ("text", ""),
     ("long_text", ""),
     ("number", ""),
+    ("currency", ""),
     ("date", ""),
     ("datetime", ""),
     ("boolean", ""),

@@ -38,6 +38,7 @@ CHANNEL_NEEDED = "channel_needed"  # a username without a channel
 CHOICE = "choice"  # a status or select value that is not one of the options
 NUMBER = "number"
 NUMBER_RANGE = "number_range"
+CURRENCY = "currency"  # an amount in rupiah with decimals other than ,00
 DATE = "date"
 DATE_RANGE = "date_range"
 DATETIME = "datetime"
@@ -50,6 +51,7 @@ TEXT = "text"  # a reason only known as words (`text`, in the language the impor
 
 # Examples of each number style of relasi.core.inputs, named in the reason.
 NUMBER_EXAMPLES = {"id": "1.500.000,5", "en": "1,500,000.5", "plain": "1500000.5"}
+AMOUNT_EXAMPLES = {"id": "Rp 1.500.000", "en": "Rp 1,500,000", "plain": "1500000"}
 
 _BUILTIN_LABELS = {key: label for key, label, _kind in BUILTIN_PROPERTIES}
 _BUILTIN_LABELS["full_name"] = gettext_noop("Full name")
@@ -72,6 +74,7 @@ _ERROR_CODES = {
     "number": NUMBER,
     "number_grouping": NUMBER,
     "number_range": NUMBER_RANGE,
+    "currency": CURRENCY,
     "date": DATE,
     "date_range": DATE_RANGE,
     "datetime": DATETIME,
@@ -98,7 +101,7 @@ def reason_of_error(
     error_params = getattr(first, "params", None) or {}
     if known == TOO_LONG:
         extra = {"limit": int(error_params.get("limit", 0)), "length": len(value)}
-    elif known == NUMBER:
+    elif known in (NUMBER, CURRENCY):
         extra = {"style": params.get("style", "plain")}
     elif known == CHOICE and "choices" in params:
         extra = {"choices": list(params["choices"])}
@@ -139,6 +142,7 @@ def _templates() -> dict[str, str]:
         ),
         CHOICE: _("“%(column)s”: “%(value)s” is not one of the options of %(field)s: %(choices)s."),
         NUMBER: _("“%(column)s”: “%(value)s” is not a number (expected e.g. %(example)s)."),
+        CURRENCY: _("“%(column)s”: “%(value)s” is not a whole number of rupiah (expected e.g. %(amount)s)."),
         NUMBER_RANGE: _(
             "“%(column)s”: “%(value)s” is out of range: use a number from -999,999,999,999,999 to "
             "999,999,999,999,999 with at most 6 decimals."
@@ -177,6 +181,7 @@ def reason_text(item: dict[str, Any], labels: dict[str, str] | None = None) -> s
         "width": item.get("width", ""),
         "text": item.get("text", ""),
         "example": NUMBER_EXAMPLES.get(str(item.get("style", "plain")), NUMBER_EXAMPLES["plain"]),
+        "amount": AMOUNT_EXAMPLES.get(str(item.get("style", "plain")), AMOUNT_EXAMPLES["plain"]),
         "choices": ", ".join(str(choice) for choice in choices) if isinstance(choices, list) else _channels(),
     }
     if template is None:
