@@ -34,6 +34,10 @@ COUNT_BUDGET_MS = 10
 SKIP_COUNT_ESTIMATE = 20 * EXACT_COUNT_LIMIT
 # Fewer digits than this match too many numbers' ends to be worth a search (and 3 digits are an area code).
 PHONE_TAIL_MIN_DIGITS = 4
+# A query of fewer digits than this (not a number's start) is looked for at the end of phones only: 4 to 7 digits are
+# what people read off the end of a number, and "anywhere inside" would be a trigram scan that digits make slow
+# (each digit trigram is common) at ten million customers. Eight or more digits are looked for anywhere.
+PHONE_INSIDE_MIN_DIGITS = 8
 QUERY_CANCELED = "57014"
 
 
@@ -51,14 +55,15 @@ def _search_condition(search: str) -> Q:
         condition = Q(full_name__icontains=search) | Q(email__contains=search.lower())
     digits = phone_search_digits(search)
     whole_number_start = _is_whole_number_start(search)
+    tail = phone_tail_digits(search)
+    short_tail = tail is not None and len(tail) < PHONE_INSIDE_MIN_DIGITS
     if digits and whole_number_start:
         # 0812…, 62812… and +62812… are the start of the number: a prefix, not anywhere inside it.
         condition |= Q(phone__startswith=f"+{digits}")
-    elif digits:
+    elif digits and not short_tail:
         # Anywhere inside the number, its end included.
         condition |= Q(phone__contains=digits)
-    tail = phone_tail_digits(search)
-    if tail and (whole_number_start or tail != digits):
+    if tail and (whole_number_start or short_tail or tail != digits):
         # ...or its end, as typed: "0243" and "0000-0243" are what people read off the last digits of a number.
         # (A "contains" of the same digits already covers the end.)
         condition |= phone_tail_condition(tail)

@@ -44,9 +44,13 @@ def test_a_number_typed_from_its_start_matches_only_numbers_that_start_with_it(a
     assert names(acme, q="0812") == ["Mobile"]
     assert names(acme, q="62812") == ["Mobile"]
     assert names(acme, q="+62 812") == ["Mobile"]
-    # then digits without a leading 0 or country code may sit anywhere in the number
-    assert names(acme, q="2812") == ["Landline", "Mobile"]
+    # then four to seven digits without a leading 0 or country code are the number's end (what people read off it)
+    assert names(acme, q="2345") == ["Landline"]
     assert names(acme, q="4567890") == ["Mobile"]
+    assert names(acme, q="2812") == []
+    # and eight digits or more may sit anywhere in the number
+    assert names(acme, q="81234567") == ["Mobile"]
+    assert names(acme, q="21628123") == ["Landline"]
 
 
 def test_the_count_is_the_first_page_when_the_page_holds_the_whole_result(
