@@ -38,4 +38,9 @@ def customer_jobs_recover_task() -> dict[str, list[int]]:
     from relasi.customers.recovery import customer_jobs_recover
 
     recovered = customer_jobs_recover()
-    return {"imports": recovered.imports, "exports": recovered.exports}
+    return {
+        "imports": recovered.imports,
+        "exports": recovered.exports,
+        "bulk_jobs": recovered.bulk_jobs,
+        "undos": recovered.undos,
+    }

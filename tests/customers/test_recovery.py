@@ -80,7 +80,7 @@ def test_a_stalled_export_is_written_again(acme, alice, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         result = customer_jobs_recover_task.delay().get()
     # then the export is done
-    assert result == {"imports": [], "exports": [export.pk]}
+    assert result == {"imports": [], "exports": [export.pk], "bulk_jobs": [], "undos": []}
     export.refresh_from_db()
     assert (export.status, export.row_count) == (ExportStatus.COMPLETED, 1)
     assert (
