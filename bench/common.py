@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import ForeignObjectRel
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor
@@ -151,7 +152,7 @@ def customer_dependents() -> list[Dependent]:
     for target in (Customer, CustomerImport):
         for field in target._meta.get_fields(include_hidden=True):
             related = getattr(field, "related_model", None)
-            if not (field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)):
+            if not isinstance(field, ForeignObjectRel) or not (field.one_to_many or field.one_to_one):
                 continue
             if related is None or related in (Customer, CustomerImport):
                 continue
@@ -159,7 +160,7 @@ def customer_dependents() -> list[Dependent]:
             found.append(
                 Dependent(
                     table=related._meta.db_table,
-                    column=field.field.column,  # type: ignore[union-attr]
+                    column=str(field.field.column),
                     target=target._meta.db_table,
                     has_workspace="workspace_id" in columns,
                 )
