@@ -353,12 +353,7 @@ def customer_import_resume(request: WorkspaceRequest, import_id: int) -> Status[
             workspace=request.workspace, actor=request.actor, import_id=import_id
         )
     except ValidationError as error:
-        raise ApiProblem(
-            status=409,
-            slug="import-not-stopped",
-            title="This import cannot be continued.",
-            detail=" ".join(error.messages),
-        ) from None
+        raise _conflict(error, slug="import-not-stopped", title="This import cannot be continued.") from None
     customer_import.refresh_from_db()
     return Status(202, _out(customer_import))
 
@@ -380,13 +375,13 @@ def customer_import_undo(request: WorkspaceRequest, import_id: int) -> Status[di
             workspace=request.workspace, actor=request.actor, import_id=import_id
         )
     except ValidationError as error:
-        raise ApiProblem(
-            status=409,
-            slug="import-not-undoable",
-            title="This import cannot be undone.",
-            detail=" ".join(error.messages),
-        ) from None
+        raise _conflict(error, slug="import-not-undoable", title="This import cannot be undone.") from None
     return Status(202, _out(customer_import))
+
+
+def _conflict(error: ValidationError, *, slug: str, title: str) -> ApiProblem:
+    """The import is not in a state that allows the action: a 409 saying why."""
+    return ApiProblem(status=409, slug=slug, title=title, detail=" ".join(error.messages))
 
 
 @router.get(
