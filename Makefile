@@ -98,9 +98,10 @@ test-sqlite:
 	@echo "== test suite on SQLite =="
 	DATABASE_URL= RELASI_TESTING=1 $(BIN)/pytest $(XDIST) -q
 
+# The browser tests run once, on SQLite (the default setup they check); every other test on both databases.
 test-postgres:
-	@echo "== test suite on PostgreSQL ($(PG_URL)) =="
-	DATABASE_URL=$(PG_URL) RELASI_TESTING=1 $(BIN)/pytest $(XDIST) -q
+	@echo "== test suite on PostgreSQL ($(PG_URL)), without the browser tests =="
+	DATABASE_URL=$(PG_URL) RELASI_TESTING=1 $(BIN)/pytest $(XDIST) -q -m "not browser"
 
 lint:
 	$(UV) lock --check || { echo 'uv.lock is out of date with pyproject.toml: make lock' >&2; exit 1; }
