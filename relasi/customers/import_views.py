@@ -246,8 +246,8 @@ def import_undo(request: WorkspacePageRequest, import_id: int) -> HttpResponse:
         imports.customer_import_undo(workspace=workspace, actor=request.actor, import_id=import_id)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The import is being undone. The counts below grow until it is done."))
+    # No message when it starts: the page's undo section says it is under way while it is, and a message would
+    # stay above that section after the undo is done (until the next page).
     return redirect("customers:import_progress", workspace_slug=workspace.slug, import_id=import_id)
 
 

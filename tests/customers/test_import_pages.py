@@ -304,3 +304,165 @@ def test_anonymous_visitors_are_sent_to_sign_in(acme) -> None:
     assert response.status_code == 302
     assert "/accounts/" in response["Location"] or "login" in response["Location"]
     assert response["Location"] == f"/accounts/login/?next={BASE}"
+
+
+def heading(html: str) -> str:
+    """The text of the progress page's heading: `<h1 … data-testid="import-heading">text</h1>`."""
+    start = html.index('data-testid="import-heading">') + len('data-testid="import-heading">')
+    return html[start : html.index("</h1>", start)]
+
+
+@pytest.mark.parametrize(
+    ("member", "language", "running", "done"),
+    [
+        ("alice", "en", "Importing data.csv", "Imported data.csv"),
+        (
+            "bob",
+            "en",
+            "Importing data.csv",
+            "Imported data.csv",
+        ),  # agents see imports (they may not run them)
+        ("alice", "id", "Mengimpor data.csv", "data.csv sudah diimpor"),
+    ],
+)
+def test_the_polled_fragment_carries_the_heading_that_follows_the_status(
+    member: str, language: str, running: str, done: str, acme, alice, request, client_for
+) -> None:
+    # given an import of alice's, running (one of three rows done), seen by a member of acme
+    customer_import = uploaded(acme, alice)
+    imports.customer_import_start(
+        workspace=acme,
+        actor=alice,
+        import_id=customer_import.pk,
+        mapping={"0": "full_name"},
+        duplicate_mode="skip",
+        enqueue=False,
+    )
+    CustomerImport.objects.for_workspace(acme).filter(pk=customer_import.pk).update(
+        status=ImportStatus.RUNNING, processed_rows=1
+    )
+    client = client_for(request.getfixturevalue(member))
+    url = f"{BASE}{customer_import.pk}/progress/"
+    # when the page opens, the heading is inside what the polling replaces
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert page.count('data-testid="import-heading"') == 1
+    assert page.index('<div id="import-progress"') < page.index('data-testid="import-heading"')
+    assert heading(page) == running
+    fragment = client.get(url, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert heading(fragment) == running
+    # when the import ends, the next poll brings the finished heading, the one a reload shows
+    imports.customer_import_run(workspace_id=customer_import.workspace_id, import_id=customer_import.pk)
+    fragment = client.get(url, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert fragment.startswith(
+        '<div id="import-progress" data-testid="import-progress" data-status="completed"'
+    )
+    assert "hx-trigger" not in fragment
+    assert heading(fragment) == done
+    reloaded = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert heading(reloaded) == done
+    assert reloaded.count("<h1") == 1
+
+
+def test_the_fragment_of_a_stopped_import_says_it_stopped(acme, alice, client_for) -> None:
+    # given an import that failed after one row
+    customer_import = uploaded(acme, alice)
+    imports.customer_import_start(
+        workspace=acme,
+        actor=alice,
+        import_id=customer_import.pk,
+        mapping={"0": "full_name"},
+        duplicate_mode="skip",
+        enqueue=False,
+    )
+    CustomerImport.objects.for_workspace(acme).filter(pk=customer_import.pk).update(
+        status=ImportStatus.FAILED, processed_rows=1
+    )
+    # when the page polls
+    fragment = client_for(alice).get(f"{BASE}{customer_import.pk}/progress/", HTTP_HX_REQUEST="true")
+    # then its heading says so
+    assert fragment.status_code == 200
+    assert heading(fragment.content.decode()) == "Import of data.csv stopped"
+
+
+def test_an_outsider_polling_an_import_gets_404_without_its_heading(acme, alice, charlie, client_for) -> None:
+    # given acme's finished import
+    done = finished(acme, alice)
+    # when charlie (another workspace's owner) polls it
+    response = client_for(charlie).get(f"{BASE}{done.pk}/progress/", HTTP_HX_REQUEST="true")
+    # then nothing of it is shown
+    assert response.status_code == 404
+    assert "data.csv" not in response.content.decode()
+
+
+def test_the_undo_in_progress_is_said_in_the_polled_section_not_in_a_message(
+    acme, alice, bob, client_for, django_capture_on_commit_callbacks
+) -> None:
+    # given a finished import whose undo alice asked for, not yet run by a worker
+    done = finished(acme, alice)
+    url = f"{BASE}{done.pk}/progress/"
+    imports.customer_import_undo(workspace=acme, actor=alice, import_id=done.pk, enqueue=False)
+    busy = "The import is being undone. The counts below grow until it is done."
+    # when alice or bob (an agent, who may look) polls the page, the section says it is under way, and polls on
+    for user in (alice, bob):
+        fragment = client_for(user).get(url, HTTP_HX_REQUEST="true").content.decode()
+        assert f'<p class="mb-2" role="status" data-testid="undo-busy">{busy}</p>' in fragment
+        assert 'hx-trigger="every 1s"' in fragment
+    # when the undo has run, the next poll no longer says it
+    imports.customer_import_undo_run(workspace_id=acme.pk, import_id=done.pk)
+    fragment = client_for(alice).get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-undo-status="completed"' in fragment
+    assert busy not in fragment
+    assert "hx-trigger" not in fragment
+
+
+def test_undoing_from_the_page_leaves_no_message_over_the_finished_undo(
+    acme, alice, client_for, django_capture_on_commit_callbacks
+) -> None:
+    # given the owner on a finished import's page
+    done = finished(acme, alice)
+    client = client_for(alice)
+    # when she undoes it (the job runs after the commit) and opens the page it sends her back to
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{BASE}{done.pk}/undo/")
+    assert (response.status_code, response["Location"]) == (302, f"{BASE}{done.pk}/progress/")
+    page = client.get(response["Location"])
+    # then the page shows the undo done, with no "being undone" message above it
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-undo-status="completed"' in html
+    assert "The import is being undone." not in html
+    # and the message is not waiting for the next page either
+    assert "The import is being undone." not in client.get(BASE).content.decode()
+
+
+def test_an_agent_may_not_undo_and_nothing_changes(acme, alice, bob, client_for) -> None:
+    # given a finished import, in a workspace where agents may not import (the default)
+    done = finished(acme, alice)
+    audit_before = AuditLog.objects.count()
+    # when the agent asks to undo it
+    response = client_for(bob).post(f"{BASE}{done.pk}/undo/")
+    # then it is refused and nothing changed
+    assert response.status_code == 403
+    done.refresh_from_db()
+    assert done.undo_status == ""
+    assert Customer.objects.for_workspace(acme).filter(deleted_at__isnull=True).count() == 2
+    assert AuditLog.objects.count() == audit_before
+
+
+@pytest.mark.parametrize("member", ["alice", "bob"])
+def test_each_mapping_row_is_a_row_of_the_mapping_table(
+    member: str, agents_may_bulk, request, client_for
+) -> None:
+    # given an upload of four columns by the owner or an agent allowed to import, opened by its uploader
+    user = request.getfixturevalue(member)
+    customer_import = uploaded(agents_may_bulk, user)
+    client = client_for(user)
+    # when the mapping page opens
+    html = client.get(f"{BASE}{customer_import.pk}/").content.decode()
+    # then each column is a row of the table the stylesheet turns into cards on a phone
+    assert 'class="table mb-0 align-middle import-mapping" data-testid="import-mapping"' in html
+    assert [html.count(f'data-testid="mapping-row-{index}"') for index in range(5)] == [1, 1, 1, 1, 0]
+    assert (
+        '<td class="import-mapping-column"><label class="fw-semibold" for="id_column_0">Nama</label></td>\n'
+        '      <td class="small text-secondary import-mapping-samples">Ani, Bad, Joko</td>'
+    ) in html
