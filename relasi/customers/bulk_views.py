@@ -88,7 +88,9 @@ def bulk_job_page(request: WorkspacePageRequest, job_id: int) -> HttpResponse:
     job = bulk_selectors.bulk_job_get(workspace=workspace, actor=request.actor, job_id=job_id)
     if job.status != BulkStatus.DRAFT:
         return _progress(request, job)
-    form = BulkConfirmForm(request.POST or None, workspace=workspace, job=job)
+    form = BulkConfirmForm(
+        request.POST or None, workspace=workspace, job=job, clearable=_clearable(workspace, job)
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -98,6 +100,7 @@ def bulk_job_page(request: WorkspacePageRequest, job_id: int) -> HttpResponse:
                     actor=request.actor,
                     job_id=job.pk,
                     value=form.cleaned_data.get("value"),
+                    clear=bool(form.cleaned_data.get("clear")),
                     number_style=_number_style(),
                     expected_total=form.cleaned_data["expected_total"],
                 )
@@ -129,6 +132,14 @@ def _back(workspace: Workspace, job: BulkJob) -> str:
     if job.action == BulkAction.RESTORE and not query:
         query = {"deleted": "1"}
     return _list_url(workspace, query or None)
+
+
+def _clearable(workspace: Workspace, job: BulkJob) -> bool:
+    """Whether the confirmation offers "Clear …": not for a required property, which cannot be emptied."""
+    if job.action != BulkAction.PROPERTY:
+        return True
+    definition = bulk_selectors.bulk_property_definition(workspace=workspace, key=job.property_key)
+    return definition is not None and not definition.is_required
 
 
 def _property_label(workspace: Workspace, job: BulkJob) -> str:

@@ -132,3 +132,58 @@ def test_a_session_agent_is_refused_a_bulk_delete(acme, bob, client_for, many) -
 def test_without_a_key_it_is_401(acme, client, many) -> None:
     assert _post(client, BASE, {"action": "delete", "filters": {}}).status_code == 401
     assert _live(acme).count() == 125
+
+
+def test_an_edit_confirmed_without_value_is_a_422_naming_it(acme, alice, client, acme_key, many) -> None:
+    # Given the 5 Instagram customers owned by alice, and a prepared owner assignment of them
+    _live(acme).update(owner=alice)
+    draft = _post(client, BASE, {"action": "owner", "filters": {"source": ["instagram"]}}, **acme_key).json()
+    # When it is confirmed without `value`
+    response = _post(client, f"{BASE}/{draft['id']}/confirm", {"expected_total": 5}, **acme_key)
+    # Then it is a 422 naming `value`; the job is still a draft and alice still owns all 125
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"value": ["Send `value`: the new value, or null to clear it."]}
+    assert BulkJob.objects.for_workspace(acme).get().status == "draft"
+    assert _live(acme).filter(owner=alice).count() == 125
+    # ...and an empty string is no clear either
+    response = _post(client, f"{BASE}/{draft['id']}/confirm", {"value": "", "expected_total": 5}, **acme_key)
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"value": ["Choose the owner to give these customers."]}
+    assert _live(acme).filter(owner=alice).count() == 125
+
+
+def test_a_null_value_clears_on_purpose(
+    acme, alice, client, acme_key, globex_key, many, django_capture_on_commit_callbacks
+) -> None:
+    # Given the 5 Instagram customers owned by alice, and a prepared owner assignment of them
+    _live(acme).update(owner=alice)
+    draft = _post(client, BASE, {"action": "owner", "filters": {"source": ["instagram"]}}, **acme_key).json()
+    # When another workspace's key sends the clear, then it is not found and nothing changes
+    response = _post(
+        client, f"{BASE}/{draft['id']}/confirm", {"value": None, "expected_total": 5}, **globex_key
+    )
+    assert response.status_code == 404
+    assert _live(acme).filter(owner=alice).count() == 125
+    # When acme's key confirms with `value: null`
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(
+            client, f"{BASE}/{draft['id']}/confirm", {"value": None, "expected_total": 5}, **acme_key
+        )
+    # Then the 5 have no owner any more, the 120 keep alice
+    assert response.status_code == 200
+    assert (response.json()["value"], response.json()["total"]) == (None, 5)
+    body = client.get(f"{BASE}/{draft['id']}", **acme_key).json()
+    assert (body["status"], body["changed_count"]) == ("completed", 5)
+    assert _live(acme).filter(source=Channel.INSTAGRAM, owner__isnull=True).count() == 5
+    assert _live(acme).filter(owner=alice).count() == 120
+
+
+def test_a_session_agent_must_send_the_value_too(acme, bob, client_for, many) -> None:
+    client = client_for(bob)
+    draft = _post(
+        client, BASE, {"action": "status", "filters": {"source": ["instagram"]}}, HTTP_X_WORKSPACE="acme"
+    ).json()
+    response = _post(client, f"{BASE}/{draft['id']}/confirm", {}, HTTP_X_WORKSPACE="acme")
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["value"]
+    assert BulkJob.objects.for_workspace(acme).get().status == "draft"

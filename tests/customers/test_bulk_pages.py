@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from relasi.customers import property_services
 from relasi.customers.bulk.models_bulk import BulkJob, BulkStatus
 from relasi.customers.models import Channel, Customer
 
@@ -226,3 +227,126 @@ def test_signed_out_visitors_are_sent_to_sign_in(acme, client, many) -> None:
     assert response.status_code == 302
     assert "/accounts/" in response["Location"]
     assert _live(acme).count() == 125
+
+
+def test_the_value_starts_on_a_placeholder_and_clearing_is_a_separate_choice(
+    acme, alice, client_for, many
+) -> None:
+    client = client_for(alice)
+    # Given alice prepares "Assign owner" for the 120 WhatsApp customers
+    client.post(url("bulk_prepare"), {"action": "owner", "all": "1", "source": "whatsapp"})
+    job = _job(acme)
+    # When the confirmation is shown
+    page = client.get(url("bulk_job", job_id=job.pk)).content.decode()
+    # Then the owner starts on "Choose…", which cannot be sent, and clearing is its own unticked box
+    assert '<option value="" selected disabled>Choose…</option>' in page
+    assert "Leave it empty to clear the value." not in page
+    assert "Clear the owner of these 120 customers" in page
+    assert (
+        '<input type="checkbox" name="clear" class="form-check-input" data-bulk-clear="" id="id_clear">'
+        in page
+    )
+    assert (
+        "Clear the owner of 120 customers" in page
+    )  # the button's label once the box is ticked (hidden now)
+    assert "<span data-bulk-label-clear hidden>" in page
+
+
+def test_confirming_without_a_value_is_refused_and_changes_nothing(
+    acme, alice, dave, client_for, many, django_capture_on_commit_callbacks
+) -> None:
+    # Given the 120 WhatsApp customers owned by dave, and alice's "Assign owner" for them
+    _live(acme).update(owner=dave)
+    client = client_for(alice)
+    client.post(url("bulk_prepare"), {"action": "owner", "all": "1", "source": "whatsapp"})
+    job = _job(acme)
+    # When she presses "Change 120 customers" with the owner left on "Choose…" (the browser sends no value)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("bulk_job", job_id=job.pk), {"expected_total": "120"})
+    # Then the page comes back with the field's error; the job is still a draft and dave still owns all 125
+    assert response.status_code == 400
+    assert (
+        '<div class="invalid-feedback d-block" data-testid="bulk-value-error">'
+        "Choose the owner to give these customers.</div>" in response.content.decode()
+    )
+    assert _job(acme).status == BulkStatus.DRAFT
+    assert _live(acme).filter(owner=dave).count() == 125
+
+
+def test_an_empty_status_is_refused_for_an_agent_too(acme, bob, client_for, many) -> None:
+    # Given bob, an agent, prepares "Set status" for the 5 Instagram customers, all "Customer"
+    _live(acme).update(status="Customer")
+    client = client_for(bob)
+    client.post(url("bulk_prepare"), {"action": "status", "all": "1", "source": "instagram"})
+    job = _job(acme)
+    # When he confirms with an empty value
+    response = client.post(url("bulk_job", job_id=job.pk), {"value": "", "expected_total": "5"})
+    # Then it is refused and no status is wiped
+    assert response.status_code == 400
+    assert "Choose the status to give these customers." in response.content.decode()
+    assert _job(acme).status == BulkStatus.DRAFT
+    assert _live(acme).filter(status="Customer").count() == 125
+
+
+def test_choosing_a_status_sets_it(acme, alice, client_for, many, django_capture_on_commit_callbacks) -> None:
+    client = client_for(alice)
+    client.post(url("bulk_prepare"), {"action": "status", "all": "1", "source": "instagram"})
+    job = _job(acme)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("bulk_job", job_id=job.pk), {"value": "Prospect", "expected_total": "5"})
+    assert response["Location"] == url("bulk_job", job_id=job.pk)
+    assert _live(acme).filter(status="Prospect").count() == 5
+    assert "5 customers were changed." in client.get(response["Location"]).content.decode()
+
+
+def test_clearing_the_status_on_purpose_clears_it_and_says_so(
+    acme, alice, charlie, client_for, many, django_capture_on_commit_callbacks
+) -> None:
+    # Given the 5 Instagram customers "Customer", and alice's "Set status" for them
+    _live(acme).filter(source=Channel.INSTAGRAM).update(status="Customer")
+    client = client_for(alice)
+    client.post(url("bulk_prepare"), {"action": "status", "all": "1", "source": "instagram"})
+    job = _job(acme)
+    # When charlie, an outsider, posts the clear to acme's job, then it is not found and nothing changes
+    assert (
+        client_for(charlie)
+        .post(url("bulk_job", job_id=job.pk), {"clear": "on", "expected_total": "5"})
+        .status_code
+        == 404
+    )
+    assert _live(acme).filter(status="Customer").count() == 5
+    # When alice ticks "Clear the status of these 5 customers" and also picks a status (no script ran)
+    response = client.post(
+        url("bulk_job", job_id=job.pk), {"value": "Lead", "clear": "on", "expected_total": "5"}
+    )
+    # Then both together are refused, and the button says what it would do
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Choose a value or clear it, not both." in page
+    assert "<span data-bulk-label-clear>Clear the status of 5 customers</span>" in page
+    assert _job(acme).status == BulkStatus.DRAFT
+    # When she ticks the clear alone
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("bulk_job", job_id=job.pk), {"clear": "on", "expected_total": "5"})
+    # Then the 5 have no status, the others keep theirs, and the result says the value was cleared
+    assert response["Location"] == url("bulk_job", job_id=job.pk)
+    assert _live(acme).filter(source=Channel.INSTAGRAM, status="").count() == 5
+    assert _live(acme).filter(status="Customer").count() == 0
+    assert "The value was cleared for 5 customers." in client.get(response["Location"]).content.decode()
+
+
+def test_a_required_property_offers_no_clear(acme, alice, client_for, many) -> None:
+    property_services.property_create(
+        workspace=acme,
+        actor=alice,
+        label="Tier",
+        key="tier",
+        kind="select",
+        options=["Gold", "Silver"],
+        is_required=True,
+    )
+    client = client_for(alice)
+    client.post(url("bulk_prepare"), {"action": "property:tier", "all": "1", "source": "instagram"})
+    page = client.get(url("bulk_job", job_id=_job(acme).pk)).content.decode()
+    assert '<option value="" selected disabled>Choose…</option>' in page
+    assert 'name="clear"' not in page

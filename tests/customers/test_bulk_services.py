@@ -201,14 +201,69 @@ def test_set_a_number_property_in_the_users_style_and_clear_it(
     assert [c.properties for c in _live(acme).filter(full_name__startswith="Sari")] == [
         {"budget": 1500000}
     ] * 5
-    # When it is cleared (an empty value)
+    # When an empty value is sent without the explicit clear
     job = bulk_job_prepare(
         workspace=acme, actor=alice, action="property", filters=search, property_key="budget"
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with pytest.raises(ValidationError) as refused:
         bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, value="")
+    # Then it is refused, the job stays a draft and every Sari keeps her budget
+    assert refused.value.message_dict == {"value": ["Choose the Budget to give these customers."]}
+    job.refresh_from_db()
+    assert job.status == BulkStatus.DRAFT
+    assert [c.properties for c in _live(acme).filter(full_name__startswith="Sari")] == [
+        {"budget": 1500000}
+    ] * 5
+    # When it is cleared on purpose
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, value=None, clear=True)
     # Then the key is gone again
     assert [c.properties for c in _live(acme).filter(full_name__startswith="Sari")] == [{}] * 5
+
+
+@pytest.mark.parametrize(
+    ("action", "value", "message"),
+    [
+        ("owner", None, "Choose the owner to give these customers."),
+        ("assignee", "", "Choose the assignee to give these customers."),
+        ("status", "   ", "Choose the status to give these customers."),
+    ],
+)
+def test_an_edit_without_a_value_is_refused_and_changes_nothing(
+    acme, alice, bob, many, action, value, message
+) -> None:
+    # Given the 5 Instagram customers, owned by and assigned to alice, "Lead"
+    _live(acme).update(owner=alice, assignee=alice)
+    job = bulk_job_prepare(workspace=acme, actor=alice, action=action, filters=_filters(source="instagram"))
+    # When the job is confirmed with no value and without the explicit clear
+    with pytest.raises(ValidationError) as refused:
+        bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, value=value)
+    # Then it is refused with the action's words; the job stays a draft, nobody lost a value
+    assert refused.value.message_dict == {"value": [message]}
+    job.refresh_from_db()
+    assert (job.status, job.value) == (BulkStatus.DRAFT, None)
+    assert _live(acme).filter(owner=alice, assignee=alice, status="Lead").count() == 125
+    assert not AuditLog.objects.filter(action__startswith="customer.bulk_").exists()
+
+
+def test_a_value_and_a_clear_together_are_refused(acme, alice, many) -> None:
+    job = bulk_job_prepare(workspace=acme, actor=alice, action="status", filters=_filters(source="instagram"))
+    with pytest.raises(ValidationError) as refused:
+        bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, value="Customer", clear=True)
+    assert refused.value.message_dict == {"value": ["Choose a value or clear it, not both."]}
+    job.refresh_from_db()
+    assert job.status == BulkStatus.DRAFT
+    assert _live(acme).filter(status="Lead").count() == 125
+
+
+def test_clearing_the_status_on_purpose(acme, alice, many, django_capture_on_commit_callbacks) -> None:
+    job = bulk_job_prepare(workspace=acme, actor=alice, action="status", filters=_filters(source="instagram"))
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, clear=True)
+    job.refresh_from_db()
+    assert (job.status, job.value, job.changed_count) == (BulkStatus.COMPLETED, "", 5)
+    assert _live(acme).filter(status="").count() == 5
+    assert _live(acme).filter(status="Lead").count() == 120
 
 
 def test_a_property_value_of_the_wrong_type_is_refused(acme, alice, many) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.responses import Response
 from pydantic import ConfigDict
@@ -24,6 +25,7 @@ router = Router(tags=["bulk actions"])
 
 ERRORS: dict[int, Any] = {**COMMON_ERRORS, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut, 422: ProblemOut}
 ACTIONS = tuple(BulkAction.values)
+EDIT_ACTIONS = (BulkAction.OWNER, BulkAction.ASSIGNEE, BulkAction.STATUS, BulkAction.PROPERTY)
 
 
 class BulkFiltersIn(InputSchema):
@@ -53,11 +55,16 @@ class BulkJobIn(InputSchema):
 
 
 class BulkConfirmIn(InputSchema):
+    # No default would make `value` required for delete and restore too; the endpoint requires it for an edit
+    # (sent, even as null) through `model_fields_set`, so that a forgotten field never clears anything.
     value: str | WholeNumber | float | bool | list[str] | None = Field(
         None,
         description=(
-            "What `owner`/`assignee` (a member's user id), `status` (one of its options) or `property` (a value "
-            "of its type, as in PATCH /customers) becomes; null or empty clears it. Not used to delete or restore."
+            "Required for `owner`, `assignee`, `status` and `property` (a 422 naming `value` when it is left "
+            "out): what `owner`/`assignee` (a member's user id), `status` (one of its options) or `property` (a "
+            "value of its type, as in PATCH /customers) becomes. `null` clears the field of every customer of "
+            "the job (refused for a required property); an empty string or list is refused, not taken as a "
+            "clear. Not used to delete or restore."
         ),
     )
     expected_total: WholeNumber | None = Field(
@@ -129,11 +136,19 @@ def bulk_job_create(request: WorkspaceRequest, payload: BulkJobIn) -> Response:
     ),
 )
 def bulk_job_confirm(request: WorkspaceRequest, job_id: int, payload: BulkConfirmIn) -> BulkJob:
+    sent = "value" in payload.model_fields_set
+    if not sent:
+        # Read first (a 404 for another's draft, as the service): an edit left without `value` is refused here,
+        # where "left out" is still told apart from an explicit null.
+        job = bulk_selectors.bulk_job_get(workspace=request.workspace, actor=request.actor, job_id=job_id)
+        if job.action in EDIT_ACTIONS:
+            raise ValidationError({"value": [_("Send `value`: the new value, or null to clear it.")]})
     bulk_services.bulk_job_confirm(
         workspace=request.workspace,
         actor=request.actor,
         job_id=job_id,
         value=payload.value,
+        clear=sent and payload.value is None,
         expected_total=payload.expected_total,
     )
     return bulk_selectors.bulk_job_get(workspace=request.workspace, actor=request.actor, job_id=job_id)

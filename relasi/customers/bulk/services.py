@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record
@@ -33,7 +34,7 @@ from relasi.customers.bulk.selectors import (
 from relasi.customers.cleaning import CustomerCleaner
 from relasi.customers.filters import CustomerFilters
 from relasi.customers.models import Customer
-from relasi.customers.selectors import restorable_since
+from relasi.customers.selectors import property_label, restorable_since
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.permissions import Permission, permission_require
 
@@ -120,10 +121,30 @@ def bulk_job_prepare(
     return job
 
 
-def _cleaned_value(*, workspace: Workspace, job: BulkJob, value: Any, number_style: str) -> tuple[bool, Any]:
-    """(has a value, the value to store) for the job's action, checked by the customer form's rules."""
+# What an edit says when confirmed with no value and no explicit clear: the customers' values are never wiped
+# by a field left on its placeholder (only a bulk delete can be undone).
+VALUE_NEEDED = {
+    BulkAction.OWNER: gettext_lazy("Choose the owner to give these customers."),
+    BulkAction.ASSIGNEE: gettext_lazy("Choose the assignee to give these customers."),
+    BulkAction.STATUS: gettext_lazy("Choose the status to give these customers."),
+}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def _cleaned_value(
+    *, workspace: Workspace, job: BulkJob, value: Any, clear: bool, number_style: str
+) -> tuple[bool, Any]:
+    """(has a value, the value to store) for the job's action, checked by the customer form's rules.
+
+    An edit needs a value, or `clear` (and then no value): a blank value alone is refused, never taken as "clear".
+    """
     if job.action in (BulkAction.DELETE, BulkAction.RESTORE):
         return False, None
+    if clear and not _blank(value):
+        raise ValidationError({"value": [_("Choose a value or clear it, not both.")]})
     cleaner = CustomerCleaner(workspace=workspace)
     if job.action == BulkAction.PROPERTY:
         definition = bulk_property_definition(workspace=workspace, key=job.property_key)
@@ -131,19 +152,31 @@ def _cleaned_value(*, workspace: Workspace, job: BulkJob, value: Any, number_sty
             raise ValidationError(
                 {"value": [_("This property was archived or hidden since: choose another.")]}
             )
-        blank = value is None or value == [] or (isinstance(value, str) and not value.strip())
-        if blank and definition.is_required:
+        if _blank(value) and definition.is_required:
             raise ValidationError({"value": [_("%(label)s is required.") % {"label": definition.label}]})
+        if _blank(value) and not clear:
+            raise ValidationError(
+                {
+                    "value": [
+                        _("Choose the %(label)s to give these customers.")
+                        % {"label": property_label(definition)}
+                    ]
+                }
+            )
         try:
             cleaned = cleaner.clean(
-                {"properties": {job.property_key: value}, "_number_style": number_style}, partial=True
+                {"properties": {job.property_key: None if clear else value}, "_number_style": number_style},
+                partial=True,
             )
         except ValidationError as error:
             raise _as_value_error(error) from None
         return True, cleaned["properties"].get(job.property_key)
-    field = ACTION_FIELDS[BulkAction(job.action)]
+    action = BulkAction(job.action)
+    if _blank(value) and not clear:
+        raise ValidationError({"value": [str(VALUE_NEEDED[action])]})
+    field = ACTION_FIELDS[action]
     try:
-        cleaned = cleaner.clean({field: value}, partial=True)
+        cleaned = cleaner.clean({field: "" if clear else value}, partial=True)
     except ValidationError as error:
         raise _as_value_error(error) from None
     return True, cleaned[field]
@@ -160,11 +193,15 @@ def bulk_job_confirm(
     actor: Actor | User,
     job_id: int,
     value: Any = None,
+    clear: bool = False,
     number_style: str = "plain",
     expected_total: int | None = None,
 ) -> BulkJob:
     """Start a prepared job with the value given: checked as the customer form checks it, audited once with the
     count, then run (in this request when small, in the background otherwise).
+
+    An edit (owner, assignee, status, property) needs a `value`, or `clear=True` to empty the field of every
+    customer of the job: a ValidationError on `value` otherwise, and the job stays a draft.
 
     `expected_total`, the count the user confirmed; a StateConflict when it is not the job's (a stale page).
     """
@@ -185,7 +222,7 @@ def bulk_job_confirm(
             )
         _permission_check(workspace=workspace, actor=actor, action=job.action, count=job.total)
         has_value, cleaned = _cleaned_value(
-            workspace=workspace, job=job, value=value, number_style=number_style
+            workspace=workspace, job=job, value=value, clear=clear, number_style=number_style
         )
         now = timezone.now()
         job.value = cleaned if has_value else None

@@ -75,6 +75,28 @@
     if (ticked === 0 && !(all && all.value === "1")) event.preventDefault();
   });
 
+  // The confirmation (customers/bulk_confirm.html): ticking "Clear the … of these N customers" disables the value
+  // (so that no value is sent with it) and makes the button say "Clear … of N customers". The server refuses a
+  // value sent with the clear anyway, and draws the same state after a refused post.
+  function wireConfirm() {
+    var form = document.querySelector("form[data-bulk-confirm]");
+    if (!form || form.dataset.wired) return;
+    var clear = form.querySelector("[data-bulk-clear]");
+    if (!clear) return;
+    form.dataset.wired = "1";
+    var change = form.querySelector("[data-bulk-label-change]");
+    var clearing = form.querySelector("[data-bulk-label-clear]");
+    function refresh() {
+      form.querySelectorAll("[data-bulk-value] input, [data-bulk-value] select, [data-bulk-value] textarea")
+        .forEach(function (input) { input.disabled = clear.checked; });
+      if (change) change.hidden = clear.checked;
+      if (clearing) clearing.hidden = !clear.checked;
+    }
+    clear.addEventListener("change", refresh);
+    refresh();
+  }
+
+  document.addEventListener("DOMContentLoaded", wireConfirm);
   document.addEventListener("DOMContentLoaded", wireBar);
   document.body.addEventListener("htmx:afterSwap", wireBar);
 })();
