@@ -44,7 +44,7 @@ def test_reorder_columns_in_manage_view_and_see_the_order_after_reload(page, dem
     column_list = page.get_by_test_id("column-list")
     expect(column_list).to_be_visible()
     column_list.get_by_label("Status").check()
-    # drag "Email" above "Source" by its handle
+    # drag "Email" above "Channel" by its handle
     email_handle = column_list.locator('li[data-key="email"] .drag-handle')
     source_item = column_list.locator('li[data-key="source"]')
     handle_box = email_handle.bounding_box()
@@ -52,7 +52,7 @@ def test_reorder_columns_in_manage_view_and_see_the_order_after_reload(page, dem
     assert handle_box is not None and target_box is not None
     page.mouse.move(handle_box["x"] + 4, handle_box["y"] + 4)
     page.mouse.down()
-    # a first small move starts the drag; then glide to the upper part of "Source"
+    # a first small move starts the drag; then glide to the upper part of "Channel"
     page.mouse.move(handle_box["x"] + 4, handle_box["y"] - 6, steps=3)
     page.mouse.move(target_box["x"] + 20, target_box["y"] + target_box["height"] / 4, steps=20)
     page.mouse.up()
@@ -63,7 +63,7 @@ def test_reorder_columns_in_manage_view_and_see_the_order_after_reload(page, dem
     page.reload()
     headers = page.locator("#customer-table thead th[data-column]")
     expect(headers).to_have_text(
-        ["Customer name", "Email", "Source", "Phone number", "Last update", "Added by", "Status"]
+        ["Customer name", "Email", "Channel", "Phone number", "Last update", "Added by", "Status"]
     )
 
 
@@ -120,8 +120,9 @@ def test_import_a_small_file_with_one_bad_row_then_download_the_failed_rows(
     download = download_info.value
     content = Path(download.path()).read_text(encoding="utf-8-sig")
     assert content.splitlines() == [
-        "Nama;No HP;Email;Kota;error",
-        "Yoga Saputra;0812 7000 1002;yoga@contoh;Depok;email: “yoga@contoh” is not an email address.",
+        "Nama;No HP;Email;Kota;row;error",
+        "Yoga Saputra;0812 7000 1002;yoga@contoh;Depok;3;"
+        "“Email”: “yoga@contoh” is not an email address (expected e.g. name@example.com).",
     ]
 
     # and the imported customers are in the list
