@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import DataError, OperationalError, connection, transaction
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
 from django.db.models.functions import Reverse
 from django.db.models.lookups import Regex, StartsWith
@@ -39,6 +39,7 @@ PHONE_TAIL_MIN_DIGITS = 4
 # (each digit trigram is common) at ten million customers. Eight or more digits are looked for anywhere.
 PHONE_INSIDE_MIN_DIGITS = 8
 QUERY_CANCELED = "57014"
+INVALID_REGULAR_EXPRESSION = "2201B"
 
 
 def _search_condition(search: str) -> Q:
@@ -229,10 +230,24 @@ def _capped_count_within_budget(rows: QuerySet[Customer]) -> int | None:
             # Inside a caller's transaction the local setting would outlive this count.
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
             return value
-    except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) != QUERY_CANCELED:
+    except (OperationalError, DataError) as error:
+        if not count_cancelled_by_budget(error):
             raise
         return None
+
+
+def count_cancelled_by_budget(error: Exception) -> bool:
+    """Whether the database stopped the capped count at its time budget.
+
+    PostgreSQL says so with "canceling statement due to statement timeout" (57014), except while it is matching a
+    regular expression (the search of names and emails): the regex engine answers the same cancel with
+    "invalid regular expression: operation cancelled" (2201B). The search's expressions are escaped literals, so
+    that code means the cancel, never a wrong pattern.
+    """
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    if sqlstate == QUERY_CANCELED:
+        return True
+    return sqlstate == INVALID_REGULAR_EXPRESSION and "cancel" in str(error.__cause__)
 
 
 def _planner_estimate(rows: QuerySet[Customer]) -> int:

@@ -151,3 +151,25 @@ def test_four_to_seven_digits_find_a_phones_end_or_a_name_not_an_emails_digits(a
     assert names(acme, q="1990") == ["Budi", "Toko 1990"]
     # and with letters around them, the email is found as any text is
     assert names(acme, q="sari1990") == ["Sari"]
+
+
+def test_a_regular_expression_stopped_at_the_count_budget_is_out_of_time_not_a_server_error() -> None:
+    # PostgreSQL answers the count's statement_timeout with 2201B when the cancel lands inside the regex engine
+    # (seen at ten million customers: the search page answered 500); the driver's own error classes say so
+    import psycopg.errors
+    from django.db import DataError
+
+    def wrapped(cause: Exception) -> DataError:
+        error = DataError(str(cause))
+        error.__cause__ = cause
+        return error
+
+    cancelled = psycopg.errors.InvalidRegularExpression("invalid regular expression: operation cancelled")
+    assert selectors.count_cancelled_by_budget(wrapped(cancelled)) is True
+    timeout = psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+    assert selectors.count_cancelled_by_budget(wrapped(timeout)) is True
+    # a pattern that is really wrong is not hidden
+    unbalanced = psycopg.errors.InvalidRegularExpression(
+        "invalid regular expression: parentheses () not balanced"
+    )
+    assert selectors.count_cancelled_by_budget(wrapped(unbalanced)) is False
