@@ -14,7 +14,9 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -47,6 +49,24 @@ class TableRow:
     detail_url: str
     # Text of the other columns, ready to print; None shows a dash.
     cells: list[str | None]
+
+    @property
+    def cells_html(self) -> SafeString:
+        """The other columns' <td> cells, escaped here: a loop of template tags over 50 rows of cells costs more than
+        the query behind the page (measured at a million customers)."""
+        return SafeString("".join(_cell_html(value) for value in self.cells))
+
+
+EMPTY_CELL = SafeString('<td><span class="text-secondary">—</span></td>')
+
+
+def _cell_html(value: str | None) -> str:
+    if value is None:
+        return EMPTY_CELL
+    if value == "":
+        return "<td></td>"
+    shown = escape(value)
+    return f'<td><span class="cell" title="{shown}">{shown}</span></td>'
 
 
 def _table_context(request: WorkspacePageRequest, workspace: Workspace) -> dict[str, Any]:
