@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from relasi.customers import selectors
 from relasi.customers.filters import customer_filters_parse
@@ -174,3 +175,22 @@ def test_a_regular_expression_stopped_at_the_count_budget_is_out_of_time_not_a_s
         "invalid regular expression: parentheses () not balanced"
     )
     assert selectors.count_cancelled_by_budget(wrapped(unbalanced)) is False
+
+
+def test_a_phones_end_is_counted_exactly_and_paged_in_order(acme, globex, make_customer) -> None:
+    # given five phones ending in 0243 (one deleted), one ending otherwise, and one of another workspace
+    for number in range(5):
+        make_customer(acme, f"Ends {number}", phone=f"+62812000{number}0243")
+    make_customer(acme, "Other end", phone="+6281200001111")
+    make_customer(globex, "Their customer", phone="+6281299990243")
+    Customer.objects.for_workspace(acme).filter(full_name="Ends 4").update(deleted_at=timezone.now())
+    filters = customer_filters_parse({"q": "0243", "sort": "name"})
+    # when the list is asked two rows at a time, then the pages hold the live ones of this workspace, in order
+    first = selectors.customer_page(workspace=acme, filters=filters, cursor=None, limit=2)
+    second = selectors.customer_page(workspace=acme, filters=filters, cursor=first.next_cursor, limit=2)
+    assert [c.full_name for c in first.items + second.items] == ["Ends 0", "Ends 1", "Ends 2", "Ends 3"]
+    assert second.next_cursor is None
+    # and the count says four, exactly
+    assert selectors.customer_count(
+        workspace=acme, filters=filters, first_page=first
+    ) == selectors.CustomerCount(value=4, is_estimate=False)
