@@ -194,3 +194,11 @@ def test_a_phones_end_is_counted_exactly_and_paged_in_order(acme, globex, make_c
     assert selectors.customer_count(
         workspace=acme, filters=filters, first_page=first
     ) == selectors.CustomerCount(value=4, is_estimate=False)
+
+
+@on_postgresql
+def test_the_database_connection_does_not_compile_queries_just_in_time(db) -> None:
+    # a short query on a large table must not pay ~25 ms of JIT compilation (config/settings.py)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
