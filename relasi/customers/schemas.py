@@ -125,16 +125,23 @@ class CustomerListOut(Schema):
 
 
 def _customer_text(
-    field: str, *, required: bool = False, description: str = "", nullable: bool = False
+    field: str, *, required: bool = False, description: str = "", nullable: bool = False, pattern: str = ""
 ) -> Any:
-    """A customer text field as the API documents it: the column's limit, no NUL (relasi.core.api_fields)."""
+    """A customer text field as the API documents it: the column's limit, no NUL (relasi.core.api_fields), or the
+    `pattern` its value must match (documented only: the cleaner checks it, with its own words)."""
     if nullable:
         description = (description + " null clears it.").strip()
+    rules = text_rules(FIELD_LIMITS[field], required=required)
+    if pattern:
+        rules["pattern"] = pattern
     return Field(
-        "" if not (required or nullable) else None,
-        description=description or None,
-        json_schema_extra=text_rules(FIELD_LIMITS[field], required=required),
+        "" if not (required or nullable) else None, description=description or None, json_schema_extra=rules
     )
+
+
+# Five digits (an Indonesian postal code) or empty; spaces around are trimmed.
+ZIP_CODE_PATTERN = r"^\s*([0-9]{5})?\s*$"
+ZIP_CODE_DESCRIPTION = "Five digits (an Indonesian postal code, e.g. 40115), or empty."
 
 
 SOURCE_SCHEMA: dict[str, Any] = {"enum": ["", *Channel.values]}
@@ -160,7 +167,7 @@ class CustomerIn(InputSchema):
     city: str = _customer_text("city", description="Regency or city.")
     district: str = _customer_text("district")
     subdistrict: str = _customer_text("subdistrict")
-    zip_code: str = _customer_text("zip_code")
+    zip_code: str = _customer_text("zip_code", description=ZIP_CODE_DESCRIPTION, pattern=ZIP_CODE_PATTERN)
     properties: dict[str, Any] = Field(
         default_factory=dict,
         description=f"Custom property values by key, checked against their type. {NUMBER_VALUES}",
@@ -194,7 +201,9 @@ class CustomerPatchIn(InputSchema):
     city: str | None = _customer_text("city", nullable=True)
     district: str | None = _customer_text("district", nullable=True)
     subdistrict: str | None = _customer_text("subdistrict", nullable=True)
-    zip_code: str | None = _customer_text("zip_code", nullable=True)
+    zip_code: str | None = _customer_text(
+        "zip_code", nullable=True, description=ZIP_CODE_DESCRIPTION, pattern=ZIP_CODE_PATTERN
+    )
     properties: Annotated[dict[str, Any] | None, NotNull] = patch_field(
         description=f"Custom property values by key; a property sent as null is cleared. {NUMBER_VALUES}",
         **PROPERTIES_SCHEMA,

@@ -24,6 +24,14 @@ DATA_DEPENDENT: dict[tuple[str, str], tuple[set[int], set[str]]] = {
     ("PATCH", "/api/v1/customer-properties/{property_id}"): ({422}, PROPERTY_DATA_RULES),
     ("POST", "/api/v1/customer-imports"): ({415, 422}, {"file", "mapping"}),
     ("GET", "/api/v1/customers"): ({400}, {"cursor", "day", "month", "from", "to"}),
+    # Rules between fields (only Restore in the Deleted view) and of the workspace (a property it defines, ids
+    # that select someone).
+    ("POST", "/api/v1/customers/bulk-jobs"): (
+        {422},
+        {"action", "property", "property_key", "ids", "filters"},
+    ),
+    # The value must suit the job's action and property; the job's count is the workspace's.
+    ("POST", "/api/v1/customers/bulk-jobs/{job_id}/confirm"): ({422}, {"value"}),
 }
 # The date filters a mode needs; refused as missing only when the request left them out.
 DATE_MODE_NEEDS = {"day": {"day"}, "month": {"month"}, "custom": {"from", "to"}}

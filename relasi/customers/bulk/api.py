@@ -4,7 +4,7 @@ confirmed), read the progress, undo a delete. Registered in relasi/api/router.py
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -67,8 +67,8 @@ class BulkConfirmIn(InputSchema):
             "clear. Not used to delete or restore."
         ),
     )
-    expected_total: WholeNumber | None = Field(
-        None, ge=0, description="The `total` you confirm; a 409 when the job holds another count."
+    expected_total: Annotated[WholeNumber, Field(ge=0, json_schema_extra={"minimum": 0})] | None = Field(
+        None, description="The `total` you confirm; a 409 when the job holds another count."
     )
 
 
