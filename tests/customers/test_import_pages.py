@@ -34,6 +34,23 @@ def uploaded(workspace: Workspace, actor: User, content: bytes = FILE) -> Custom
     )
 
 
+def after_one_row(workspace: Workspace, actor: User, status: str) -> CustomerImport:
+    """An import started (not run) and set as having processed one row with `status`."""
+    customer_import = uploaded(workspace, actor)
+    imports.customer_import_start(
+        workspace=workspace,
+        actor=actor,
+        import_id=customer_import.pk,
+        mapping={"0": "full_name"},
+        duplicate_mode="skip",
+        enqueue=False,
+    )
+    CustomerImport.objects.for_workspace(workspace).filter(pk=customer_import.pk).update(
+        status=status, processed_rows=1
+    )
+    return customer_import
+
+
 def finished(workspace: Workspace, actor: User) -> CustomerImport:
     customer_import = uploaded(workspace, actor)
     imports.customer_import_start(
@@ -132,18 +149,7 @@ def test_a_large_upload_spooled_to_disk_is_read_the_same(acme, alice, client_for
 
 
 def test_progress_polls_with_htmx_until_finished(acme, alice, client_for) -> None:
-    customer_import = uploaded(acme, alice)
-    imports.customer_import_start(
-        workspace=acme,
-        actor=alice,
-        import_id=customer_import.pk,
-        mapping={"0": "full_name"},
-        duplicate_mode="skip",
-        enqueue=False,
-    )
-    CustomerImport.objects.for_workspace(acme).filter(pk=customer_import.pk).update(
-        status=ImportStatus.RUNNING, processed_rows=1
-    )
+    customer_import = after_one_row(acme, alice, ImportStatus.RUNNING)
     client = client_for(alice)
     url = f"{BASE}{customer_import.pk}/progress/"
     page = client.get(url).content.decode()
@@ -329,18 +335,7 @@ def test_the_polled_fragment_carries_the_heading_that_follows_the_status(
     member: str, language: str, running: str, done: str, acme, alice, request, client_for
 ) -> None:
     # given an import of alice's, running (one of three rows done), seen by a member of acme
-    customer_import = uploaded(acme, alice)
-    imports.customer_import_start(
-        workspace=acme,
-        actor=alice,
-        import_id=customer_import.pk,
-        mapping={"0": "full_name"},
-        duplicate_mode="skip",
-        enqueue=False,
-    )
-    CustomerImport.objects.for_workspace(acme).filter(pk=customer_import.pk).update(
-        status=ImportStatus.RUNNING, processed_rows=1
-    )
+    customer_import = after_one_row(acme, alice, ImportStatus.RUNNING)
     client = client_for(request.getfixturevalue(member))
     url = f"{BASE}{customer_import.pk}/progress/"
     # when the page opens, the heading is inside what the polling replaces
@@ -365,18 +360,7 @@ def test_the_polled_fragment_carries_the_heading_that_follows_the_status(
 
 def test_the_fragment_of_a_stopped_import_says_it_stopped(acme, alice, client_for) -> None:
     # given an import that failed after one row
-    customer_import = uploaded(acme, alice)
-    imports.customer_import_start(
-        workspace=acme,
-        actor=alice,
-        import_id=customer_import.pk,
-        mapping={"0": "full_name"},
-        duplicate_mode="skip",
-        enqueue=False,
-    )
-    CustomerImport.objects.for_workspace(acme).filter(pk=customer_import.pk).update(
-        status=ImportStatus.FAILED, processed_rows=1
-    )
+    customer_import = after_one_row(acme, alice, ImportStatus.FAILED)
     # when the page polls
     fragment = client_for(alice).get(f"{BASE}{customer_import.pk}/progress/", HTTP_HX_REQUEST="true")
     # then its heading says so
