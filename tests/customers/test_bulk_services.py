@@ -3,6 +3,7 @@ row per job, undo, and the refusals (nothing changed)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -42,6 +43,27 @@ def many(acme, make_customer) -> list[Customer]:
     for number in range(5):
         make_customer(acme, f"Sari {number}", source=Channel.INSTAGRAM, status="Lead", updated_at=EARLIER)
     return budis
+
+
+@pytest.fixture
+def chunk_fails(monkeypatch) -> Callable[[int, str], None]:
+    """Make the bulk run's chunk number `chunk` raise once with `message`, as a worker dying there."""
+
+    def arrange(chunk: int, message: str) -> None:
+        from relasi.customers.bulk import services
+
+        real_apply = services._apply
+        calls = {"count": 0}
+
+        def apply_or_die(**kwargs):
+            calls["count"] += 1
+            if calls["count"] == chunk:
+                raise RuntimeError(message)
+            return real_apply(**kwargs)
+
+        monkeypatch.setattr(services, "_apply", apply_or_die)
+
+    return arrange
 
 
 def _live(acme):
@@ -102,23 +124,12 @@ def test_the_job_is_audited_once_with_its_count(
 
 
 def test_a_job_runs_in_chunks_and_continues_from_its_checkpoint(
-    acme, alice, dave, many, monkeypatch, django_capture_on_commit_callbacks
+    acme, alice, dave, many, monkeypatch, chunk_fails, django_capture_on_commit_callbacks
 ) -> None:
     # Given chunks of 50 and an owner assignment of 120 customers whose run dies after the second chunk
     monkeypatch.setattr(bulk_selectors, "BULK_CHUNK", 50)
     job = bulk_job_prepare(workspace=acme, actor=alice, action="owner", filters=_filters(source="whatsapp"))
-    from relasi.customers.bulk import services
-
-    real_apply = services._apply
-    calls = {"count": 0}
-
-    def dies_on_third_chunk(**kwargs):
-        calls["count"] += 1
-        if calls["count"] == 3:
-            raise RuntimeError("worker killed")
-        return real_apply(**kwargs)
-
-    monkeypatch.setattr(services, "_apply", dies_on_third_chunk)
+    chunk_fails(3, "worker killed")
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, value=str(dave.pk))
     job.refresh_from_db()
@@ -400,23 +411,12 @@ def test_only_a_finished_delete_can_be_undone(
 
 
 def test_a_failed_job_is_continued_after_its_last_chunk(
-    acme, alice, bob, dave, many, monkeypatch, django_capture_on_commit_callbacks
+    acme, alice, bob, dave, many, monkeypatch, chunk_fails, django_capture_on_commit_callbacks
 ) -> None:
     # Given a bulk status change of 120 customers in chunks of 50 that failed in its second chunk
     monkeypatch.setattr(bulk_selectors, "BULK_CHUNK", 50)
     job = bulk_job_prepare(workspace=acme, actor=alice, action="status", filters=_filters(source="whatsapp"))
-    from relasi.customers.bulk import services
-
-    real_apply = services._apply
-    calls = {"count": 0}
-
-    def dies_once_on_second_chunk(**kwargs):
-        calls["count"] += 1
-        if calls["count"] == 2:
-            raise RuntimeError("database went away")
-        return real_apply(**kwargs)
-
-    monkeypatch.setattr(services, "_apply", dies_once_on_second_chunk)
+    chunk_fails(2, "database went away")
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk, value="Customer")
     job.refresh_from_db()
