@@ -19,6 +19,7 @@ from django.utils import translation
 from django.views.decorators.http import require_POST
 
 from relasi.core.ids import ids_parse
+from relasi.core.inputs import number_style_for_language
 from relasi.core.validation import StateConflict
 from relasi.customers import filters as customer_filters
 from relasi.customers.bulk import selectors as bulk_selectors
@@ -38,11 +39,6 @@ def _list_url(workspace: Workspace, query: dict[str, Any] | None = None) -> str:
 
 def _job_url(workspace: Workspace, job: BulkJob) -> str:
     return reverse("customers:bulk_job", kwargs={"workspace_slug": workspace.slug, "job_id": job.pk})
-
-
-def _number_style() -> str:
-    # How the viewer's language writes numbers (relasi.core.inputs): 1.500.000 in Indonesian, 1,500,000 in English.
-    return "id" if (translation.get_language() or "").lower().startswith("id") else "en"
 
 
 def _messages_of(error: ValidationError) -> str:
@@ -101,7 +97,7 @@ def bulk_job_page(request: WorkspacePageRequest, job_id: int) -> HttpResponse:
                     job_id=job.pk,
                     value=form.cleaned_data.get("value"),
                     clear=bool(form.cleaned_data.get("clear")),
-                    number_style=_number_style(),
+                    number_style=number_style_for_language(translation.get_language()),
                     expected_total=form.cleaned_data["expected_total"],
                 )
             except PermissionDenied as refusal:

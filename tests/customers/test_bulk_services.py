@@ -434,7 +434,9 @@ def test_a_failed_job_is_continued_after_its_last_chunk(
         bulk_job_resume(workspace=acme, actor=alice, job_id=job.pk)
 
 
-def test_a_stalled_job_is_continued_and_a_running_one_is_not(acme, alice, many, settings) -> None:
+def test_a_stalled_job_is_continued_and_a_running_one_is_not(
+    acme, alice, many, settings, django_capture_on_commit_callbacks
+) -> None:
     job = bulk_job_prepare(workspace=acme, actor=alice, action="status", filters=_filters(source="instagram"))
     BulkJob.objects.for_workspace(acme).filter(pk=job.pk).update(
         status=BulkStatus.RUNNING, value="Customer", progressed_at=datetime.now(UTC)
@@ -444,5 +446,13 @@ def test_a_stalled_job_is_continued_and_a_running_one_is_not(acme, alice, many, 
         bulk_job_resume(workspace=acme, actor=alice, job_id=job.pk)
     # Once quiet for longer than CUSTOMER_IMPORT_STALLED_SECONDS it is stalled, and continues
     settings.CUSTOMER_IMPORT_STALLED_SECONDS = 0
-    resumed = bulk_job_resume(workspace=acme, actor=alice, job_id=job.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = bulk_job_resume(workspace=acme, actor=alice, job_id=job.pk)
     assert resumed.status == BulkStatus.QUEUED
+    # and it ran to the end: the five Instagram customers have the status
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.changed_count) == (BulkStatus.COMPLETED, 5, 5)
+    assert (
+        sorted(_live(acme).filter(source=Channel.INSTAGRAM).values_list("status", flat=True))
+        == ["Customer"] * 5
+    )

@@ -14,11 +14,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from relasi.customers.bulk.models_bulk import BulkAction, BulkJob
+from relasi.customers.bulk.models_bulk import ACTION_FIELDS, BulkAction, BulkJob
 from relasi.customers.forms import PROPERTY_PREFIX, CustomerForm
 from relasi.tenancy.models import Workspace
-
-FORM_FIELDS = {BulkAction.OWNER: "owner", BulkAction.ASSIGNEE: "assignee", BulkAction.STATUS: "status"}
 
 
 class PlaceholderSelect(forms.Select):
@@ -38,7 +36,7 @@ def _customer_form_field(*, workspace: Workspace, job: BulkJob) -> forms.Field |
     if job.action == BulkAction.PROPERTY:
         name = PROPERTY_PREFIX + job.property_key
     else:
-        name = FORM_FIELDS.get(BulkAction(job.action), "")
+        name = ACTION_FIELDS.get(BulkAction(job.action), "")
     field = form.fields.get(name)
     return copy.deepcopy(field) if field is not None else None
 

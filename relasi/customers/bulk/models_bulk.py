@@ -22,6 +22,10 @@ class BulkAction(models.TextChoices):
     PROPERTY = "property", _("Set a property")
 
 
+# The customer column each of these actions sets (PROPERTY sets a key of `properties`).
+ACTION_FIELDS = {BulkAction.OWNER: "owner", BulkAction.ASSIGNEE: "assignee", BulkAction.STATUS: "status"}
+
+
 class BulkStatus(models.TextChoices):
     DRAFT = "draft", _("Waiting for confirmation")
     QUEUED = "queued", _("Queued")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record
 from relasi.core.validation import StateConflict
-from relasi.customers.bulk.models_bulk import BulkAction, BulkJob, BulkStatus
+from relasi.customers.bulk.models_bulk import ACTION_FIELDS, BulkAction, BulkJob, BulkStatus
 from relasi.customers.bulk.selectors import (
     BULK_MAX_CUSTOMERS,
     bulk_job_made_by,
@@ -41,8 +41,6 @@ from relasi.tenancy.permissions import Permission, permission_require
 # Up to this many customers a confirmed job runs in the request that confirmed it (after its commit): the page
 # shows the result at once. Larger jobs run in the background and the page shows their progress.
 BULK_INLINE_LIMIT = 100
-# A column an action sets; PROPERTY sets a key of `properties`.
-ACTION_FIELDS = {BulkAction.OWNER: "owner", BulkAction.ASSIGNEE: "assignee", BulkAction.STATUS: "status"}
 AUDIT_ACTIONS = {
     BulkAction.DELETE: "customer.bulk_deleted",
     BulkAction.RESTORE: "customer.bulk_restored",
@@ -272,7 +270,12 @@ def bulk_job_run(*, workspace_id: int, job_id: int) -> BulkJob | None:
     job = scoped.filter(pk=job_id, status__in=(BulkStatus.QUEUED, BulkStatus.RUNNING)).first()
     if job is None:
         return None
-    scoped.filter(pk=job.pk).update(status=BulkStatus.RUNNING, progressed_at=timezone.now())
+    # Only from queued or running: a second runner (a redelivered task) must not revive a job that ended meanwhile.
+    started = scoped.filter(pk=job.pk, status__in=(BulkStatus.QUEUED, BulkStatus.RUNNING)).update(
+        status=BulkStatus.RUNNING, progressed_at=timezone.now()
+    )
+    if not started:
+        return None
     customer_ids: list[int] = list(job.customer_ids)
     try:
         while True:
@@ -294,7 +297,7 @@ def bulk_job_run(*, workspace_id: int, job_id: int) -> BulkJob | None:
                 locked.progressed_at = timezone.now()
                 locked.save(update_fields=["processed", "changed_count", "progressed_at"])
     except Exception as error:
-        scoped.filter(pk=job.pk).update(
+        scoped.filter(pk=job.pk, status=BulkStatus.RUNNING).update(
             status=BulkStatus.FAILED, failure_reason=str(error)[:2000], finished_at=timezone.now()
         )
         raise
