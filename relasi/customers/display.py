@@ -29,7 +29,7 @@ from relasi.customers.selectors import Column, customer_cell
 
 def customer_cell_text(customer: Customer, column: Column) -> str | None:
     """The cell's text, or None when the customer has no value there (built-in and custom columns alike)."""
-    value: Any = customer.deleted_at if column.key == "deleted_at" else customer_cell(customer, column)
+    value: Any = customer_cell(customer, column)
     if is_empty(value):
         return None
     if isinstance(value, bool):

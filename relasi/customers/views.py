@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -37,9 +36,8 @@ from relasi.tenancy.permissions import Permission
 from relasi.tenancy.requests import WorkspacePageRequest
 
 
-def _list_url(workspace: Workspace, query: dict[str, Any] | None = None) -> str:
-    url = reverse("customers:list", kwargs={"workspace_slug": workspace.slug})
-    return f"{url}?{urlencode(query, doseq=True)}" if query else url
+def _list_url(workspace: Workspace) -> str:
+    return reverse("customers:list", kwargs={"workspace_slug": workspace.slug})
 
 
 @dataclass(frozen=True)
@@ -121,7 +119,6 @@ def _table_context(request: WorkspacePageRequest, workspace: Workspace) -> dict[
         paging=paging,
         # Each column with how its header sorts the list (None: it does not).
         headers=[(column, paging.sort_headers.get(column.key)) for column in columns],
-        query_string=urlencode(filters.as_query(), doseq=True),
         retention_days=settings.CUSTOMER_DELETED_RETENTION_DAYS,
     )
     return context

@@ -28,7 +28,7 @@ NEW_PROPERTY_PREFIX = "new:"
 TEXT_KINDS = (PropertyKind.TEXT, PropertyKind.LONG_TEXT)
 PART_MAX = 9
 
-# Header words people use, in English and Indonesian, normalised by `_header_key` (lower case, words only).
+# Header words people use, in English and Indonesian, normalised by `header_key` (lower case, words only).
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "full_name": (
         "nama",
@@ -76,9 +76,6 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "source": ("channel", "sumber", "source", "kanal", "saluran"),
     "channel_username": ("username", "user name", "nama pengguna", "akun", "handle"),
 }
-
-
-_header_key = header_key
 
 
 @dataclass(frozen=True)
@@ -168,9 +165,9 @@ def _lookup(workspace: Workspace) -> tuple[dict[str, tuple[int, str]], dict[str,
     for definition in _definitions(workspace):
         # The key, the stored label and the label in the current language all name the field.
         for name in (definition.key, definition.label, property_label(definition)):
-            lookup.setdefault(_header_key(name), (60, definition.key))
+            lookup.setdefault(header_key(name), (60, definition.key))
         if not definition.is_builtin:
-            by_label.setdefault(_header_key(definition.label), definition)
+            by_label.setdefault(header_key(definition.label), definition)
     return lookup, by_label
 
 
@@ -189,7 +186,7 @@ def customer_import_suggest(
     the full name with the organisation as its fallback, the best of several phone columns, and the other
     values of a multi-valued phone or email cell kept in a text property."""
     lookup, by_label = _lookup(workspace)
-    keys = [_header_key(header) for header in headers]
+    keys = [header_key(header) for header in headers]
     best: dict[str, tuple[int, int]] = {}  # target → (rank, column)
     for index, key in enumerate(keys):
         if key in lookup:
@@ -202,7 +199,7 @@ def customer_import_suggest(
     _suggest_name(mapping, keys, has_name="full_name" in best)
     for target, label in (("phone", _("Other phone numbers")), ("email", _("Other emails"))):
         if target in best and _has_several_values(samples or [], best[target][1]):
-            existing = by_label.get(_header_key(label))
+            existing = by_label.get(header_key(label))
             rest = (
                 existing.key
                 if existing is not None

@@ -122,6 +122,13 @@ def _channels() -> str:
     return ", ".join(str(choice.label) for choice in Channel)
 
 
+def _choices_text(code: str, choices: Any) -> str:
+    """The choices a reason names: its own (a status's or a select's options), or the channels for a channel."""
+    if isinstance(choices, list):
+        return ", ".join(str(choice) for choice in choices)
+    return _channels() if code in (CHANNEL, CHANNEL_NEEDED) else ""
+
+
 def _templates() -> dict[str, str]:
     """Each code's words, looked up in the active language when a reason is rendered."""
     return {
@@ -182,7 +189,7 @@ def reason_text(item: dict[str, Any], labels: dict[str, str] | None = None) -> s
         "text": item.get("text", ""),
         "example": NUMBER_EXAMPLES.get(str(item.get("style", "plain")), NUMBER_EXAMPLES["plain"]),
         "amount": AMOUNT_EXAMPLES.get(str(item.get("style", "plain")), AMOUNT_EXAMPLES["plain"]),
-        "choices": ", ".join(str(choice) for choice in choices) if isinstance(choices, list) else _channels(),
+        "choices": _choices_text(code, choices),
     }
     if template is None:
         return str(item.get("text") or item.get("value") or code)
