@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+# A whole rupiah amount as each number style of relasi.core.inputs writes it: the example of a message that
+# refuses one.
+RUPIAH_EXAMPLES = {"plain": "1500000", "id": "Rp 1.500.000", "en": "Rp 1,500,000"}
+
 
 def percent_of(*, amount: int, rate_percent: Decimal | str | int) -> int:
     """Return rate_percent % of amount, rounded half up to the rupiah."""

@@ -10,6 +10,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
 from relasi.core.inputs import NUMBER_MAX_TEXT, date_checked, datetime_checked, number_checked, text_checked
+from relasi.core.money import RUPIAH_EXAMPLES
 from relasi.customers.models import PropertyDefinition, PropertyKind
 from relasi.customers.normalize import normalize_email, normalize_phone
 
@@ -19,8 +20,6 @@ DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 # The types whose values are numbers: read in a number style, and told from a file's columns by imports.
 NUMBER_KINDS = (PropertyKind.NUMBER, PropertyKind.CURRENCY)
-# A whole rupiah amount as each number style writes it, for the message refusing one with decimals.
-_RUPIAH_EXAMPLES = {"plain": "1500000", "id": "Rp 1.500.000", "en": "Rp 1,500,000"}
 
 
 def _as_list(value: Any) -> list[str]:
@@ -88,7 +87,7 @@ def _rupiah(value: Any, *, number_style: str) -> int:
         raise ValidationError(
             _("“%(value)s” is not a whole number of rupiah: write it without decimals, like %(example)s."),
             code="currency",
-            params={"value": str(value)[:NUMBER_MAX_TEXT], "example": _RUPIAH_EXAMPLES[number_style]},
+            params={"value": str(value)[:NUMBER_MAX_TEXT], "example": RUPIAH_EXAMPLES[number_style]},
         )
     return amount
 

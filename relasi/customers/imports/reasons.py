@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from relasi.core.inputs import text_storable
+from relasi.core.money import RUPIAH_EXAMPLES
 from relasi.customers.cleaning import BUILTIN_PROPERTIES
 from relasi.customers.models import Channel
 
@@ -51,7 +52,6 @@ TEXT = "text"  # a reason only known as words (`text`, in the language the impor
 
 # Examples of each number style of relasi.core.inputs, named in the reason.
 NUMBER_EXAMPLES = {"id": "1.500.000,5", "en": "1,500,000.5", "plain": "1500000.5"}
-AMOUNT_EXAMPLES = {"id": "Rp 1.500.000", "en": "Rp 1,500,000", "plain": "1500000"}
 
 _BUILTIN_LABELS = {key: label for key, label, _kind in BUILTIN_PROPERTIES}
 _BUILTIN_LABELS["full_name"] = gettext_noop("Full name")
@@ -188,7 +188,7 @@ def reason_text(item: dict[str, Any], labels: dict[str, str] | None = None) -> s
         "width": item.get("width", ""),
         "text": item.get("text", ""),
         "example": NUMBER_EXAMPLES.get(str(item.get("style", "plain")), NUMBER_EXAMPLES["plain"]),
-        "amount": AMOUNT_EXAMPLES.get(str(item.get("style", "plain")), AMOUNT_EXAMPLES["plain"]),
+        "amount": RUPIAH_EXAMPLES.get(str(item.get("style", "plain")), RUPIAH_EXAMPLES["plain"]),
         "choices": _choices_text(code, choices),
     }
     if template is None:
