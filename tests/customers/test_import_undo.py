@@ -269,7 +269,8 @@ def test_the_recovery_continues_an_undo_whose_worker_is_gone(
         ("Citra", "Depok", "", True),
         ("Dedi", "Bogor", "", True),
     ]
-    assert AuditLog.objects.filter(workspace=acme, action__startswith="customer_import.undo").count() == 1
+    assert AuditLog.objects.filter(workspace=acme, action="customer_import.undone").count() == 1
+    assert AuditLog.objects.filter(workspace=acme, action="customer_import.undo_requested").count() == 1
     # and a finished undo is not picked up again
     assert customer_jobs_recover().undos == []
 
@@ -301,6 +302,13 @@ def test_a_key_undoes_an_import_through_the_api(
         "failure_reason": "",
     }
     assert [row[3] for row in state(acme)] == [False, False, True, True]
+    # and the request is audited as the key's, the finished undo once
+    requested = AuditLog.objects.get(action="customer_import.undo_requested")
+    assert (requested.target_id, requested.actor_label.startswith("api-key:"), requested.changes) == (
+        str(imported.pk),
+        True,
+        {"status": ["", "queued"]},
+    )
     # and a second undo is a conflict that changes nothing
     again = Client().post(f"{API}/{imported.pk}/undo", **acme_key)
     assert (again.status_code, again.json()["detail"]) == (409, "This import has already been undone.")

@@ -88,6 +88,15 @@ def customer_import_undo(
                 _created(customer_import).count()
                 + _updates(customer_import).exclude(customer__source_import=customer_import).count()
             )
+        # Who asked, in the same transaction: the row of the finished undo names the requester again, but an API
+        # key's request or an undo that never finishes would otherwise leave no trace of the asking.
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="customer_import.undo_requested",
+            target=customer_import,
+            changes={"status": [customer_import.undo_status, UndoStatus.QUEUED]},
+        )
         customer_import.undo_status = UndoStatus.QUEUED
         customer_import.undo_progressed_at = now
         customer_import.undo_failure_reason = ""
