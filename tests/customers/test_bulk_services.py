@@ -410,6 +410,21 @@ def test_only_a_finished_delete_can_be_undone(
     assert _live(acme).filter(owner=dave).count() == 5
 
 
+@pytest.mark.parametrize("status", [BulkStatus.FAILED, BulkStatus.RUNNING])
+def test_a_delete_that_did_not_finish_cannot_be_undone(
+    acme, alice, many, status, django_capture_on_commit_callbacks
+) -> None:
+    # given a delete of the five Instagram customers, then marked as stopped or still running
+    job = bulk_job_prepare(workspace=acme, actor=alice, action="delete", filters=_filters(source="instagram"))
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_job_confirm(workspace=acme, actor=alice, job_id=job.pk)
+    BulkJob.objects.for_workspace(acme).filter(pk=job.pk).update(status=status)
+    # when undone, then it is refused and nobody comes back
+    with pytest.raises(StateConflict):
+        bulk_job_undo(workspace=acme, actor=alice, job_id=job.pk)
+    assert _live(acme).filter(source=Channel.INSTAGRAM).count() == 0
+
+
 def test_a_failed_job_is_continued_after_its_last_chunk(
     acme, alice, bob, dave, many, monkeypatch, chunk_fails, django_capture_on_commit_callbacks
 ) -> None:
