@@ -141,7 +141,7 @@ wheel: setup
 	$(UV) build --wheel --out-dir dist
 
 messages:
-	$(PY) manage.py makemessages -l id --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench --ignore=build --ignore=dist
+	$(PY) manage.py makemessages -l id --no-obsolete --no-wrap --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench --ignore=build --ignore=dist
 	$(PY) manage.py compilemessages -l id
 
 clean:

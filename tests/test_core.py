@@ -372,6 +372,10 @@ def test_a_number_written_otherwise_is_refused_naming_the_form_expected(
         ("0,0000001", "id"),
         ("1,000,000,000,000,000", "en"),
         ("-Rp 1.000.000.000.000.000", "id"),
+        # 16 significant digits: a stored number would round the last one away
+        ("123456789012345.5", "plain"),
+        ("123.456.789.012.345,5", "id"),
+        ("1,234,567,890.123456", "en"),
     ],
 )
 def test_the_bounds_hold_in_every_style(text: str, style: str) -> None:
@@ -394,21 +398,34 @@ def test_numbers_sent_as_numbers_are_read_whatever_the_style() -> None:
         number_checked(True, style="en")
 
 
-# Every number within the bounds: up to 15 digits before the point and 6 after.
+# Every number within the bounds: up to 15 significant digits, at most 6 of them after the point.
 bounded_numbers = st.builds(
     lambda digits, places: Decimal(digits).scaleb(-places),
     st.integers(min_value=-(10**15 - 1), max_value=10**15 - 1),
     st.integers(min_value=0, max_value=6),
-).filter(lambda number: abs(number) <= Decimal("999999999999999"))
+)
 
 
 @given(number=bounded_numbers, style=st.sampled_from(["plain", "id", "en"]))
 def test_a_number_written_in_a_style_reads_back_as_the_same_number(number: Decimal, style: str) -> None:
     written = number_text(number, style=style)
-    assert number_checked(written, style=style) == number_checked(number)
-    if len(number.normalize().as_tuple().digits) <= 15:
-        # within what a stored (JSON) number holds exactly, the very value comes back
-        assert Decimal(repr(number_checked(written, style=style))) == number
+    # the very value comes back, as a stored (JSON) number holds it
+    assert Decimal(repr(number_checked(written, style=style))) == number
+
+
+def test_a_number_of_sixteen_digits_is_refused_not_rounded() -> None:
+    # given a value a double cannot hold exactly (it would be stored as 123456789012345.12)
+    with pytest.raises(ValidationError) as refused:
+        number_checked("123456789012345.123456")
+    # then it is refused with the rule, never silently changed
+    assert refused.value.code == "number_range"
+    assert refused.value.message % refused.value.params == (
+        "“123456789012345.123456” is out of range: use a number from -999,999,999,999,999 to "
+        "999,999,999,999,999 with at most 6 decimals and 15 digits in all."
+    )
+    # and fifteen digits are kept exactly, whole or with decimals
+    assert number_checked("123456789.012345") == 123456789.012345
+    assert number_checked("999999999999999") == 999999999999999
 
 
 @pytest.mark.parametrize(

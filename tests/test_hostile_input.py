@@ -58,7 +58,8 @@ def test_a_huge_number_is_a_fast_422_naming_the_range(acme, acme_key, typed_prop
     assert response.status_code == 422
     [message] = problem_fields(response)["properties.p_number"]
     assert message.endswith(
-        "is out of range: use a number from -999,999,999,999,999 to 999,999,999,999,999 with at most 6 decimals."
+        "is out of range: use a number from -999,999,999,999,999 to 999,999,999,999,999 with at most 6 decimals "
+        "and 15 digits in all."
     )
     assert not Customer.objects.for_workspace(acme).exists()
 
@@ -278,7 +279,7 @@ def test_bad_rows_of_every_kind_are_failed_rows_and_the_others_are_imported(acme
         (
             4,
             "“Anggaran”: “1e5000” is out of range: use a number from -999,999,999,999,999 to "
-            "999,999,999,999,999 with at most 6 decimals.",
+            "999,999,999,999,999 with at most 6 decimals and 15 digits in all.",
         ),
         (5, "“Username” has 300 characters; at most 200 fit in Username (channel)."),
     ]
@@ -494,7 +495,8 @@ def test_a_huge_json_number_is_a_422_naming_the_range(acme, acme_key, typed_prop
     [message] = problem_fields(response)["__all__"]
     assert message.startswith(f"The number {number[:30]}")
     assert message.endswith(
-        "is out of range: use a number from -999,999,999,999,999 to 999,999,999,999,999 with at most 6 decimals."
+        "is out of range: use a number from -999,999,999,999,999 to 999,999,999,999,999 with at most 6 decimals "
+        "and 15 digits in all."
     )
     assert Customer.objects.for_workspace(acme).count() == 0
 

@@ -16,13 +16,18 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-# Numbers: up to 15 significant digits before the point (what a double holds exactly, and more than any amount
-# of rupiah), at most 30 characters of text before they are looked at.
+# Numbers: at most 15 significant digits in all (what a double, and so a stored JSON number, holds exactly; more
+# than any amount of rupiah), at most 6 of them after the point, at most 30 characters of text before they are
+# looked at. A 16th digit would be rounded away silently when the value is stored.
 NUMBER_MAX_TEXT = 30
 NUMBER_LIMIT = Decimal("999999999999999")
 NUMBER_MAX_DECIMALS = 6
-NUMBER_RANGE = "use a number from -999,999,999,999,999 to 999,999,999,999,999 with at most 6 decimals"
+NUMBER_MAX_DIGITS = 15
+NUMBER_RANGE = gettext_noop(
+    "use a number from -999,999,999,999,999 to 999,999,999,999,999 with at most 6 decimals and 15 digits in all"
+)
 # Dates: the years people mean; year 1 and 9999 overflow when moved across time zones.
 FIRST_YEAR = 1900
 LAST_YEAR = 2999
@@ -123,13 +128,19 @@ def _number_refused(value: Any, style: str = "plain", *, code: str = "number") -
     )
 
 
+def number_range_text(value: Any) -> str:
+    """Why `value` is refused as out of range, in the active language (forms, the import's reasons)."""
+    return _("“%(value)s” is out of range: %(rule)s.") % {
+        "value": _value_text(value),
+        "rule": _(NUMBER_RANGE),
+    }
+
+
 def _number_out_of_range(value: Any) -> ValidationError:
     return ValidationError(
-        _(
-            "“%(value)s” is out of range: use a number from -999,999,999,999,999 to 999,999,999,999,999 with at most 6 decimals."
-        ),
+        _("“%(value)s” is out of range: %(rule)s."),
         code="number_range",
-        params={"value": _value_text(value)},
+        params={"value": _value_text(value), "rule": _(NUMBER_RANGE)},
     )
 
 
@@ -172,7 +183,8 @@ def _plain_text(text: str, style: str) -> str:
 
 
 def number_checked(value: Any, *, style: str = "plain") -> int | float:
-    """A number within ±999,999,999,999,999 with at most 6 decimals, as an int when it is whole.
+    """A number within ±999,999,999,999,999 with at most 6 decimals and 15 significant digits in all (what is stored
+    exactly), as an int when it is whole: 123456789012345.5 is refused, never rounded.
 
     `style` says how text is written; numbers (int, float, Decimal) are read as they are, whatever the style.
 
@@ -233,6 +245,8 @@ def _number_bounded(number: Decimal, value: Any, style: str) -> int | float:
         raise _number_out_of_range(value)
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -NUMBER_MAX_DECIMALS:
+        raise _number_out_of_range(value)
+    if len(number.normalize().as_tuple().digits) > NUMBER_MAX_DIGITS:
         raise _number_out_of_range(value)
     return int(number) if number == number.to_integral_value() else float(number)
 

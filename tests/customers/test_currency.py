@@ -130,7 +130,7 @@ def test_an_amount_shown_by_a_page_reads_back_as_the_same_amount_in_both_languag
             10**16,
             "number_range",
             "“10000000000000000” is out of range: use a number from -999,999,999,999,999 to "
-            "999,999,999,999,999 with at most 6 decimals.",
+            "999,999,999,999,999 with at most 6 decimals and 15 digits in all.",
         ),
         ("plain", True, "number", "“True” is not a number: write it like 1500000 or -2.5."),
     ],
@@ -279,7 +279,7 @@ def test_the_api_takes_and_gives_a_plain_integer(acme, acme_key, price) -> None:
         (
             10**15,
             "“1000000000000000” is out of range: use a number from -999,999,999,999,999 to "
-            "999,999,999,999,999 with at most 6 decimals.",
+            "999,999,999,999,999 with at most 6 decimals and 15 digits in all.",
         ),
     ],
 )

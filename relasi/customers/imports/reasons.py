@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from relasi.core.inputs import text_storable
+from relasi.core.inputs import number_range_text, text_storable
 from relasi.core.money import RUPIAH_EXAMPLES
 from relasi.customers.cleaning import BUILTIN_PROPERTIES
 from relasi.customers.models import Channel
@@ -150,10 +150,7 @@ def _templates() -> dict[str, str]:
         CHOICE: _("“%(column)s”: “%(value)s” is not one of the options of %(field)s: %(choices)s."),
         NUMBER: _("“%(column)s”: “%(value)s” is not a number (expected e.g. %(example)s)."),
         CURRENCY: _("“%(column)s”: “%(value)s” is not a whole number of rupiah (expected e.g. %(amount)s)."),
-        NUMBER_RANGE: _(
-            "“%(column)s”: “%(value)s” is out of range: use a number from -999,999,999,999,999 to "
-            "999,999,999,999,999 with at most 6 decimals."
-        ),
+        NUMBER_RANGE: _("“%(column)s”: %(text)s"),
         DATE: _("“%(column)s”: “%(value)s” is not a date (expected YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY)."),
         DATE_RANGE: _("“%(column)s”: “%(value)s” is out of range: use a year from 1900 to 2999."),
         DATETIME: _("“%(column)s”: “%(value)s” is not a date and time (expected YYYY-MM-DD HH:MM)."),
@@ -191,6 +188,8 @@ def reason_text(item: dict[str, Any], labels: dict[str, str] | None = None) -> s
         "amount": RUPIAH_EXAMPLES.get(str(item.get("style", "plain")), RUPIAH_EXAMPLES["plain"]),
         "choices": _choices_text(code, choices),
     }
+    if code == NUMBER_RANGE:
+        values["text"] = number_range_text(values["value"])
     if template is None:
         return str(item.get("text") or item.get("value") or code)
     if code == TEXT and not item.get("column"):
