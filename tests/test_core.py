@@ -413,6 +413,14 @@ def test_a_number_written_in_a_style_reads_back_as_the_same_number(number: Decim
     assert Decimal(repr(number_checked(written, style=style))) == number
 
 
+@pytest.mark.parametrize("style", ["plain", "id", "en"])
+def test_a_line_break_inside_a_number_is_refused_as_not_a_number(style: str) -> None:
+    # a spreadsheet cell can hold "0\n0": the sign and currency prefix were read past it, then an assertion failed
+    with pytest.raises(ValidationError) as refused:
+        number_checked("0\n0", style=style)
+    assert refused.value.code == "number"
+
+
 def test_a_number_of_sixteen_digits_is_refused_not_rounded() -> None:
     # given a value a double cannot hold exactly (it would be stored as 123456789012345.12)
     with pytest.raises(ValidationError) as refused:
