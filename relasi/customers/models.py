@@ -138,6 +138,40 @@ class ChannelIdentity(WorkspaceOwned):
         return f"{self.channel}:{self.external_id}"
 
 
+class TimelineEntry(WorkspaceOwned):
+    """One line of a customer's activity timeline: what was done to the customer, or to a record associated with it
+    (a conversation, a ticket...), by whom and when.
+
+    Written by the service that made the change, in its transaction, one row per customer the change concerns, so
+    the timeline of a customer is one range of one index however many records it has. It is the customer's
+    history as the page shows it; the audit log stays the record of who changed what for the workspace.
+    """
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    # What happened, e.g. "customer.updated", "ticket.created", "association.added", "message.received".
+    action = models.CharField(max_length=40)
+    # The record it happened to: empty for the customer itself.
+    record_kind = models.CharField(max_length=20, blank=True)
+    record_id = models.BigIntegerField(null=True, blank=True)
+    # What the page shows of it: a title, the changed fields with their values before and after.
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "customer", "-at", "-id"], name="timeline_customer_recent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} of customer {self.customer_id}"
+
+
 class PropertyKind(models.TextChoices):
     TEXT = "text", _("Text")
     LONG_TEXT = "long_text", _("Long text")

@@ -23,7 +23,7 @@ from relasi.accounts.models import User
 from relasi.core.ids import ids_parse
 from relasi.core.pagination import InvalidCursor, Page, keyset_page
 from relasi.customers.filters import MAX_PAGE_SIZE, PAGE_SIZE, SORTS, CustomerFilters, customer_date_range
-from relasi.customers.models import Channel, Customer, CustomerView, PropertyDefinition
+from relasi.customers.models import Channel, Customer, CustomerView, PropertyDefinition, TimelineEntry
 from relasi.customers.normalize import display_phone, normalize_email, normalize_phone, phone_search_digits
 from relasi.tenancy.models import Workspace
 
@@ -426,3 +426,22 @@ def customer_cell(customer: Customer, column: Column) -> Any:
     if column.key == "phone":
         return display_phone(customer.phone)
     return getattr(customer, column.key, "")
+
+
+# --- The activity timeline ---------------------------------------------------------------------------------------
+
+TIMELINE_PAGE_SIZE = 20
+
+
+def customer_timeline_page(
+    *, workspace: Workspace, customer: Customer, cursor: str | None, limit: int = TIMELINE_PAGE_SIZE
+) -> Page[TimelineEntry]:
+    """The customer's timeline, newest first, one page at a time (InvalidCursor for a cursor of another list)."""
+    rows = TimelineEntry.objects.for_workspace(workspace).filter(customer=customer).select_related("actor")
+    return keyset_page(
+        rows,
+        ordering=["-at", "-id"],
+        cursor=cursor,
+        limit=max(1, min(limit, MAX_PAGE_SIZE)),
+        scope=f"timeline:{workspace.pk}:{customer.pk}",
+    )

@@ -28,6 +28,7 @@ from relasi.customers.cleaning import (
 from relasi.customers.models import Channel, ChannelIdentity, Customer, CustomerView
 from relasi.customers.sample import sample_customers
 from relasi.customers.selectors import customer_available_columns, restorable_since
+from relasi.customers.timeline import timeline_record
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.permissions import Permission, permission_require
 from relasi.tenancy.selectors import workspace_member_ids
@@ -102,6 +103,14 @@ def customer_create(*, workspace: Workspace, actor: Actor | User | None, data: d
             target=customer,
             changes=changes_jsonable(changes),
         )
+        timeline_record(
+            workspace=workspace,
+            customer_ids=[customer.pk],
+            actor=who,
+            action="customer.created",
+            summary={"name": customer.full_name},
+            at=now,
+        )
     return customer
 
 
@@ -129,6 +138,14 @@ def customer_update(
                 action="customer.updated",
                 target=customer,
                 changes=changes_jsonable(changes),
+            )
+            timeline_record(
+                workspace=workspace,
+                customer_ids=[customer.pk],
+                actor=actor,
+                action="customer.updated",
+                summary={"changes": changes_jsonable(changes)},
+                at=customer.updated_at,
             )
     return customer
 
@@ -185,6 +202,12 @@ def _set_deleted(
             actor=actor,
             action="customer.deleted" if deleted else "customer.restored",
             targets=targets,
+        )
+        timeline_record(
+            workspace=workspace,
+            customer_ids=[int(target[1]) for target in targets],
+            actor=actor,
+            action="customer.deleted" if deleted else "customer.restored",
         )
     return len(targets)
 
