@@ -84,7 +84,9 @@ _NUMBER_EXAMPLES = {
 _SEPARATORS = {"id": (".", ","), "en": (",", ".")}
 _PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 # A sign, then "Rp" (a rupiah amount as pages show it: "-Rp 5.000"), or "Rp" then a sign ("Rp -5.000").
-_SIGNED = re.compile(r"(?P<sign>[+-]?)(?:\s*(?P<currency>[Rr][Pp]\.?)\s*(?P<sign_after>[+-]?))?(?P<body>.*)", re.DOTALL)
+_SIGNED = re.compile(
+    r"(?P<sign>[+-]?)(?:\s*(?P<currency>[Rr][Pp]\.?)\s*(?P<sign_after>[+-]?))?(?P<body>.*)", re.DOTALL
+)
 
 
 def _grouped(thousands: str, decimal: str) -> re.Pattern[str]:
