@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "relasi.tenancy",
     "relasi.partners",
     "relasi.customers",
+    "relasi.interactions",
     "relasi.web",
     "django.contrib.admin",
     "django.contrib.auth",
