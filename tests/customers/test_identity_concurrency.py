@@ -29,7 +29,7 @@ def _race(workspace, identifiers: list[Identifiers]) -> list[int]:
             barrier.wait(timeout=10)
             resolution = customer_resolve(workspace=workspace, actor=None, identifiers=sent)
             results.append(resolution.customer.pk)
-        except BaseException as error:  # noqa: BLE001 - reported to the test below
+        except BaseException as error:  # reported by the test below
             errors.append(error)
         finally:
             connections.close_all()
