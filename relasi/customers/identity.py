@@ -335,6 +335,9 @@ def _link(
     for claim_kind, value in ((ClaimKind.PHONE, clean.phone), (ClaimKind.EMAIL, clean.email)):
         if not value:
             continue
+        held_by_other = any(match == claim_kind and other.pk != customer.pk for match, other in found.matches)
+        if held_by_other:
+            continue  # another customer's phone or email stays theirs: the pair is flagged instead
         if not getattr(customer, claim_kind):
             setattr(customer, claim_kind, value)
             if claim_kind == ClaimKind.PHONE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 
 from relasi.core.pagination import InvalidCursor, Page, keyset_page
 from relasi.customers.models import PossibleDuplicate
@@ -40,3 +41,16 @@ def possible_duplicate_page(
 
 def possible_duplicate_open_count(*, workspace: Workspace) -> int:
     return PossibleDuplicate.objects.for_workspace(workspace).filter(dismissed_at__isnull=True).count()
+
+
+def possible_duplicate_get(*, workspace: Workspace, duplicate_id: int) -> PossibleDuplicate:
+    """One pair of the workspace (open or dismissed) with both customers; Http404 for another workspace's."""
+    pair = (
+        PossibleDuplicate.objects.for_workspace(workspace)
+        .select_related("customer_low", "customer_high")
+        .filter(pk=duplicate_id)
+        .first()
+    )
+    if pair is None:
+        raise Http404
+    return pair

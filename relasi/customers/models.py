@@ -237,6 +237,11 @@ class PossibleDuplicate(WorkspaceOwned):
     def __str__(self) -> str:
         return f"customers {self.customer_low_id} and {self.customer_high_id}"
 
+    @property
+    def customers(self) -> list[Customer]:
+        """Both customers, lower id first (load them with select_related)."""
+        return [self.customer_low, self.customer_high]
+
 
 class TimelineEntry(WorkspaceOwned):
     """One line of a customer's activity timeline: what was done to the customer, or to a record associated with it

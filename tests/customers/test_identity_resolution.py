@@ -277,6 +277,24 @@ def test_two_identified_customers_are_never_merged_but_flagged(acme, alice, budi
     assert live_count(acme) == 2
 
 
+def test_a_phone_another_customer_holds_is_not_copied_to_the_one_the_event_attached_to(
+    acme, make_customer
+) -> None:
+    # given Budi known by WhatsApp id only, and Sari by phone
+    budi = make_customer(acme, "Budi", source="whatsapp")
+    ChannelIdentity.objects.create(
+        workspace=acme, customer=budi, channel="whatsapp", kind="id", external_id="ID.7"
+    )
+    sari = make_customer(acme, "Sari", phone="+6281398765432")
+    # when an event carries Budi's id and Sari's phone
+    resolution = resolve(acme, channel="whatsapp", external_id="ID.7", phone="081398765432")
+    # then it attaches to Budi without taking Sari's phone, and flags the pair
+    budi.refresh_from_db()
+    assert (resolution.customer.pk, resolution.linked, budi.phone) == (budi.pk, (), "")
+    assert resolution.possible_duplicate_ids == (sari.pk,)
+    assert ContactClaim.objects.for_workspace(acme).count() == 0
+
+
 def test_a_dismissed_pair_is_not_flagged_again(acme, alice, budi, make_customer) -> None:
     from relasi.customers.identity import possible_duplicate_dismiss
 
