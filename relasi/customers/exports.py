@@ -21,7 +21,7 @@ from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record
 from relasi.core.csv_cells import csv_cell
 from relasi.customers.filters import CustomerFilters, customer_filters_parse
-from relasi.customers.models import ChannelIdentity, Customer, CustomerExport, ExportStatus
+from relasi.customers.models import ChannelIdentity, Customer, CustomerExport, ExportStatus, IdentityKind
 from relasi.customers.selectors import customer_ordering, customer_queryset, property_definitions
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.permissions import Permission, file_owner_or_permission_require, permission_require
@@ -89,7 +89,7 @@ def _format(workspace: Workspace, customers: list[Customer], custom_keys: list[s
     usernames: dict[int, str] = {}
     for customer_id, channel, external_id in (
         ChannelIdentity.objects.for_workspace(workspace)
-        .filter(customer_id__in=[customer.pk for customer in customers])
+        .filter(customer_id__in=[customer.pk for customer in customers], kind=IdentityKind.USERNAME)
         .values_list("customer_id", "channel", "external_id")
     ):
         usernames.setdefault(customer_id, f"{channel}:{external_id}")

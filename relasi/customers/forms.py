@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relasi.core.inputs import NUMBER_STYLES, number_text
 from relasi.core.validation import form_add_validation_errors
-from relasi.customers.models import Channel, Customer, PropertyDefinition, PropertyKind
+from relasi.customers.models import Channel, Customer, IdentityKind, PropertyDefinition, PropertyKind
 from relasi.customers.normalize import display_phone
 from relasi.customers.selectors import property_definitions, property_label
 from relasi.tenancy.models import Workspace
@@ -189,7 +189,9 @@ class CustomerForm(forms.Form):
         for key in self.builtin_keys:
             if key == "channel_username":
                 identity = (
-                    customer.identities.filter(channel=customer.source).order_by("-id").first()
+                    customer.identities.filter(channel=customer.source, kind=IdentityKind.USERNAME)
+                    .order_by("-id")
+                    .first()
                     if customer.source
                     else None
                 )

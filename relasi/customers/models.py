@@ -113,15 +113,34 @@ class Customer(WorkspaceOwned):
         return self.full_name
 
 
-class ChannelIdentity(WorkspaceOwned):
-    """One customer's handle on one channel (an Instagram username, a WhatsApp number...).
+class IdentityKind(models.TextChoices):
+    # The channel's own id for the person (WhatsApp's business-scoped `user_id`): stable, never reused.
+    ID = "id", _("User id")
+    # The handle people see and type (an Instagram or WhatsApp username): the person may change it, and the
+    # channel may give it to someone else later, so it is matched after the id.
+    USERNAME = "username", _("Username")
 
-    Unique per workspace, so the same person reaching the business again lands on the same profile.
+
+class ChannelIdentity(WorkspaceOwned):
+    """One customer's handle on one channel (an Instagram username, a WhatsApp user id...).
+
+    Unique per workspace, channel and kind, so the same person reaching the business again lands on the same
+    profile. Ids and usernames are separate namespaces (docs/decisions.md): a username that happens to read like
+    another person's id never matches it.
     """
 
     workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # Rows written before ids were kept (forms, imports: the "channel username" field) are usernames; the
+    # database default keeps the importer's raw INSERT writing usernames without naming the column.
+    kind = models.CharField(
+        _("kind"),
+        max_length=8,
+        choices=IdentityKind.choices,
+        default=IdentityKind.USERNAME,
+        db_default=IdentityKind.USERNAME,
+    )
     external_id = models.CharField(_("username or id"), max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -130,12 +149,98 @@ class ChannelIdentity(WorkspaceOwned):
         verbose_name_plural = _("channel identities")
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace", "channel", "external_id"], name="channel_identity_unique"
+                fields=["workspace", "channel", "kind", "external_id"], name="channel_identity_kind_unique"
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.external_id}"
+
+
+class ClaimKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+
+
+class ContactClaim(WorkspaceOwned):
+    """Which customer identity resolution created (or last re-created) for a phone or an email.
+
+    Customer.phone and Customer.email are not unique (imports and people may keep duplicates on purpose), so
+    they cannot stop two concurrent events for the same new number from creating two customers. This row can:
+    the resolver inserts it with the new customer, and the loser of a race gets an IntegrityError, rolls back its
+    savepoint and resolves again, finding the winner's customer (docs/decisions.md).
+    """
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=5, choices=ClaimKind.choices)
+    # The normalised value: E.164 for a phone, lower case for an email.
+    value = models.CharField(max_length=254)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(WorkspaceOwned.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "kind", "value"], name="contact_claim_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class DuplicateReason(models.TextChoices):
+    IDENTITY = "identity", _("Channel identity")
+    USERNAME = "username", _("Channel username")
+    PHONE = "phone", _("Phone number")
+    EMAIL = "email", _("Email")
+
+
+class PossibleDuplicate(WorkspaceOwned):
+    """Two customers that one event's identifiers pointed at: never merged automatically, shown to people instead.
+
+    The pair is stored once, lower id first, whichever customer the event attached to; "Not a duplicate" sets
+    dismissed_at, and a dismissed pair is not flagged again.
+    """
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
+    customer_low = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_high = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # Which identifier of the event pointed at the customer it was not attached to.
+    reason = models.CharField(max_length=10, choices=DuplicateReason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismissed_by_label = models.CharField(max_length=200, blank=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "customer_low", "customer_high"], name="possible_duplicate_pair_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(customer_low__lt=models.F("customer_high")),
+                name="possible_duplicate_pair_ordered",
+            ),
+        ]
+        indexes = [
+            # The open pairs, newest first: the page and the API.
+            models.Index(
+                fields=["workspace", "-id"],
+                name="possible_duplicate_open",
+                condition=Q(dismissed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"customers {self.customer_low_id} and {self.customer_high_id}"
+
+    @property
+    def customers(self) -> list[Customer]:
+        """Both customers, lower id first (load them with select_related)."""
+        return [self.customer_low, self.customer_high]
 
 
 class TimelineEntry(WorkspaceOwned):

@@ -60,6 +60,10 @@ class PersonOut(Schema):
 
 class ChannelIdentityOut(Schema):
     channel: str
+    kind: str = Field(
+        description="`username` (the handle people see, e.g. an Instagram username) or `id` (the channel's own "
+        "id for the person, e.g. WhatsApp's business-scoped user id)."
+    )
     external_id: str
 
 

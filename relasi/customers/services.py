@@ -25,7 +25,7 @@ from relasi.customers.cleaning import (
     customer_changes_apply,
     unchanged_left_out,
 )
-from relasi.customers.models import Channel, ChannelIdentity, Customer, CustomerView
+from relasi.customers.models import Channel, ChannelIdentity, Customer, CustomerView, IdentityKind
 from relasi.customers.sample import sample_customers
 from relasi.customers.selectors import customer_available_columns, restorable_since
 from relasi.customers.timeline import timeline_record
@@ -47,7 +47,7 @@ def _link_identity(*, customer: Customer, channel: str, username: str) -> None:
     except IntegrityError:
         owner = (
             ChannelIdentity.objects.for_workspace(customer.workspace)
-            .filter(channel=channel, external_id=username)
+            .filter(channel=channel, kind=IdentityKind.USERNAME, external_id=username)
             .first()
         )
         if owner is not None and owner.customer_id == customer.pk:
@@ -67,7 +67,11 @@ def _set_username(*, customer: Customer, username: str) -> list[str | None] | No
     (an edited handle no longer belongs to them); an empty one removes it. [before, after] if it changed."""
     if not customer.source:
         return None
-    previous = customer.identities.filter(channel=customer.source).order_by("-id").first()
+    previous = (
+        customer.identities.filter(channel=customer.source, kind=IdentityKind.USERNAME)
+        .order_by("-id")
+        .first()
+    )
     before = previous.external_id if previous is not None else None
     after = username or None
     if before == after:

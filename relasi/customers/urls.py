@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from relasi.customers import import_views, property_views, views
+from relasi.customers import identity_views, import_views, property_views, views
 
 app_name = "customers"
 
@@ -18,6 +18,10 @@ urlpatterns = [
     # Bulk actions (relasi.customers.bulk_urls): customers:bulk_prepare, customers:bulk_job, customers:bulk_undo.
     path("bulk/", include("relasi.customers.bulk_urls")),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
+    path("duplicates/", identity_views.duplicate_list, name="duplicates"),
+    path(
+        "duplicates/<int:duplicate_id>/dismiss/", identity_views.duplicate_dismiss, name="duplicate_dismiss"
+    ),
     path("imports/", import_views.import_upload, name="import_upload"),
     path("imports/<int:import_id>/", import_views.import_mapping, name="import_mapping"),
     path("imports/<int:import_id>/progress/", import_views.import_progress, name="import_progress"),

@@ -256,7 +256,7 @@ def test_list_item_has_every_field(acme, alice, bob, acme_key) -> None:
                 "subdistrict": "Dago",
                 "zip_code": "40135",
                 "properties": {},
-                "channel_identities": [{"channel": "instagram", "external_id": "budis"}],
+                "channel_identities": [{"channel": "instagram", "kind": "username", "external_id": "budis"}],
                 "added_by": "Alice Owner",
                 "created_at": "2026-03-01T03:04:05Z",
                 "updated_at": "2026-03-01T03:04:05Z",
@@ -491,7 +491,9 @@ def test_create_returns_201_with_the_customer_and_audits(acme, alice, bob, acme_
     assert body["status"] == "Prospect"
     assert body["city"] == "Bandung"
     assert body["added_by"] == "API: CRM sync"
-    assert body["channel_identities"] == [{"channel": "whatsapp", "external_id": "081234567890"}]
+    assert body["channel_identities"] == [
+        {"channel": "whatsapp", "kind": "username", "external_id": "081234567890"}
+    ]
     log = AuditLog.objects.get(action="customer.created")
     assert log.workspace == acme
     assert log.target_id == str(customer.pk)

@@ -101,6 +101,20 @@ def test_relasi_runs_from_the_wheel_not_from_the_checkout(installed: Installed) 
     assert all(Path(path).is_relative_to(site_packages) for path in found), found
 
 
+def test_the_wheel_carries_the_data_files_its_rules_read(installed: Installed) -> None:
+    # the list of identifiers that never match a customer is data beside the code, read at the first resolution
+    answer = run(
+        [
+            installed.venv / "bin" / "python",
+            "-c",
+            "from relasi.customers.junk import junk_text, JUNK_FILE; print(JUNK_FILE.exists(), junk_text('anonymous'))",
+        ],
+        cwd=installed.site,
+        env=installed.env,
+    ).stdout.split()
+    assert answer == ["True", "True"]
+
+
 @pytest.fixture(scope="module")
 def prepared(installed: Installed) -> Installed:
     """README › Running in production, step 2, from the empty folder."""

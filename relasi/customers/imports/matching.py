@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 
 from relasi.customers.imports.job import ImportJob
 from relasi.customers.imports.rows import ImportRow
-from relasi.customers.models import ChannelIdentity, Customer, DuplicateMatch
+from relasi.customers.models import ChannelIdentity, Customer, DuplicateMatch, IdentityKind
 
 
 @dataclass(eq=False)
@@ -96,7 +96,7 @@ class MatchIndex:
             return {}
         # The channel too, so the (workspace, channel, external_id) index is used in full.
         identities = ChannelIdentity.objects.for_workspace(job.workspace).filter(
-            channel__in={channel for channel, _username in pairs}
+            channel__in={channel for channel, _username in pairs}, kind=IdentityKind.USERNAME
         )
         found: dict[tuple[str, str], int] = {}
         for channel, external_id, customer_id in _matching(

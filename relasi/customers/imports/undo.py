@@ -28,6 +28,7 @@ from relasi.customers.models import (
     Customer,
     CustomerImport,
     CustomerImportUpdate,
+    IdentityKind,
     ImportStatus,
     UndoStatus,
 )
@@ -267,7 +268,9 @@ def _undo_updates(customer_import: CustomerImport) -> bool:
         changed = _previous_apply(customer, update.previous)
         customer.save(update_fields=changed)
         for channel, username in update.identities:
-            identities.filter(customer_id=customer.pk, channel=channel, external_id=username).delete()
+            identities.filter(
+                customer_id=customer.pk, channel=channel, kind=IdentityKind.USERNAME, external_id=username
+            ).delete()
         customer_import.undo_reverted_count += 1
     customer_import.undo_updated_cursor = updates[-1].pk
     return True
