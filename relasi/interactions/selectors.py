@@ -3,16 +3,17 @@ filters), the activity counts, the SLA status of tickets, and the search of the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from relasi.core.pagination import Page, keyset_page
 from relasi.customers.models import Customer
+from relasi.interactions.filters import KIND_FILTERS, SlaStatus, TabFilters
 from relasi.interactions.kinds import kind_spec
-from relasi.interactions.models import Kind, Record
+from relasi.interactions.models import Conversation, Kind, Message, Pipeline, Record
 from relasi.tenancy.models import Workspace
 
 # A ticket is "at risk" when less than this is left before its due time.
@@ -20,15 +21,10 @@ SLA_AT_RISK = timedelta(hours=4)
 # The campaigns tab shows what was sent in the last twelve months; older campaigns stay in the database.
 CAMPAIGN_TAB_PERIOD = timedelta(days=365)
 PICKER_LIMIT = 20
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 # The column every association table names its record by (each concrete table has its own foreign key).
 RECORD_ID = "record_id"
-
-
-class SlaStatus:
-    ON_TIME = "on_time"
-    AT_RISK = "at_risk"
-    BREACHED = "breached"
-    ALL = (ON_TIME, AT_RISK, BREACHED)
 
 
 def sla_status(*, due_at: datetime | None, resolved_at: datetime | None, now: datetime | None = None) -> str:
@@ -56,38 +52,68 @@ def sla_condition(status: str, *, now: datetime) -> Q:
     )
 
 
-@dataclass(frozen=True)
-class TabFilters:
-    """The filters of a customer's tab; each holds the values ticked (empty: no filter)."""
-
-    status: tuple[str, ...] = ()
-    channel: tuple[str, ...] = ()
-    sla: tuple[str, ...] = ()
-    pipeline: tuple[int, ...] = ()
-    stage: tuple[int, ...] = ()
-    reporter: tuple[int, ...] = ()
-    assignee: tuple[int, ...] = ()
-    owner: tuple[int, ...] = ()
-    priority: tuple[str, ...] = ()
-    approval_status: tuple[str, ...] = ()
-
-
-# Which filters each tab offers (the customer page's filter panels).
-TAB_FILTERS: dict[str, tuple[str, ...]] = {
-    Kind.CONVERSATION: ("status", "channel"),
-    Kind.CAMPAIGN: (),
-    Kind.COMPANY: (),
-    Kind.TICKET: ("sla", "pipeline", "reporter", "assignee", "priority"),
-    Kind.DEAL: ("approval_status", "pipeline", "owner", "priority"),
-    Kind.TASK: ("status", "stage", "assignee", "priority"),
-}
-
-
 def record_get(*, workspace: Workspace, kind: str, record_id: int) -> Record:
     record = kind_spec(kind).model.objects.for_workspace(workspace).filter(pk=record_id).first()
     if record is None:
         raise Http404
     return record
+
+
+def records_page(
+    *,
+    workspace: Workspace,
+    kind: str,
+    filters: TabFilters | None = None,
+    customer: Customer | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> Page[Record]:
+    """One page of the workspace's records of `kind` (or of one customer's: a tab), most recently changed first,
+    with the kind's filters; InvalidCursor for a cursor of another list."""
+    moment = now or timezone.now()
+    if customer is not None:
+        rows = customer_records(
+            workspace=workspace, customer=customer, kind=kind, filters=filters, now=moment
+        )
+    else:
+        model = kind_spec(kind).model
+        rows = _filtered(
+            model.objects.for_workspace(workspace), kind=kind, filters=filters or TabFilters(), now=moment
+        )
+    scope = repr((workspace.pk, kind, customer.pk if customer else None, filters or TabFilters()))
+    return keyset_page(
+        rows,
+        ordering=["-updated_at", "-id"],
+        cursor=cursor,
+        limit=max(1, min(limit, MAX_PAGE_SIZE)),
+        scope=scope,
+    )
+
+
+def conversation_messages_page(
+    *, workspace: Workspace, conversation: Conversation, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page[Message]:
+    """A conversation's messages, oldest first (as a chat reads)."""
+    rows = Message.objects.for_workspace(workspace).filter(conversation=conversation).select_related("author")
+    return keyset_page(
+        rows,
+        ordering=["sent_at", "id"],
+        cursor=cursor,
+        limit=max(1, min(limit, MAX_PAGE_SIZE)),
+        scope=f"messages:{workspace.pk}:{conversation.pk}",
+    )
+
+
+def pipelines_of_kind(*, workspace: Workspace, kind: str) -> list[Pipeline]:
+    """The workspace's pipelines for tickets, deals or tasks, each with its stages in order (for forms and
+    filters)."""
+    return list(
+        Pipeline.objects.for_workspace(workspace)
+        .filter(kind=kind)
+        .prefetch_related("stages")
+        .order_by("position", "id")
+    )
 
 
 def record_customer_ids(*, workspace: Workspace, kind: str, record_id: int) -> list[int]:
@@ -122,7 +148,7 @@ def customer_records(
 
 
 def _filtered(rows: QuerySet[Record], *, kind: str, filters: TabFilters, now: datetime) -> QuerySet[Record]:
-    offered = TAB_FILTERS[kind]
+    offered = KIND_FILTERS[kind]
     for name in ("status", "channel", "priority", "approval_status"):
         values = getattr(filters, name)
         if name in offered and values:

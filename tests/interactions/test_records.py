@@ -7,18 +7,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 
 from relasi.core.models import AuditLog
+from relasi.core.pagination import InvalidCursor
 from relasi.customers.models import TimelineEntry
 from relasi.customers.services import customer_create
+from relasi.interactions.filters import FilterError, SlaStatus, TabFilters, tab_filters_parse
 from relasi.interactions.models import Conversation, Message, Pipeline, Stage, Ticket, TicketCustomer
 from relasi.interactions.selectors import (
-    SlaStatus,
-    TabFilters,
+    conversation_messages_page,
     customer_activity_counts,
     customer_records,
+    pipelines_of_kind,
     record_picker_search,
+    records_page,
     sla_status,
 )
 from relasi.interactions.services import (
@@ -307,3 +310,79 @@ def test_the_picker_finds_this_workspaces_records_not_yet_associated(
     found = record_picker_search(workspace=acme, kind="ticket", query="refund", customer=budi)
     assert [record.pk for record in found] == [free.pk]
     assert linked.pk not in [record.pk for record in found]
+
+
+def test_the_records_of_a_kind_page_both_ways_with_their_filters(acme, alice, globex, charlie) -> None:
+    # given 5 urgent tasks and 2 low ones in acme, and one urgent task in globex
+    urgent = [
+        record_create(workspace=acme, actor=alice, kind="task", data={"title": f"U{n}", "priority": "urgent"})
+        for n in range(5)
+    ]
+    for n in range(2):
+        record_create(workspace=acme, actor=alice, kind="task", data={"title": f"L{n}", "priority": "low"})
+    record_create(
+        workspace=globex, actor=charlie, kind="task", data={"title": "theirs", "priority": "urgent"}
+    )
+    only_urgent = TabFilters(priority=("urgent",))
+    # when acme reads them 2 at a time
+    first = records_page(workspace=acme, kind="task", filters=only_urgent, limit=2)
+    second = records_page(workspace=acme, kind="task", filters=only_urgent, cursor=first.next_cursor, limit=2)
+    back = records_page(
+        workspace=acme, kind="task", filters=only_urgent, cursor=second.previous_cursor, limit=2
+    )
+    # then the newest urgent tasks of acme come first, and going back gives the first page again
+    newest_first = [task.pk for task in reversed(urgent)]
+    assert [task.pk for task in first.items] == newest_first[:2]
+    assert [task.pk for task in second.items] == newest_first[2:4]
+    assert [task.pk for task in back.items] == newest_first[:2]
+    # and a cursor of another filter is refused
+    with pytest.raises(InvalidCursor):
+        records_page(workspace=acme, kind="task", cursor=first.next_cursor, limit=2)
+
+
+def test_a_conversations_messages_read_oldest_first(acme, alice) -> None:
+    conversation = record_create(
+        workspace=acme, actor=alice, kind="conversation", data={"channel": "whatsapp"}
+    )
+    for minute in (3, 1, 2):
+        message_add(
+            workspace=acme,
+            actor=alice,
+            conversation_id=conversation.pk,
+            direction="outbound",
+            text=f"m{minute}",
+            sent_at=NOW + timedelta(minutes=minute),
+        )
+    page = conversation_messages_page(workspace=acme, conversation=conversation)
+    assert [message.text for message in page.items] == ["m1", "m2", "m3"]
+    assert {message.author_id for message in page.items} == {alice.pk}
+
+
+def test_pipelines_of_a_kind_come_with_their_stages_in_order(acme) -> None:
+    [sales] = pipelines_of_kind(workspace=acme, kind="deal")
+    assert [stage.name for stage in sales.stages.all()] == [
+        "Qualification",
+        "Proposal",
+        "Negotiation",
+        "Won",
+        "Lost",
+    ]
+
+
+def test_filters_are_read_from_query_parameters_and_bad_values_named() -> None:
+    params = QueryDict(
+        "priority=high&priority=urgent&priority=high&assignee=7&status=todo&channel=email&colour=red"
+    )
+    # channel is not a filter of tasks: ignored, as any other parameter of the page
+    assert tab_filters_parse(params, kind="task") == TabFilters(
+        status=("todo",), priority=("high", "urgent"), assignee=(7,)
+    )
+    with pytest.raises(FilterError) as refused:
+        tab_filters_parse(
+            QueryDict("sla=late&pipeline=x1&priority=" + "&priority=".join(["low"] * 51)), kind="ticket"
+        )
+    assert refused.value.errors == {
+        "sla": "“late” is not one of: at_risk, breached, on_time.",
+        "pipeline": "“x1” is not an id.",
+        "priority": "At most 50 values.",
+    }
