@@ -47,9 +47,11 @@ def _add_domain_routers() -> None:
     from relasi.customers.api import router as customers_router
     from relasi.customers.api_identity import router as customer_identity_router
     from relasi.customers.api_imports import router as customer_imports_router
+    from relasi.customers.api_merge import router as customer_merge_router
     from relasi.customers.bulk.api import router as customer_bulk_router
 
     api.add_router("/", customer_identity_router)
+    api.add_router("/", customer_merge_router)
     api.add_router("/", customers_router)
     api.add_router("/", customer_imports_router)
     api.add_router("/", customer_bulk_router)

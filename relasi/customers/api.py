@@ -175,10 +175,22 @@ def customer_create(
 
 
 @router.get(
-    "/customers/{int:customer_id}", response={200: CustomerOut, **READ_ERRORS}, summary="Read a customer"
+    "/customers/{int:customer_id}",
+    response={200: CustomerOut, **READ_ERRORS},
+    summary="Read a customer",
+    description="A customer merged into another answers `308 Permanent Redirect` to the survivor's address.",
 )
-def customer_read(request: WorkspaceRequest, customer_id: int) -> Customer:
-    return selectors.customer_get(workspace=request.workspace, customer_id=customer_id)
+def customer_read(request: WorkspaceRequest, customer_id: int) -> Customer | HttpResponse:
+    try:
+        return selectors.customer_get(workspace=request.workspace, customer_id=customer_id)
+    except Http404:
+        # A merged customer's id leads to the customer it was merged into.
+        survivor = selectors.customer_merged_into(workspace=request.workspace, customer_id=customer_id)
+        if survivor is None:
+            raise
+        moved = HttpResponse(status=308)
+        moved["Location"] = request.build_absolute_uri(str(survivor))
+        return moved
 
 
 @router.patch(

@@ -67,6 +67,11 @@ class Customer(WorkspaceOwned):
         "customers.CustomerImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     source_row = models.PositiveIntegerField(null=True, blank=True)
+    # Set when this customer was merged into another (a tombstone: deleted, kept so its old links and API id lead
+    # to the survivor; relasi.customers.merge).
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     class Meta(WorkspaceOwned.Meta):
         verbose_name = _("customer")
@@ -539,3 +544,4 @@ class CustomerExport(WorkspaceOwned):
 
 # The bulk job lives in its own package; imported here so Django knows it as a model of this app.
 from relasi.customers.bulk.models_bulk import BulkJob  # noqa: E402,F401
+from relasi.customers.models_merge import CustomerMerge  # noqa: E402,F401

@@ -23,7 +23,14 @@ from relasi.accounts.models import User
 from relasi.core.ids import ids_parse
 from relasi.core.pagination import InvalidCursor, Page, keyset_page
 from relasi.customers.filters import MAX_PAGE_SIZE, PAGE_SIZE, SORTS, CustomerFilters, customer_date_range
-from relasi.customers.models import Channel, Customer, CustomerView, PropertyDefinition, TimelineEntry
+from relasi.customers.models import (
+    Channel,
+    Customer,
+    CustomerMerge,
+    CustomerView,
+    PropertyDefinition,
+    TimelineEntry,
+)
 from relasi.customers.normalize import display_phone, normalize_email, normalize_phone, phone_search_digits
 from relasi.tenancy.models import Workspace
 
@@ -126,7 +133,8 @@ def _filtered(*, workspace: Workspace, filters: CustomerFilters, now: datetime |
         deleted_at__isnull=not filters.deleted
     )
     if filters.deleted:
-        rows = rows.filter(deleted_at__gte=restorable_since(now))
+        # Merged customers are not "deleted" to a person: they live on in their survivor.
+        rows = rows.filter(deleted_at__gte=restorable_since(now), merged_into__isnull=True)
     if filters.sources:
         rows = rows.filter(source__in=filters.sources)
     window = customer_date_range(workspace=workspace, filters=filters, now=now)
@@ -288,6 +296,38 @@ def _planner_estimate(rows: QuerySet[Customer]) -> int:
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+# A tombstone's survivor may itself have been merged since: the chain is followed this far.
+MERGE_CHAIN_LIMIT = 10
+
+
+def customer_merged_into(*, workspace: Workspace, customer_id: int) -> int | None:
+    """The live customer a merged customer's id now leads to; None when the id is not a merged customer's."""
+    target: int | None = None
+    current = customer_id
+    for _step in range(MERGE_CHAIN_LIMIT):
+        row = (
+            Customer.objects.for_workspace(workspace)
+            .filter(pk=current)
+            .values_list("merged_into_id", "deleted_at")
+            .first()
+        )
+        if row is None:
+            return None
+        merged_into, deleted_at = row
+        if merged_into is None:
+            return target if deleted_at is None else None
+        target = current = merged_into
+    return None
+
+
+def customer_merges_undoable(*, workspace: Workspace, survivor: Customer) -> list[CustomerMerge]:
+    """The merges into this customer that can still be undone (30 days), newest first."""
+    rows = CustomerMerge.objects.for_workspace(workspace).filter(
+        survivor=survivor, undone_at__isnull=True, expired_at__isnull=True, created_at__gte=restorable_since()
+    )
+    return list(rows.select_related("merged").order_by("-created_at", "-id"))
 
 
 def customer_get(*, workspace: Workspace, customer_id: int, include_deleted: bool = False) -> Customer:

@@ -189,8 +189,9 @@ def _set_deleted(
             .filter(pk__in=ids, deleted_at__isnull=deleted)
         )
         if not deleted:
-            # Past the retention period a customer waits for the purge and can no longer come back.
-            rows = rows.filter(deleted_at__gte=restorable_since())
+            # Past the retention period a customer waits for the purge and can no longer come back; a merged
+            # customer comes back only by undoing its merge.
+            rows = rows.filter(deleted_at__gte=restorable_since(), merged_into__isnull=True)
         targets = [
             (Customer._meta.label_lower, str(pk), name) for pk, name in rows.values_list("pk", "full_name")
         ]
@@ -221,9 +222,15 @@ def customers_purge_deleted(*, now: datetime | None = None) -> int:
     cutoff = restorable_since(now)
     purged = 0
     # Each workspace on its own, through its scoped rows; the join only finds who has something to purge.
-    for workspace in Workspace.objects.filter(customers__deleted_at__lt=cutoff).distinct():
+    for workspace in Workspace.objects.filter(
+        customers__deleted_at__lt=cutoff, customers__merged_into__isnull=True
+    ).distinct():
         with transaction.atomic():
-            expired = Customer.objects.for_workspace(workspace).filter(deleted_at__lt=cutoff)
+            # A merged customer's tombstone stays (its links lead to the survivor); merge.customer_merges_expire
+            # empties its data instead.
+            expired = Customer.objects.for_workspace(workspace).filter(
+                deleted_at__lt=cutoff, merged_into__isnull=True
+            )
             targets = [
                 (Customer._meta.label_lower, str(pk), name)
                 for pk, name in expired.values_list("pk", "full_name")

@@ -13,8 +13,10 @@ from relasi.customers.imports.undo import customer_import_undo_task  # noqa: F40
 
 @shared_task
 def customers_purge_deleted_task() -> int:
+    from relasi.customers.merge import customer_merges_expire
     from relasi.customers.services import customers_purge_deleted
 
+    customer_merges_expire()
     return customers_purge_deleted()
 
 

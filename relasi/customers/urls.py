@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from relasi.customers import identity_views, import_views, property_views, views
+from relasi.customers import identity_views, import_views, merge_views, property_views, views
 
 app_name = "customers"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("bulk/", include("relasi.customers.bulk_urls")),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
     path("duplicates/", identity_views.duplicate_list, name="duplicates"),
+    path("merge/", merge_views.customer_merge, name="merge"),
+    path("merges/<int:merge_id>/undo/", merge_views.customer_merge_undo, name="merge_undo"),
     path(
         "duplicates/<int:duplicate_id>/dismiss/", identity_views.duplicate_dismiss, name="duplicate_dismiss"
     ),

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -291,9 +291,16 @@ def customer_new(request: WorkspacePageRequest) -> HttpResponse:
 
 
 @workspace_page()
-def customer_detail(request: WorkspacePageRequest, customer_id: int) -> HttpResponse:
+def customer_detail(request: WorkspacePageRequest, customer_id: int) -> HttpResponseBase:
     workspace = request.workspace
-    customer = selectors.customer_get(workspace=workspace, customer_id=customer_id)
+    try:
+        customer = selectors.customer_get(workspace=workspace, customer_id=customer_id)
+    except Http404:
+        # A merged customer's old link leads to the customer it was merged into.
+        survivor = selectors.customer_merged_into(workspace=workspace, customer_id=customer_id)
+        if survivor is None:
+            raise
+        return redirect("customers:detail", workspace_slug=workspace.slug, customer_id=survivor)
     form = _customer_form(request, customer=customer)
     duplicates: list[DuplicateRow] = []
     if request.method == "POST" and form.is_valid():
@@ -320,6 +327,7 @@ def customer_detail(request: WorkspacePageRequest, customer_id: int) -> HttpResp
             "duplicates": duplicates,
             "customer": customer,
             "identities": customer.identities.all(),
+            "undoable_merges": selectors.customer_merges_undoable(workspace=workspace, survivor=customer),
         },
         status=400 if form.errors else 200,
     )

@@ -22,9 +22,9 @@ from relasi.core.ids import ids_parse
 from relasi.customers.models import Customer
 from relasi.customers.timeline import timeline_record
 from relasi.interactions.cleaning import RecordCleaner
-from relasi.interactions.kinds import KindSpec, kind_spec
+from relasi.interactions.kinds import KINDS, KindSpec, kind_spec
 from relasi.interactions.models import Conversation, Direction, Kind, Message, Pipeline, Record, Stage
-from relasi.interactions.selectors import record_customer_ids
+from relasi.interactions.selectors import RECORD_ID, record_customer_ids
 from relasi.tenancy.models import Workspace
 
 
@@ -294,3 +294,41 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def associations_move(*, workspace: Workspace, from_id: int, to_id: int) -> dict[str, dict[str, list[int]]]:
+    """Move every association of customer `from_id` to `to_id` (a merge). A record both were associated with keeps
+    the survivor's association and loses the other. Answers, per kind, the associations moved and the records whose
+    association was dropped, for the undo."""
+    answer: dict[str, dict[str, list[int]]] = {}
+    for kind in KINDS:
+        association = kind_spec(kind).association
+        rows = association.objects.for_workspace(workspace)
+        already = set(rows.filter(customer_id=to_id).values_list(RECORD_ID, flat=True))
+        duplicates = rows.filter(customer_id=from_id).filter(Q(record_id__in=already))
+        dropped = list(duplicates.values_list(RECORD_ID, flat=True))
+        duplicates.delete()
+        moving = rows.filter(customer_id=from_id)
+        moved = list(moving.values_list("pk", flat=True))
+        moving.update(customer_id=to_id)
+        if moved or dropped:
+            answer[kind] = {"moved": moved, "dropped_records": dropped}
+    return answer
+
+
+def associations_move_back(
+    *, workspace: Workspace, survivor_id: int, merged_id: int, moved: dict[str, dict[str, list[int]]]
+) -> None:
+    """Undo `associations_move`: the moved associations go back, the dropped ones are made again."""
+    for kind, rows_moved in moved.items():
+        association = kind_spec(kind).association
+        rows = association.objects.for_workspace(workspace)
+        rows.filter(pk__in=rows_moved.get("moved", []), customer_id=survivor_id).update(customer_id=merged_id)
+        for record_id in rows_moved.get("dropped_records", []):
+            restored = association(workspace=workspace, customer_id=merged_id)
+            restored.record_id = record_id  # type: ignore[attr-defined]  # each concrete table has its own
+            try:
+                with transaction.atomic():
+                    restored.save()
+            except IntegrityError:
+                continue

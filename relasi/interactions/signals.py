@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from relasi.customers.merge import customer_merge_undone, customer_merged
 from relasi.tenancy.models import Workspace
 
 
@@ -16,3 +17,23 @@ def create_default_pipelines(
         from relasi.interactions.services import pipelines_ensure_default
 
         pipelines_ensure_default(workspace=instance)
+
+
+@receiver(customer_merged)
+def move_associations_to_survivor(
+    sender: type, workspace: Workspace, survivor_id: int, merged_id: int, **kwargs: Any
+) -> dict[str, Any]:
+    from relasi.interactions.services import associations_move
+
+    return {"associations": associations_move(workspace=workspace, from_id=merged_id, to_id=survivor_id)}
+
+
+@receiver(customer_merge_undone)
+def move_associations_back(
+    sender: type, workspace: Workspace, survivor_id: int, merged_id: int, moved: dict[str, Any], **kwargs: Any
+) -> None:
+    from relasi.interactions.services import associations_move_back
+
+    associations_move_back(
+        workspace=workspace, survivor_id=survivor_id, merged_id=merged_id, moved=moved.get("associations", {})
+    )

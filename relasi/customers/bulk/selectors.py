@@ -101,7 +101,7 @@ def bulk_job_restorable_ids(*, workspace: Workspace, job: BulkJob, customer_ids:
     for chunk in chunks(list(customer_ids)):
         found.extend(
             Customer.objects.for_workspace(workspace)
-            .filter(pk__in=chunk, deleted_at__isnull=False, deleted_at__gte=since)
+            .filter(pk__in=chunk, deleted_at__isnull=False, deleted_at__gte=since, merged_into__isnull=True)
             .order_by("pk")
             .values_list("pk", flat=True)
         )

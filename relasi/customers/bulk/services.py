@@ -323,7 +323,9 @@ def _apply(*, workspace: Workspace, job: BulkJob, customer_ids: list[int], now: 
             # An undo restores only what its delete job deleted (not a customer deleted before it, again).
             undone = BulkJob.objects.for_workspace(workspace).defer("customer_ids").get(pk=job.undo_of_id)
             since = max(since, undone.confirmed_at or undone.created_at)
-        return rows.filter(deleted_at__isnull=False, deleted_at__gte=since).update(deleted_at=None)
+        return rows.filter(deleted_at__isnull=False, deleted_at__gte=since, merged_into__isnull=True).update(
+            deleted_at=None
+        )
     live = rows.filter(deleted_at__isnull=True)
     if job.action in ACTION_FIELDS:
         field = ACTION_FIELDS[BulkAction(job.action)]
