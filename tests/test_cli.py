@@ -13,7 +13,9 @@ from django.test import Client
 
 from relasi.accounts.models import User
 from relasi.cli import beat_argv, gunicorn_argv, main, worker_argv
-from relasi.customers.models import Customer
+from relasi.customers.models import Customer, PossibleDuplicate
+from relasi.interactions.kinds import kind_spec
+from relasi.interactions.models import Message
 from relasi.partners.models import Partner
 from relasi.tenancy.models import ApiKey, Membership, Workspace
 
@@ -32,9 +34,18 @@ def test_demo_data_is_idempotent(db) -> None:
         ("agent@relasi.test", "agent"),
         ("owner@relasi.test", "owner"),
     ]
-    assert Customer.objects.for_workspace(workspace).count() == 25
+    # the 25 asked for, and the WhatsApp contact of the pair of possible duplicates
+    assert Customer.objects.for_workspace(workspace).count() == 26
     assert Partner.objects.get().code == "RPDEMO01"
     assert User.objects.get(email="staff@relasi.test").is_staff is True
+    # interactions of every kind on the first customers, made once, and one pair to merge
+    counts = {
+        kind: kind_spec(kind).model.objects.for_workspace(workspace).count()
+        for kind in ("conversation", "campaign", "company", "ticket", "deal", "task")
+    }
+    assert counts == {"conversation": 12, "campaign": 2, "company": 2, "ticket": 6, "deal": 4, "task": 4}
+    assert Message.objects.for_workspace(workspace).count() == 36
+    assert PossibleDuplicate.objects.for_workspace(workspace).filter(dismissed_at__isnull=True).count() == 1
 
 
 def test_demo_prints_its_sign_in_links_at_the_site_address(db, settings) -> None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from relasi.accounts.models import User
 from relasi.accounts.services import user_create
 from relasi.customers.services import customers_create_sample
+from relasi.interactions.demo import interactions_create_sample
 from relasi.partners.models import Partner
 from relasi.partners.services import partner_create
 from relasi.tenancy.models import Membership, Role, Workspace
@@ -83,6 +84,9 @@ class Command(BaseCommand):
                 now=timezone.now(),
                 seed=2026,
                 only_if_empty=True,
+            )
+            interactions_create_sample(
+                workspace=workspace, actor=owner, members=[owner, agent], now=timezone.now(), seed=2026
             )
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: workspace 'demo', {created} customers added this run.")
