@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -262,11 +262,15 @@ def settings_channels(request: WorkspacePageRequest) -> HttpResponse:
 
 @require_POST
 @workspace_page()
-def settings_channel_remove(request: WorkspacePageRequest, channel_id: int) -> HttpResponse:
+def settings_channel_remove(request: WorkspacePageRequest) -> HttpResponse:
     _channels_allowed(request)
     workspace = request.workspace
+    # The id comes in the form (no id in the path): anything but a short run of digits is no channel.
+    channel_id = request.POST.get("channel_id", "")
+    if not channel_id.isdigit() or len(channel_id) > 18:
+        raise Http404
     channel = channel_services.whatsapp_channel_remove(
-        workspace=workspace, actor=request.member, channel_id=channel_id
+        workspace=workspace, actor=request.member, channel_id=int(channel_id)
     )
     messages.success(
         request,

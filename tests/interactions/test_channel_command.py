@@ -104,8 +104,11 @@ def test_an_owner_lists_adds_and_removes_channels_and_never_sees_the_secret_agai
     assert page.status_code == 200
     assert f"/hooks/whatsapp/{channel.url_token}" in page.content.decode()
     assert "s3cret-app" not in page.content.decode()
+    # when she sends a channel id that is no id, nothing is removed
+    assert client.post(f"{_page()}remove/", {"channel_id": "1 OR 1=1"}).status_code == 404
+    assert WhatsAppChannel.objects.for_workspace(acme).count() == 1
     # when she removes it
-    removed = client.post(f"{_page()}{channel.pk}/remove/")
+    removed = client.post(f"{_page()}remove/", {"channel_id": channel.pk})
     assert removed.status_code == 302
     assert WhatsAppChannel.objects.for_workspace(acme).count() == 0
 
@@ -133,7 +136,7 @@ def test_an_agent_is_refused_and_nothing_changes(acme, alice, bob, client_for) -
     responses = [
         client.get(_page()),
         client.post(_page(), FORM),
-        client.post(f"{_page()}{channel.pk}/remove/"),
+        client.post(f"{_page()}remove/", {"channel_id": channel.pk}),
     ]
     # then each is a 403 and the one channel stays
     assert [response.status_code for response in responses] == [403, 403, 403]
@@ -151,7 +154,7 @@ def test_an_outsider_gets_404_and_cannot_remove_another_workspace_channel(
     client = client_for(charlie)
     # when charlie opens acme's page, or names acme's channel under his own workspace
     foreign_page = client.get(_page())
-    foreign_remove = client.post(f"{_page('globex')}{channel.pk}/remove/")
+    foreign_remove = client.post(f"{_page('globex')}remove/", {"channel_id": channel.pk})
     # then both are not found and the channel stays
     assert (foreign_page.status_code, foreign_remove.status_code) == (404, 404)
     assert WhatsAppChannel.objects.for_workspace(acme).count() == 1
