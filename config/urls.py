@@ -2,6 +2,7 @@ from django.urls import include, path, re_path
 
 from relasi.api.router import api, api_not_found
 from relasi.core.admin import backoffice
+from relasi.interactions.webhooks import whatsapp_webhook
 from relasi.web import views as web_views
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # Anything else under /api/ (an unknown path, a trailing slash) is a JSON problem, never an HTML page.
     re_path(r"^api/", api_not_found),
+    # Meta's WhatsApp Cloud API webhook: no session, no CSRF; the signature says who sent it.
+    path("hooks/whatsapp/<str:token>", whatsapp_webhook, name="whatsapp_webhook"),
     path("app/<slug:workspace_slug>/customers/", include("relasi.customers.urls")),
     path("", include("relasi.web.urls")),
 ]

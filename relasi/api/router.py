@@ -49,12 +49,14 @@ def _add_domain_routers() -> None:
     from relasi.customers.api_imports import router as customer_imports_router
     from relasi.customers.api_merge import router as customer_merge_router
     from relasi.customers.bulk.api import router as customer_bulk_router
+    from relasi.interactions.api_events import router as events_router
 
     api.add_router("/", customer_identity_router)
     api.add_router("/", customer_merge_router)
     api.add_router("/", customers_router)
     api.add_router("/", customer_imports_router)
     api.add_router("/", customer_bulk_router)
+    api.add_router("/", events_router)
 
 
 _add_domain_routers()

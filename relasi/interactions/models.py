@@ -387,3 +387,12 @@ class TaskCustomer(Association):
     class Meta(Association.Meta):
         constraints = _unique_pair("task")
         indexes = _by_customer("task")
+
+
+# The ingestion's models (channels, webhook events, pending statuses, event ids) live in their own module.
+from relasi.interactions.models_ingestion import (  # noqa: E402,F401
+    IngestedEvent,
+    PendingDeliveryStatus,
+    WebhookEvent,
+    WhatsAppChannel,
+)

@@ -27,6 +27,8 @@ workspace_patterns = [
         views.settings_agent_permissions,
         name="settings_agent_permissions",
     ),
+    path("settings/channels/", views.settings_channels, name="settings_channels"),
+    path("settings/channels/remove/", views.settings_channel_remove, name="settings_channel_remove"),
     path("settings/api-keys/", views.settings_api_keys, name="settings_api_keys"),
     path(
         "settings/api-keys/<int:api_key_id>/revoke/",

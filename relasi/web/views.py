@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -16,6 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from relasi.accounts.models import User
 from relasi.core.validation import form_add_validation_errors
+from relasi.interactions import channels as channel_services
+from relasi.interactions import channels_selectors
+from relasi.interactions.channels_forms import WhatsAppChannelForm
 from relasi.tenancy import selectors as tenancy_selectors
 from relasi.tenancy import services as tenancy_services
 from relasi.tenancy.access import page_permission_require, workspace_page
@@ -216,6 +219,65 @@ def settings_api_key_revoke(request: WorkspacePageRequest, api_key_id: int) -> H
     )
     messages.success(request, _("The key “%(name)s” was revoked.") % {"name": api_key.name})
     return redirect(reverse("web:settings_api_keys", kwargs={"workspace_slug": workspace.slug}))
+
+
+def _channels_allowed(request: WorkspacePageRequest) -> None:
+    # The same people as API keys (owners and admins), said in the channels' own words.
+    if Permission.MANAGE_API_KEYS not in request.may:
+        raise PermissionDenied(_("Only owners and admins can connect and remove channels."))
+
+
+@workspace_page()
+def settings_channels(request: WorkspacePageRequest) -> HttpResponse:
+    _channels_allowed(request)
+    workspace = request.workspace
+    form = WhatsAppChannelForm()
+    if request.method == "POST":
+        form = WhatsAppChannelForm(request.POST)
+        if form.is_valid():
+            try:
+                channel = channel_services.whatsapp_channel_add(
+                    workspace=workspace, actor=request.member, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form_add_validation_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("WhatsApp number %(number)s connected. Give Meta its webhook URL below.")
+                    % {"number": channel.display_phone_number or channel.phone_number_id},
+                )
+                return redirect(reverse("web:settings_channels", kwargs={"workspace_slug": workspace.slug}))
+    channels = [
+        (channel, channels_selectors.whatsapp_webhook_url(channel))
+        for channel in channels_selectors.whatsapp_channels_of_workspace(workspace=workspace)
+    ]
+    return render(
+        request,
+        "web/settings_channels.html",
+        {"section": "channels", "channels": channels, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@workspace_page()
+def settings_channel_remove(request: WorkspacePageRequest) -> HttpResponse:
+    _channels_allowed(request)
+    workspace = request.workspace
+    # The id comes in the form (no id in the path): anything but a short run of digits is no channel.
+    channel_id = request.POST.get("channel_id", "")
+    if not channel_id.isdigit() or len(channel_id) > 18:
+        raise Http404
+    channel = channel_services.whatsapp_channel_remove(
+        workspace=workspace, actor=request.member, channel_id=int(channel_id)
+    )
+    messages.success(
+        request,
+        _("WhatsApp number %(number)s removed.")
+        % {"number": channel.display_phone_number or channel.phone_number_id},
+    )
+    return redirect(reverse("web:settings_channels", kwargs={"workspace_slug": workspace.slug}))
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -1,0 +1,713 @@
+"""The event ingestion: events from other systems (contacts, messages, conversation status changes, tickets,
+deals and tasks), each applied once per client event id; and what the WhatsApp webhook shares with it — finding a
+customer's conversation and recording delivery statuses, also those that arrive before their message.
+
+Each event runs in its own transaction (a savepoint inside a caller's): one bad event is rejected with its
+reasons and changes nothing, the others are applied. Customers are found or created by
+`relasi.customers.identity.customer_resolve` (docs/customers.md, "One profile across channels").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relasi.accounts.models import User
+from relasi.core.audit import Actor, actor_of, audit_record
+from relasi.core.inputs import datetime_checked, text_checked
+from relasi.core.validation import validation_error_fields
+from relasi.customers.identity import Identifiers, customer_resolve
+from relasi.customers.models import Channel, Customer
+from relasi.customers.services import customer_update
+from relasi.customers.timeline import timeline_record
+from relasi.interactions.cleaning import ID_MAX_DIGITS
+from relasi.interactions.models import (
+    CampaignRecipient,
+    Conversation,
+    ConversationCustomer,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    IngestedEvent,
+    Kind,
+    Message,
+    PendingDeliveryStatus,
+)
+from relasi.interactions.models_ingestion import IngestResult
+from relasi.interactions.services import association_add, message_add, record_create, record_update
+from relasi.tenancy.models import Workspace
+
+# At most this many events in one request: a batch answers in well under a second, and a client with more sends
+# more batches.
+MAX_EVENTS = 500
+CLIENT_ID_MAX = 200
+MAX_IDENTITIES = 5
+MESSAGE_TEXT_MAX = 4096
+MESSAGE_TYPE_MAX = 30
+PROVIDER_ID_MAX = 200
+CONVERSATION_ID_MAX = 200
+RECORD_EVENT_TYPES = (Kind.TICKET.value, Kind.DEAL.value, Kind.TASK.value)
+EVENT_TYPES = ("contact", "message", "conversation_status", *RECORD_EVENT_TYPES)
+CONTACT_FIELDS = {"full_name", "phone", "email", "identities"}
+IDENTITY_FIELDS = {"channel", "external_id", "username"}
+MESSAGE_FIELDS = {
+    "contact",
+    "channel",
+    "conversation",
+    "direction",
+    "type",
+    "text",
+    "sent_at",
+    "provider_message_id",
+    "campaign_id",
+}
+STATUS_FIELDS = {"conversation_id", "channel", "conversation", "status"}
+# A delivery status never goes back: "read" after "delivered" applies, "delivered" after "read" does not.
+DELIVERY_RANK = {
+    DeliveryStatus.SENT: 0,
+    DeliveryStatus.DELIVERED: 1,
+    DeliveryStatus.READ: 2,
+    DeliveryStatus.FAILED: 3,
+}
+
+
+class EventStatus:
+    CREATED = "created"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass
+class EventResult:
+    id: str
+    status: str
+    customer_id: int | None = None
+    record_id: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Applied:
+    created: bool
+    customer_id: int | None = None
+    record_id: int | None = None
+
+
+def events_ingest(
+    *, workspace: Workspace, actor: Actor | User | None, events: list[Any]
+) -> list[EventResult]:
+    """Apply each event on its own; one result per event, in the order sent."""
+    who = actor_of(actor)
+    return [
+        event_apply(workspace=workspace, actor=who, event=event, position=position)
+        for position, event in enumerate(events[:MAX_EVENTS])
+    ]
+
+
+def event_apply(*, workspace: Workspace, actor: Actor, event: Any, position: int = 0) -> EventResult:
+    """One event: created or updated (and remembered by its client id), a duplicate of one applied before
+    (nothing changes), or rejected with its reasons (nothing changes, nothing is remembered: a corrected event
+    may be sent again with the same id)."""
+    client_id, errors = _event_envelope(event, position)
+    if errors:
+        return EventResult(id=client_id, status=EventStatus.REJECTED, errors=errors)
+    event_type: str = event["type"]
+    ingested = IngestedEvent.objects.for_workspace(workspace)
+    try:
+        with transaction.atomic():
+            try:
+                # The unique (workspace, client id) decides, not a read first: a repeat in the same batch, a
+                # retried batch, or the same event in two batches at once is a duplicate.
+                with transaction.atomic():
+                    ledger = ingested.create(
+                        client_event_id=client_id, event_type=event_type, result=IngestResult.CREATED
+                    )
+            except IntegrityError:
+                first = ingested.filter(client_event_id=client_id).first()
+                return EventResult(
+                    id=client_id,
+                    status=EventStatus.DUPLICATE,
+                    customer_id=first.customer_id if first else None,
+                    record_id=first.record_id if first else None,
+                )
+            applied = _APPLIERS[event_type](workspace, actor, event[event_type])
+            ledger.result = IngestResult.CREATED if applied.created else IngestResult.UPDATED
+            ledger.customer_id = applied.customer_id
+            ledger.record_id = applied.record_id
+            ledger.save(update_fields=["result", "customer_id", "record_id"])
+    except ValidationError as error:
+        return EventResult(id=client_id, status=EventStatus.REJECTED, errors=_prefixed(event_type, error))
+    except (Http404, PermissionDenied) as error:
+        message = str(error) if isinstance(error, PermissionDenied) and str(error) else _("Not found.")
+        return EventResult(id=client_id, status=EventStatus.REJECTED, errors={event_type: [message]})
+    return EventResult(
+        id=client_id,
+        status=EventStatus.CREATED if applied.created else EventStatus.UPDATED,
+        customer_id=applied.customer_id,
+        record_id=applied.record_id,
+    )
+
+
+def _event_envelope(event: Any, position: int) -> tuple[str, dict[str, list[str]]]:
+    """The client id (or a stand-in naming the position) and what is wrong with the event's outer shape."""
+    if not isinstance(event, dict):
+        return f"#{position}", {"__all__": [_("Send each event as an object.")]}
+    raw_id = event.get("id")
+    errors: dict[str, list[str]] = {}
+    client_id = ""
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+        errors["id"] = [_("Send the event's own id, a text of 1 to %d characters.") % CLIENT_ID_MAX]
+    else:
+        try:
+            client_id = text_checked(str(raw_id), max_length=CLIENT_ID_MAX)
+        except ValidationError as error:
+            errors["id"] = list(error.messages)
+        if not client_id and "id" not in errors:
+            errors["id"] = [_("Send the event's own id, a text of 1 to %d characters.") % CLIENT_ID_MAX]
+    event_type = event.get("type")
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
+        errors["type"] = [_("Use one of: %s.") % ", ".join(EVENT_TYPES)]
+    else:
+        if not isinstance(event.get(event_type), dict):
+            errors[event_type] = [_("Send the %s as an object.") % event_type]
+        for name in sorted(set(event) - {"id", "type", event_type}):
+            errors[str(name)[:50]] = [_("There is no such field.")]
+    return client_id or f"#{position}", errors
+
+
+def _prefixed(prefix: str, error: ValidationError) -> dict[str, list[str]]:
+    return {
+        prefix if name == "__all__" else f"{prefix}.{name}": messages
+        for name, messages in validation_error_fields(error).items()
+    }
+
+
+def _unknown_fields(data: dict[str, Any], allowed: set[str]) -> dict[str, list[str]]:
+    return {str(name)[:50]: [_("There is no such field.")] for name in sorted(set(data) - allowed)}
+
+
+def _text(data: dict[str, Any], name: str, max_length: int) -> str:
+    value = data.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({name: [_("Send text.")]})
+    try:
+        return text_checked(value, max_length=max_length)
+    except ValidationError as error:
+        raise ValidationError({name: error.messages}) from None
+
+
+def _id_field(data: dict[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or len(text) > ID_MAX_DIGITS:
+        raise ValidationError({name: [_("“%(value)s” is not an id.") % {"value": text[:30]}]})
+    return int(text)
+
+
+# Contacts
+
+
+def _contact_identifiers(data: Any) -> list[Identifiers]:
+    """One Identifiers per identity (phone, email and name with each); one without an identity when none."""
+    if not isinstance(data, dict):
+        raise ValidationError({"contact": [_("Send the contact as an object.")]})
+    errors = _unknown_fields(data, CONTACT_FIELDS)
+    identities = data.get("identities") or []
+    if not isinstance(identities, list) or len(identities) > MAX_IDENTITIES:
+        errors["identities"] = [_("Send a list of at most %d identities.") % MAX_IDENTITIES]
+        identities = []
+    for position, identity in enumerate(identities):
+        if not isinstance(identity, dict):
+            errors[f"identities.{position}"] = [_("Send each identity as an object.")]
+            continue
+        for name, messages in _unknown_fields(identity, IDENTITY_FIELDS).items():
+            errors[f"identities.{position}.{name}"] = messages
+        if not identity.get("external_id") and not identity.get("username"):
+            errors[f"identities.{position}"] = [_("Send the external_id or the username.")]
+    values: dict[str, str] = {}
+    for name in ("full_name", "phone", "email"):
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            errors[name] = [_("Send text.")]
+        values[name] = value if isinstance(value, str) else ""
+    if len(identities) > 1 and not (values["phone"] or values["email"]):
+        # customer_resolve joins one identity to a customer at a time; the later ones find the same customer
+        # through the phone or email the first one gave it.
+        errors["identities"] = [
+            _("Send a phone or an email with more than one identity, or one identity per event.")
+        ]
+    if not identities and not any(values.values()):
+        errors["__all__"] = [_("Send at least an identity, a phone, an email or a name.")]
+    if errors:
+        raise ValidationError(errors)
+    if not identities:
+        return [Identifiers(**values)]
+    return [
+        Identifiers(
+            channel=_plain(identity.get("channel")),
+            external_id=_plain(identity.get("external_id")),
+            username=_plain(identity.get("username")),
+            **values,
+        )
+        for identity in identities
+    ]
+
+
+def _plain(value: Any) -> str:
+    # Numbers are ids too (a phone-like WhatsApp id sent as a number); other types are refused by identifiers_clean.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else "" if value is None else str(value)[:300]
+
+
+def contact_resolve(*, workspace: Workspace, actor: Actor, data: Any) -> tuple[Customer, bool]:
+    """The customer a contact names (created when new), with the name it sends when it differs."""
+    created = False
+    customer: Customer | None = None
+    for identifiers in _contact_identifiers(data):
+        resolution = customer_resolve(workspace=workspace, actor=actor, identifiers=identifiers)
+        if customer is None:
+            customer, created = resolution.customer, resolution.created
+    assert customer is not None
+    name = data.get("full_name")
+    if not created and isinstance(name, str) and name.strip() and name.strip() != customer.full_name:
+        customer = customer_update(
+            workspace=workspace, actor=actor, customer_id=customer.pk, data={"full_name": name}
+        )
+    return customer, created
+
+
+def _apply_contact(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> _Applied:
+    try:
+        customer, created = contact_resolve(workspace=workspace, actor=actor, data=data)
+    except ValidationError as error:
+        raise ValidationError(validation_error_fields(error)) from None
+    return _Applied(created=created, customer_id=customer.pk)
+
+
+# Messages and conversations
+
+
+def conversation_for_customer(
+    *,
+    workspace: Workspace,
+    actor: Actor,
+    channel: str,
+    customer_id: int,
+    external_ids: tuple[str, ...] = (),
+    reopen: bool = False,
+) -> Conversation:
+    """The customer's conversation on the channel: the one whose chat id is one of `external_ids` (the first is
+    the preferred one, given to a conversation found by another), else the customer's latest open one when no chat
+    id is known, else a new one. Two events creating the same chat at once make one conversation (the unique chat
+    id decides). `reopen`: a resolved conversation that receives a message is open again."""
+    ids = tuple(value for value in external_ids if value)
+    conversations = Conversation.objects.for_workspace(workspace)
+    conversation: Conversation | None = None
+    for value in ids:
+        conversation = conversations.filter(channel=channel, external_id=value).first()
+        if conversation is not None:
+            if value != ids[0]:
+                _rekey(workspace=workspace, conversation=conversation, external_id=ids[0])
+            break
+    if conversation is None and not ids:
+        linked = ConversationCustomer.objects.for_workspace(workspace).filter(customer_id=customer_id)
+        conversation = (
+            conversations.filter(
+                channel=channel, status__in=[ConversationStatus.OPEN, ConversationStatus.PENDING]
+            )
+            .filter(pk__in=linked.values("record_id"))
+            .order_by("-updated_at", "-id")
+            .first()
+        )
+    if conversation is None:
+        conversation = _conversation_create(
+            workspace=workspace, actor=actor, channel=channel, customer_id=customer_id, external_id=ids[:1]
+        )
+    else:
+        association_add(
+            workspace=workspace,
+            actor=actor,
+            kind=Kind.CONVERSATION,
+            record_id=conversation.pk,
+            customer_id=customer_id,
+        )
+        if reopen and conversation.status == ConversationStatus.RESOLVED:
+            record_update(
+                workspace=workspace,
+                actor=actor,
+                kind=Kind.CONVERSATION,
+                record_id=conversation.pk,
+                data={"status": ConversationStatus.OPEN},
+            )
+    return conversation
+
+
+def _conversation_create(
+    *, workspace: Workspace, actor: Actor, channel: str, customer_id: int, external_id: tuple[str, ...]
+) -> Conversation:
+    try:
+        with transaction.atomic():
+            record = record_create(
+                workspace=workspace,
+                actor=actor,
+                kind=Kind.CONVERSATION,
+                data={"channel": channel},
+                customer_ids=[customer_id],
+            )
+            if external_id:
+                Conversation.objects.for_workspace(workspace).filter(pk=record.pk).update(
+                    external_id=external_id[0]
+                )
+    except IntegrityError:
+        # Another event created this chat's conversation meanwhile: that one is the conversation.
+        found = (
+            Conversation.objects.for_workspace(workspace)
+            .filter(channel=channel, external_id=external_id[0])
+            .first()
+        )
+        if found is None:
+            raise
+        association_add(
+            workspace=workspace,
+            actor=actor,
+            kind=Kind.CONVERSATION,
+            record_id=found.pk,
+            customer_id=customer_id,
+        )
+        return found
+    return Conversation.objects.for_workspace(workspace).get(pk=record.pk)
+
+
+def _rekey(*, workspace: Workspace, conversation: Conversation, external_id: str) -> None:
+    # A chat first known by the phone, now by WhatsApp's user id: the id is what later messages carry.
+    try:
+        with transaction.atomic():
+            Conversation.objects.for_workspace(workspace).filter(pk=conversation.pk).update(
+                external_id=external_id
+            )
+    except IntegrityError:
+        pass
+
+
+def _apply_message(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> _Applied:
+    errors = _unknown_fields(data, MESSAGE_FIELDS)
+    if errors:
+        raise ValidationError(errors)
+    channel = _text(data, "channel", 16).lower() or Channel.OTHER
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [_("Unknown channel: use one of %s.") % ", ".join(Channel.values)]})
+    direction = _text(data, "direction", 10) or Direction.INBOUND
+    if direction not in Direction.values:
+        raise ValidationError({"direction": [_("Use inbound or outbound.")]})
+    text = _text(data, "text", MESSAGE_TEXT_MAX)
+    message_type = _text(data, "type", MESSAGE_TYPE_MAX) or "text"
+    provider_id = _text(data, "provider_message_id", PROVIDER_ID_MAX)
+    chat_id = _text(data, "conversation", CONVERSATION_ID_MAX)
+    sent_at = _moment(data.get("sent_at"), workspace) if data.get("sent_at") is not None else None
+    campaign_id = _id_field(data, "campaign_id")
+    if campaign_id is not None and (direction != Direction.OUTBOUND or not provider_id):
+        raise ValidationError(
+            {
+                "campaign_id": [
+                    _("Only an outbound message with its provider_message_id is sent to a campaign.")
+                ]
+            }
+        )
+    if "contact" not in data:
+        raise ValidationError({"contact": [_("This field is required.")]})
+    try:
+        customer, _created = contact_resolve(workspace=workspace, actor=actor, data=data["contact"])
+    except ValidationError as error:
+        raise ValidationError(_prefixed("contact", error)) from None
+    if not chat_id:
+        # Without a chat id, the contact's id on this channel names the chat (one conversation per person).
+        chat_id = next(
+            (
+                str(identity["external_id"])
+                for identity in data["contact"].get("identities") or []
+                if isinstance(identity, dict)
+                and identity.get("channel") == channel
+                and isinstance(identity.get("external_id"), str)
+            ),
+            "",
+        )
+    conversation = conversation_for_customer(
+        workspace=workspace,
+        actor=actor,
+        channel=channel,
+        customer_id=customer.pk,
+        external_ids=(chat_id[:CONVERSATION_ID_MAX],) if chat_id else (),
+        reopen=direction == Direction.INBOUND,
+    )
+    message, new = message_add(
+        workspace=workspace,
+        actor=actor,
+        conversation_id=conversation.pk,
+        direction=direction,
+        text=text,
+        message_type=message_type,
+        sent_at=sent_at,
+        provider_message_id=provider_id,
+    )
+    if campaign_id is not None:
+        campaign_recipient_sent(
+            workspace=workspace,
+            actor=actor,
+            campaign_id=campaign_id,
+            customer_id=customer.pk,
+            provider_message_id=provider_id,
+            sent_at=message.sent_at,
+        )
+    if new and provider_id:
+        delivery_statuses_apply_pending(workspace=workspace, actor=actor, provider_message_id=provider_id)
+    return _Applied(created=new, customer_id=customer.pk, record_id=conversation.pk)
+
+
+def _moment(value: Any, workspace: Workspace) -> datetime:
+    try:
+        moment = datetime_checked(value)
+    except ValidationError as error:
+        raise ValidationError({"sent_at": error.messages}) from None
+    return timezone.make_aware(moment, workspace.zone) if timezone.is_naive(moment) else moment
+
+
+def _apply_conversation_status(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> _Applied:
+    errors = _unknown_fields(data, STATUS_FIELDS)
+    if errors:
+        raise ValidationError(errors)
+    conversation_id = _id_field(data, "conversation_id")
+    if conversation_id is None:
+        channel = _text(data, "channel", 16).lower()
+        chat_id = _text(data, "conversation", CONVERSATION_ID_MAX)
+        if not channel or not chat_id:
+            raise ValidationError(
+                {
+                    "conversation_id": [
+                        _("Send the conversation_id, or the channel and the conversation (chat id).")
+                    ]
+                }
+            )
+        found = (
+            Conversation.objects.for_workspace(workspace)
+            .filter(channel=channel, external_id=chat_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if found is None:
+            raise ValidationError({"conversation": [_("No such conversation in this workspace.")]})
+        conversation_id = found
+    if "status" not in data:
+        raise ValidationError({"status": [_("This field is required.")]})
+    record = record_update(
+        workspace=workspace,
+        actor=actor,
+        kind=Kind.CONVERSATION,
+        record_id=conversation_id,
+        data={"status": data["status"]},
+    )
+    return _Applied(created=False, record_id=record.pk)
+
+
+def _apply_record(kind: str) -> Any:
+    def apply(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> _Applied:
+        fields = {name: value for name, value in data.items() if name not in ("record_id", "contact")}
+        record_id = _id_field(data, "record_id")
+        customer: Customer | None = None
+        if "contact" in data:
+            try:
+                customer, _created = contact_resolve(workspace=workspace, actor=actor, data=data["contact"])
+            except ValidationError as error:
+                raise ValidationError(_prefixed("contact", error)) from None
+        if record_id is None:
+            record = record_create(
+                workspace=workspace,
+                actor=actor,
+                kind=kind,
+                data=fields,
+                customer_ids=[customer.pk] if customer else [],
+            )
+            return _Applied(created=True, customer_id=customer.pk if customer else None, record_id=record.pk)
+        try:
+            record = record_update(
+                workspace=workspace, actor=actor, kind=kind, record_id=record_id, data=fields
+            )
+        except Http404:
+            raise ValidationError({"record_id": [_("No such record in this workspace.")]}) from None
+        if customer is not None:
+            association_add(
+                workspace=workspace, actor=actor, kind=kind, record_id=record.pk, customer_id=customer.pk
+            )
+        return _Applied(created=False, customer_id=customer.pk if customer else None, record_id=record.pk)
+
+    return apply
+
+
+_APPLIERS: dict[str, Any] = {
+    "contact": _apply_contact,
+    "message": _apply_message,
+    "conversation_status": _apply_conversation_status,
+    **{kind: _apply_record(kind) for kind in RECORD_EVENT_TYPES},
+}
+
+
+# Campaign delivery statuses
+
+
+def campaign_recipient_sent(
+    *,
+    workspace: Workspace,
+    actor: Actor,
+    campaign_id: int,
+    customer_id: int,
+    provider_message_id: str,
+    sent_at: datetime,
+) -> CampaignRecipient:
+    """The customer is a recipient of the campaign, through the message with this provider id."""
+    try:
+        association_add(
+            workspace=workspace,
+            actor=actor,
+            kind=Kind.CAMPAIGN,
+            record_id=campaign_id,
+            customer_id=customer_id,
+        )
+    except Http404:
+        raise ValidationError({"campaign_id": [_("No such campaign in this workspace.")]}) from None
+    recipients = CampaignRecipient.objects.for_workspace(workspace)
+    recipient = recipients.select_for_update().get(record_id=campaign_id, customer_id=customer_id)
+    if recipient.provider_message_id != provider_message_id:
+        try:
+            with transaction.atomic():
+                recipients.filter(pk=recipient.pk).update(
+                    provider_message_id=provider_message_id, status_at=recipient.status_at or sent_at
+                )
+        except IntegrityError:
+            raise ValidationError(
+                {"provider_message_id": [_("This message was already sent to another recipient.")]}
+            ) from None
+        recipient.refresh_from_db()
+    return recipient
+
+
+def delivery_status_record(
+    *,
+    workspace: Workspace,
+    actor: Actor,
+    provider_message_id: str,
+    status: str,
+    status_at: datetime,
+    pricing_category: str = "",
+) -> str:
+    """A provider's delivery status of a message: "applied" to its campaign recipient, "pending" when its
+    message is not known yet (applied when it arrives), or "ignored" (a conversation message, which keeps no
+    delivery status, or a status that is not sent, delivered, read or failed)."""
+    if status not in DELIVERY_RANK or not provider_message_id:
+        return "ignored"
+    recipient = (
+        CampaignRecipient.objects.for_workspace(workspace)
+        .select_for_update()
+        .select_related("record")
+        .filter(provider_message_id=provider_message_id)
+        .first()
+    )
+    if recipient is not None:
+        _recipient_status_apply(
+            workspace=workspace,
+            actor=actor,
+            recipient=recipient,
+            status=status,
+            status_at=status_at,
+            pricing_category=pricing_category,
+        )
+        return "applied"
+    if Message.objects.for_workspace(workspace).filter(provider_message_id=provider_message_id).exists():
+        return "ignored"
+    try:
+        with transaction.atomic():
+            PendingDeliveryStatus.objects.for_workspace(workspace).create(
+                provider_message_id=provider_message_id,
+                status=status,
+                status_at=status_at,
+                pricing_category=pricing_category,
+            )
+    except IntegrityError:
+        pass  # the same status delivered again: kept once
+    return "pending"
+
+
+def delivery_statuses_apply_pending(*, workspace: Workspace, actor: Actor, provider_message_id: str) -> int:
+    """Apply the statuses that waited for this message (in the order they happened); how many were applied."""
+    pending = list(
+        PendingDeliveryStatus.objects.for_workspace(workspace)
+        .select_for_update()
+        .filter(provider_message_id=provider_message_id)
+        .order_by("status_at", "id")
+    )
+    if not pending:
+        return 0
+    applied = 0
+    for row in pending:
+        outcome = delivery_status_record(
+            workspace=workspace,
+            actor=actor,
+            provider_message_id=provider_message_id,
+            status=row.status,
+            status_at=row.status_at,
+            pricing_category=row.pricing_category,
+        )
+        applied += outcome == "applied"
+        if outcome == "pending":
+            return applied  # still no message: the rows stay (the one just tried was already there)
+    PendingDeliveryStatus.objects.for_workspace(workspace).filter(pk__in=[row.pk for row in pending]).delete()
+    return applied
+
+
+def _recipient_status_apply(
+    *,
+    workspace: Workspace,
+    actor: Actor,
+    recipient: CampaignRecipient,
+    status: str,
+    status_at: datetime,
+    pricing_category: str,
+) -> None:
+    changes: dict[str, list[Any]] = {}
+    if DELIVERY_RANK[DeliveryStatus(status)] > DELIVERY_RANK.get(DeliveryStatus(recipient.status), -1) or (
+        recipient.status == status and recipient.status_at is None
+    ):
+        changes["status"] = [recipient.status, status]
+        recipient.status = status
+        recipient.status_at = status_at
+    if pricing_category and pricing_category != recipient.pricing_category:
+        changes["pricing_category"] = [recipient.pricing_category, pricing_category]
+        recipient.pricing_category = pricing_category
+    if not changes:
+        return
+    recipient.save(update_fields=["status", "status_at", "pricing_category"])
+    audit_record(
+        workspace=workspace, actor=actor, action="campaign.delivery", target=recipient.record, changes=changes
+    )
+    if "status" in changes:
+        timeline_record(
+            workspace=workspace,
+            customer_ids=[recipient.customer_id],
+            actor=actor,
+            action=f"campaign.{status}",
+            record_kind=Kind.CAMPAIGN,
+            record_id=recipient.record_id,
+            summary={"title": recipient.record.name, "status": status},
+            at=status_at,
+        )
