@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from relasi.core.audit import Actor, actor_of, audit_record
 from relasi.core.inputs import text_checked, text_storable
 from relasi.interactions.models import WebhookEvent, WhatsAppChannel
 from relasi.tenancy.models import Workspace
-from relasi.tenancy.permissions import Permission, permission_granted
+from relasi.tenancy.permissions import Permission, permission_require
 
 # Meta's phone number ids are digits (15 or 16 today); a little room for longer ones.
 PHONE_NUMBER_ID = re.compile(r"^[0-9]{5,30}$")
@@ -25,9 +25,7 @@ URL_TOKEN_BYTES = 32
 
 
 def _manage_require(*, workspace: Workspace, actor: Actor) -> None:
-    # Connecting a number hands its customers' messages to this workspace: the same people as API keys decide.
-    if not permission_granted(workspace=workspace, actor=actor, permission=Permission.MANAGE_API_KEYS):
-        raise PermissionDenied(_("Only owners and admins can connect and remove channels."))
+    permission_require(workspace=workspace, actor=actor, permission=Permission.MANAGE_CHANNELS)
 
 
 def whatsapp_channel_add(

@@ -25,6 +25,8 @@ class Permission(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_WORKSPACE = "manage_workspace"
     MANAGE_API_KEYS = "manage_api_keys"
+    # Connecting a WhatsApp number hands its customers' messages to the workspace.
+    MANAGE_CHANNELS = "manage_channels"
     MANAGE_PROPERTIES = "manage_properties"
     IMPORT_CUSTOMERS = "import_customers"
     EXPORT_CUSTOMERS = "export_customers"
@@ -82,6 +84,7 @@ DENIED_MESSAGES: dict[Permission, Promise] = {
     Permission.MANAGE_MEMBERS: _("Only owners can manage the workspace's members."),
     Permission.MANAGE_WORKSPACE: _("Only owners can change the workspace's settings."),
     Permission.MANAGE_API_KEYS: _("Only owners and admins can manage API keys."),
+    Permission.MANAGE_CHANNELS: _("Only owners and admins can connect and remove channels."),
     Permission.MANAGE_PROPERTIES: _("Only owners and admins can change customer properties."),
     Permission.IMPORT_CUSTOMERS: _(
         "Only owners and admins can import customers, unless the owner allows agents."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -221,15 +221,8 @@ def settings_api_key_revoke(request: WorkspacePageRequest, api_key_id: int) -> H
     return redirect(reverse("web:settings_api_keys", kwargs={"workspace_slug": workspace.slug}))
 
 
-def _channels_allowed(request: WorkspacePageRequest) -> None:
-    # The same people as API keys (owners and admins), said in the channels' own words.
-    if Permission.MANAGE_API_KEYS not in request.may:
-        raise PermissionDenied(_("Only owners and admins can connect and remove channels."))
-
-
-@workspace_page()
+@workspace_page(permission=Permission.MANAGE_CHANNELS)
 def settings_channels(request: WorkspacePageRequest) -> HttpResponse:
-    _channels_allowed(request)
     workspace = request.workspace
     form = WhatsAppChannelForm()
     if request.method == "POST":
@@ -261,9 +254,8 @@ def settings_channels(request: WorkspacePageRequest) -> HttpResponse:
 
 
 @require_POST
-@workspace_page()
+@workspace_page(permission=Permission.MANAGE_CHANNELS)
 def settings_channel_remove(request: WorkspacePageRequest) -> HttpResponse:
-    _channels_allowed(request)
     workspace = request.workspace
     # The id comes in the form (no id in the path): anything but a short run of digits is no channel.
     channel_id = request.POST.get("channel_id", "")
