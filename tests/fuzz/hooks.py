@@ -32,6 +32,10 @@ DATA_DEPENDENT: dict[tuple[str, str], tuple[set[int], set[str]]] = {
     ),
     # The value must suit the job's action and property; the job's count is the workspace's.
     ("POST", "/api/v1/customers/bulk-jobs/{job_id}/confirm"): ({422}, {"value"}),
+    # A cursor is only valid when this list handed it out.
+    ("GET", "/api/v1/customers/duplicates"): ({400}, {"cursor"}),
+    # The two customers must differ: a rule between fields.
+    ("POST", "/api/v1/customers/merge"): ({422}, {"merged_id"}),
 }
 # The date filters a mode needs; refused as missing only when the request left them out.
 DATE_MODE_NEEDS = {"day": {"day"}, "month": {"month"}, "custom": {"from", "to"}}
