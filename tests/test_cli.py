@@ -15,7 +15,7 @@ from relasi.accounts.models import User
 from relasi.cli import beat_argv, gunicorn_argv, main, worker_argv
 from relasi.customers.models import Customer, PossibleDuplicate
 from relasi.interactions.kinds import kind_spec
-from relasi.interactions.models import Message
+from relasi.interactions.models import Message, WhatsAppChannel
 from relasi.partners.models import Partner
 from relasi.tenancy.models import ApiKey, Membership, Workspace
 
@@ -46,6 +46,10 @@ def test_demo_data_is_idempotent(db) -> None:
     assert counts == {"conversation": 12, "campaign": 2, "company": 2, "ticket": 6, "deal": 4, "task": 4}
     assert Message.objects.for_workspace(workspace).count() == 36
     assert PossibleDuplicate.objects.for_workspace(workspace).filter(dismissed_at__isnull=True).count() == 1
+    # and one connected WhatsApp number
+    assert list(WhatsAppChannel.objects.for_workspace(workspace).values_list("phone_number_id", flat=True)) == [
+        "100000000002026"
+    ]
 
 
 def test_demo_prints_its_sign_in_links_at_the_site_address(db, settings) -> None:

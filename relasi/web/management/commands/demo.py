@@ -5,6 +5,7 @@ Safe to run again: existing rows are kept, missing ones are added.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.utils import timezone
 from relasi.accounts.models import User
 from relasi.accounts.services import user_create
 from relasi.customers.services import customers_create_sample
+from relasi.interactions.channels import whatsapp_channel_add
+from relasi.interactions.channels_selectors import whatsapp_channels_of_workspace, whatsapp_webhook_url
 from relasi.interactions.demo import interactions_create_sample
 from relasi.partners.models import Partner
 from relasi.partners.services import partner_create
@@ -23,6 +26,8 @@ from relasi.tenancy.models import Membership, Role, Workspace
 from relasi.tenancy.services import workspace_create
 
 DEMO_PASSWORD = "Relasi#2026"
+# Meta gives numbers ids like this one; no real number has it.
+DEMO_PHONE_NUMBER_ID = "100000000002026"
 DEMO_ACCOUNTS = [
     ("owner@relasi.test", "Sari Owner", "workspace owner"),
     ("agent@relasi.test", "Bayu Agent", "workspace agent"),
@@ -88,6 +93,18 @@ class Command(BaseCommand):
             interactions_create_sample(
                 workspace=workspace, actor=owner, members=[owner, agent], now=timezone.now(), seed=2026
             )
+            channel = whatsapp_channels_of_workspace(workspace=workspace).first()
+            if channel is None:
+                # A demo number: Meta never calls it, but the webhook can be tried with a signed POST (the secret
+                # is made here, per installation, never a value written in the code).
+                channel = whatsapp_channel_add(
+                    workspace=workspace,
+                    actor=owner,
+                    phone_number_id=DEMO_PHONE_NUMBER_ID,
+                    app_secret=secrets.token_urlsafe(24),
+                    verify_token=secrets.token_urlsafe(12),
+                    display_phone_number="+62 811-0000-2026",
+                )
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: workspace 'demo', {created} customers added this run.")
         )
@@ -98,3 +115,4 @@ class Command(BaseCommand):
         self.stdout.write(f"  Workspace app:   {site}{reverse('accounts:login')}")
         self.stdout.write(f"  Partner portal:  {site}{reverse('partners:login')}")
         self.stdout.write(f"  Back-office:     {site}{reverse('admin:index')}")
+        self.stdout.write(f"  Demo WhatsApp webhook (Settings › Channels): {whatsapp_webhook_url(channel)}")
