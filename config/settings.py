@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from relasi.core.rates import rate_parse
 from relasi.web.vendor_assets import VENDOR_ASSETS
@@ -250,6 +251,12 @@ CELERY_RESULT_BACKEND = None
 # The threads run each job through Celery's in-process path too (its signals and retries as in a worker).
 CELERY_TASK_ALWAYS_EAGER = JOBS_RUNNER != "celery"
 CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="relasi")
+# Inbound events (the WhatsApp webhook's jobs) have their own queue, so a burst of messages never waits behind an
+# import, and workers can be added for it alone (`relasi worker --queues relasi-ingestion`). A plain
+# `relasi worker` listens on both.
+CELERY_INGESTION_QUEUE: str = env.str("CELERY_INGESTION_QUEUE", default="relasi-ingestion")
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_INGESTION_QUEUE))
+CELERY_TASK_ROUTES = {"relasi.interactions.tasks.*": {"queue": CELERY_INGESTION_QUEUE}}
 CELERY_TASK_EAGER_PROPAGATES = True
 # A job is acknowledged when it ends, so a worker that dies hands it back. Redis hands an unacknowledged job
 # back after the visibility timeout: longer than any job runs, or a slow one would run twice (imports and exports

@@ -468,3 +468,14 @@ def test_one_runner_per_process_and_a_new_one_after_a_fork(settings, monkeypatch
     assert child is not first and child.pid == first.pid + 1
     first.shutdown(grace=0)
     child.shutdown(grace=0)
+
+
+def test_inbound_events_have_their_own_queue_and_a_plain_worker_listens_on_both() -> None:
+    from config.celery import app
+
+    def queue_of(task: str) -> str:
+        return str(app.amqp.router.route({}, task)["queue"].name)
+
+    assert queue_of("relasi.interactions.tasks.webhook_event_process_task") == "relasi-ingestion"
+    assert queue_of("relasi.customers.tasks.customer_import_run_task") == "relasi"
+    assert sorted(app.amqp.queues) == ["relasi", "relasi-ingestion"]
