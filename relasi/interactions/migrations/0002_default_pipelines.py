@@ -17,12 +17,12 @@ def create_defaults(apps: Any, schema_editor: Any) -> None:
     pipeline_model = apps.get_model("interactions", "Pipeline")
     stage_model = apps.get_model("interactions", "Stage")
     for workspace in workspace_model.objects.all().iterator():
-        existing = set(pipeline_model.objects.filter(workspace=workspace).values_list("kind", flat=True))
+        existing = set(pipeline_model.unscoped.filter(workspace=workspace).values_list("kind", flat=True))
         for kind, (name, stages) in DEFAULTS.items():
             if kind in existing:
                 continue
-            pipeline = pipeline_model.objects.create(workspace=workspace, kind=kind, name=name)
-            stage_model.objects.bulk_create(
+            pipeline = pipeline_model.unscoped.create(workspace=workspace, kind=kind, name=name)
+            stage_model.unscoped.bulk_create(
                 [
                     stage_model(workspace=workspace, pipeline=pipeline, name=stage, position=position)
                     for position, stage in enumerate(stages)
