@@ -44,6 +44,8 @@ router = Router(tags=["interactions"])
 
 READ_ERRORS: dict[int, Any] = {**COMMON_ERRORS, 404: ProblemOut}
 WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 422: ProblemOut}
+# An Idempotency-Key sent again with another body.
+CREATE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ProblemOut}
 
 
 def kind_path(kind: str) -> str:
@@ -170,7 +172,7 @@ def _kind_routes(spec: KindSpec) -> None:
     )(_typed(record_list, query=Query[RECORD_LIST_QUERY[kind]]))  # type: ignore[misc, valid-type]
     router.post(
         path,
-        response={201: out, **WRITE_ERRORS},
+        response={201: out, **CREATE_ERRORS},
         operation_id=f"{plural}_create",
         url_name=f"{plural}-create",
         summary=f"Create a {kind}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -64,10 +64,10 @@ def _message_values(payload: MessageIn, workspace: Workspace) -> dict[str, Any]:
     if payload.sent_at is not None:
         try:
             moment: datetime = datetime_checked(payload.sent_at)
-            # A time without an offset is the workspace's clock, as for every record's times.
-            values["sent_at"] = (
-                timezone.make_aware(moment, workspace.zone) if timezone.is_naive(moment) else moment
-            )
+            # A time without an offset is the workspace's clock, as for every record's times; kept in UTC, so the
+            # answer shows it as a read of the stored message does.
+            aware = timezone.make_aware(moment, workspace.zone) if timezone.is_naive(moment) else moment
+            values["sent_at"] = aware.astimezone(UTC)
         except ValidationError as error:
             errors["sent_at"] = list(error.messages)
     if errors:
@@ -96,7 +96,14 @@ def message_list(request: WorkspaceRequest, conversation_id: int, query: Query[P
 
 @router.post(
     PATH,
-    response={200: MessageOut, 201: MessageOut, 404: ProblemOut, 422: ProblemOut, **COMMON_ERRORS},
+    response={
+        200: MessageOut,
+        201: MessageOut,
+        404: ProblemOut,
+        409: ProblemOut,
+        422: ProblemOut,
+        **COMMON_ERRORS,
+    },
     summary="Add a message to a conversation",
     description=(
         "201 with the new message. A `provider_message_id` already stored in the workspace (a provider delivering "

@@ -4,6 +4,7 @@ the cleaner's limits; the rules stay in the cleaner and the services."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from types import GenericAlias
@@ -18,7 +19,6 @@ from relasi.accounts.models import User
 from relasi.core.api_fields import InputSchema, NotNull, WholeNumber, patch_field, text_rules
 from relasi.core.ids import LARGEST_ID
 from relasi.core.inputs import NUMBER_LIMIT, YEAR_REGEX
-from relasi.core.pagination import CURSOR_MAX_LENGTH
 from relasi.customers.models import Channel, TimelineEntry
 from relasi.customers.schemas import PersonOut
 from relasi.customers.selectors import TIMELINE_PAGE_SIZE
@@ -30,9 +30,29 @@ from relasi.interactions.selectors import MAX_PAGE_SIZE, PAGE_SIZE, sla_status
 
 CHANNELS = ", ".join(Channel.values)
 LARGEST_FIELD_ID = 10**ID_MAX_DIGITS - 1
-DATE_SCHEMA: dict[str, Any] = {"format": "date", "pattern": f"^{YEAR_REGEX}-"}
-DATETIME_SCHEMA: dict[str, Any] = {"format": "date-time", "pattern": f"^{YEAR_REGEX}-"}
+# Dates and times as the description states them and the API checks them before the cleaner reads them: the years
+# Relasi accepts, and an offset of at most 14 hours (or none: the workspace's time zone).
+DATE_PATTERN = f"^{YEAR_REGEX}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+DATETIME_PATTERN = (
+    f"^{YEAR_REGEX}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]"
+    "(:[0-5][0-9]([.][0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-3]):?[0-5][0-9]|[+-]14:?00)?$"
+)
+DATE_SCHEMA: dict[str, Any] = {"format": "date", "pattern": DATE_PATTERN}
+DATETIME_SCHEMA: dict[str, Any] = {"format": "date-time", "pattern": DATETIME_PATTERN}
 DATETIME_DESCRIPTION = "ISO 8601; a time without an offset is read in the workspace's time zone."
+
+
+def _moment_format(pattern: str, example: str) -> Any:
+    def validate(value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(pattern, value):
+            raise PydanticCustomError("moment", "Write it like {example}.", {"example": example})
+        return value
+
+    return BeforeValidator(validate)
+
+
+DateText = Annotated[str, _moment_format(DATE_PATTERN, "2026-03-31")]
+DateTimeText = Annotated[str, _moment_format(DATETIME_PATTERN, "2026-03-31T14:30:00+07:00")]
 
 
 def api_field_name(spec: FieldSpec) -> str:
@@ -201,7 +221,9 @@ def _input_field(spec: FieldSpec, *, patch: bool) -> tuple[Any, Any]:
         )
     schema = DATE_SCHEMA if kind == "date" else DATETIME_SCHEMA
     description = "YYYY-MM-DD." if kind == "date" else DATETIME_DESCRIPTION
-    return str | None, Field(None, description=f"{description} Null clears it.", json_schema_extra=schema)
+    return (DateText if kind == "date" else DateTimeText) | None, Field(
+        None, description=f"{description} Null clears it.", json_schema_extra=schema
+    )
 
 
 CUSTOMERS_MAX = 100
@@ -287,7 +309,7 @@ class RecordListQuery(Schema):
         description="Only the records of this customer (its tab on the customer's page); campaigns: those sent "
         "in the last 12 months.",
     )
-    cursor: Annotated[str, Field(max_length=CURSOR_MAX_LENGTH)] | None = Field(
+    cursor: str | None = Field(
         None,
         description="`next_cursor` or `previous_cursor` of a page of this list, sent with the same filters; any "
         "other value is a `400 invalid-cursor`.",
@@ -340,7 +362,7 @@ class MessageIn(InputSchema):
     direction: Literal[tuple(Direction.values)]  # type: ignore[valid-type]
     text: str = Field("", json_schema_extra=text_rules(MESSAGE_TEXT_MAX))
     type: str = Field("text", json_schema_extra=text_rules(MESSAGE_TYPE_MAX, required=True))
-    sent_at: str | None = Field(
+    sent_at: DateTimeText | None = Field(
         None, description=f"{DATETIME_DESCRIPTION} Now when left out.", json_schema_extra=DATETIME_SCHEMA
     )
     provider_message_id: str = Field(
@@ -351,9 +373,7 @@ class MessageIn(InputSchema):
 
 
 class PageQuery(Schema):
-    cursor: Annotated[str, Field(max_length=CURSOR_MAX_LENGTH)] | None = Field(
-        None, description="`next_cursor` or `previous_cursor` of a page of this list."
-    )
+    cursor: str | None = Field(None, description="`next_cursor` or `previous_cursor` of a page of this list.")
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 

@@ -33,6 +33,16 @@ DATA_DEPENDENT: dict[tuple[str, str], tuple[set[int], set[str]]] = {
     # The value must suit the job's action and property; the job's count is the workspace's.
     ("POST", "/api/v1/customers/bulk-jobs/{job_id}/confirm"): ({422}, {"value"}),
 }
+# Interaction records: a person must be a member, a stage one of the workspace's pipelines of the kind, a customer
+# one of the workspace's; a cursor one the API gave out.
+RECORD_DATA_RULES = {"assignee_id", "reporter_id", "owner_id", "stage_id", "customers"}
+for _plural in ("conversations", "campaigns", "companies", "tickets", "deals", "tasks"):
+    DATA_DEPENDENT[("POST", f"/api/v1/{_plural}")] = ({422}, RECORD_DATA_RULES)
+    DATA_DEPENDENT[("PATCH", f"/api/v1/{_plural}/{{record_id}}")] = ({422}, RECORD_DATA_RULES)
+    DATA_DEPENDENT[("GET", f"/api/v1/{_plural}")] = ({400}, {"cursor"})
+DATA_DEPENDENT[("GET", "/api/v1/conversations/{conversation_id}/messages")] = ({400}, {"cursor"})
+DATA_DEPENDENT[("GET", "/api/v1/customers/{customer_id}/timeline")] = ({400}, {"cursor"})
+DATA_DEPENDENT[("GET", "/api/v1/customers/duplicates")] = ({400}, {"cursor"})
 # The date filters a mode needs; refused as missing only when the request left them out.
 DATE_MODE_NEEDS = {"day": {"day"}, "month": {"month"}, "custom": {"from", "to"}}
 
