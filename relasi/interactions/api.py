@@ -37,6 +37,7 @@ from relasi.interactions.schemas import (
     PipelineQuery,
     RecordListQuery,
     api_field_name,
+    page_body,
 )
 from relasi.tenancy.requests import WorkspaceRequest
 
@@ -79,12 +80,6 @@ def _rendered(request: WorkspaceRequest, spec: KindSpec, record_id: int) -> Any:
     return json_rendered(RECORD_OUT[spec.kind].model_validate(record).model_dump())
 
 
-def _typed(view: Callable[..., Any], **annotations: Any) -> Callable[..., Any]:
-    # The kind's own schemas, which are values of the table: ninja reads a view's parameters from its annotations.
-    view.__annotations__.update(annotations)
-    return view
-
-
 def _kind_routes(spec: KindSpec) -> None:
     kind = spec.kind.value
     plural = kind_path(kind)
@@ -105,12 +100,7 @@ def _kind_routes(spec: KindSpec) -> None:
             limit=query.limit,
         )
         prefetch_related_objects(page.items, *_related(spec))
-        return {
-            "items": page.items,
-            "next_cursor": page.next_cursor,
-            "previous_cursor": page.previous_cursor,
-            "position": page.position,
-        }
+        return page_body(page)
 
     def record_create(
         request: WorkspaceRequest, payload: InputSchema, idempotency_key: IdempotencyKeyHeader = None
@@ -159,40 +149,54 @@ def _kind_routes(spec: KindSpec) -> None:
         return Response(_rendered(request, spec, record_id), status=200)
 
     out, filters = RECORD_OUT[kind], ", ".join(f"`{name}`" for name in KIND_FILTERS[kind]) or "none"
-    router.get(
-        path,
-        response={200: RECORD_LIST_OUT[kind], 400: ProblemOut, **READ_ERRORS},
-        operation_id=f"{plural}_list",
-        url_name=f"{plural}-list",
-        summary=f"List {label}",
-        description=(
-            f"The workspace's {label}, most recently changed first, or one customer's (`customer`). Filters: "
-            f"{filters}. Keyset paging both ways, as every list."
+    list_description = (
+        f"The workspace's {label}, most recently changed first, or one customer's (`customer`). Filters: "
+        f"{filters}. Keyset paging both ways, as every list."
+    )
+    update_description = "Only the fields sent change; a save that changes nothing writes nothing."
+    routes: list[tuple[Callable[..., Any], str, str, Callable[..., Any], dict[int, Any], str, str]] = [
+        (
+            router.get,
+            path,
+            "list",
+            record_list,
+            {200: RECORD_LIST_OUT[kind], 400: ProblemOut, **READ_ERRORS},
+            f"List {label}",
+            list_description,
         ),
-    )(_typed(record_list, query=Query[RECORD_LIST_QUERY[kind]]))  # type: ignore[misc, valid-type]
-    router.post(
-        path,
-        response={201: out, **CREATE_ERRORS},
-        operation_id=f"{plural}_create",
-        url_name=f"{plural}-create",
-        summary=f"Create a {kind}",
-        description=IDEMPOTENCY_DESCRIPTION,
-    )(_typed(record_create, payload=RECORD_IN[kind]))
-    router.get(
-        one,
-        response={200: out, **READ_ERRORS},
-        operation_id=f"{plural}_read",
-        url_name=f"{plural}-read",
-        summary=f"Read a {kind}",
-    )(record_read)
-    router.patch(
-        one,
-        response={200: out, **WRITE_ERRORS},
-        operation_id=f"{plural}_update",
-        url_name=f"{plural}-update",
-        summary=f"Update a {kind}",
-        description="Only the fields sent change; a save that changes nothing writes nothing.",
-    )(_typed(record_update, payload=RECORD_PATCH_IN[kind]))
+        (
+            router.post,
+            path,
+            "create",
+            record_create,
+            {201: out, **CREATE_ERRORS},
+            f"Create a {kind}",
+            IDEMPOTENCY_DESCRIPTION,
+        ),
+        (router.get, one, "read", record_read, {200: out, **READ_ERRORS}, f"Read a {kind}", ""),
+        (
+            router.patch,
+            one,
+            "update",
+            record_update,
+            {200: out, **WRITE_ERRORS},
+            f"Update a {kind}",
+            update_description,
+        ),
+    ]
+    # The kind's own schemas are values of the table: ninja reads a view's parameters from its annotations.
+    record_list.__annotations__["query"] = Query[RECORD_LIST_QUERY[kind]]  # type: ignore[misc, valid-type]
+    record_create.__annotations__["payload"] = RECORD_IN[kind]
+    record_update.__annotations__["payload"] = RECORD_PATCH_IN[kind]
+    for method, route, action, view, response, summary, description in routes:
+        method(
+            route,
+            response=response,
+            operation_id=f"{plural}_{action}",
+            url_name=f"{plural}-{action}",
+            summary=summary,
+            description=description or None,
+        )(view)
 
 
 for _spec in KINDS.values():

@@ -22,6 +22,7 @@ from relasi.interactions.schemas import (
     KindInPath,
     TimelineOut,
     TimelineQuery,
+    page_body,
 )
 from relasi.tenancy.requests import WorkspaceRequest
 
@@ -47,12 +48,7 @@ def customer_timeline(
     page = customer_selectors.customer_timeline_page(
         workspace=request.workspace, customer=customer, cursor=query.cursor or None, limit=query.limit
     )
-    return {
-        "items": page.items,
-        "next_cursor": page.next_cursor,
-        "previous_cursor": page.previous_cursor,
-        "position": page.position,
-    }
+    return page_body(page)
 
 
 @router.get(

@@ -29,6 +29,7 @@ from relasi.interactions.schemas import (
     MessageListOut,
     MessageOut,
     PageQuery,
+    page_body,
 )
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.requests import WorkspaceRequest
@@ -86,12 +87,7 @@ def message_list(request: WorkspaceRequest, conversation_id: int, query: Query[P
     page = selectors.conversation_messages_page(
         workspace=request.workspace, conversation=conversation, cursor=query.cursor or None, limit=query.limit
     )
-    return {
-        "items": page.items,
-        "next_cursor": page.next_cursor,
-        "previous_cursor": page.previous_cursor,
-        "position": page.position,
-    }
+    return page_body(page)
 
 
 @router.post(

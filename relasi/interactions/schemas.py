@@ -19,6 +19,7 @@ from relasi.accounts.models import User
 from relasi.core.api_fields import InputSchema, NotNull, WholeNumber, patch_field, text_rules
 from relasi.core.ids import LARGEST_ID
 from relasi.core.inputs import NUMBER_LIMIT, YEAR_REGEX
+from relasi.core.pagination import Page
 from relasi.customers.models import Channel, TimelineEntry
 from relasi.customers.schemas import PersonOut
 from relasi.customers.selectors import TIMELINE_PAGE_SIZE
@@ -163,6 +164,16 @@ class PageOut(Schema):
         description="Pass as `cursor` for the page before this one; null on the first page."
     )
     position: int = Field(ge=0, description="How many rows come before this page (0 on the first page).")
+
+
+def page_body(page: Page[Any]) -> dict[str, Any]:
+    """A page of a list as every list of the API answers it."""
+    return {
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "previous_cursor": page.previous_cursor,
+        "position": page.position,
+    }
 
 
 def _list_out(kind: str) -> type[PageOut]:

@@ -15,35 +15,20 @@ from relasi.customers.models import TimelineEntry
 from relasi.customers.services import customer_create
 from relasi.interactions.models import DealCustomer, TicketCustomer
 from relasi.interactions.services import association_add, record_create, record_update
+from tests.interactions import test_api_records as records
+from tests.interactions.test_api_records import NOT_FOUND, post
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
-NOT_FOUND = {
-    "type": "https://relasi.dev/problems/not-found",
-    "title": "Not found.",
-    "status": 404,
-    "detail": "Not found.",
-}
-
-
-def post(client: Client, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
-    return client.post(url, body, content_type="application/json", **headers)
+# The three ways into acme: its owner's session, its agent's session, its API key.
+callers = records.callers
 
 
 @pytest.fixture
 def budi(acme, alice):
     with time_machine.travel(NOW - timedelta(hours=1), tick=False):
         return customer_create(workspace=acme, actor=alice, data={"full_name": "Budi Santoso"})
-
-
-@pytest.fixture
-def callers(acme, alice, bob, acme_key, client_for) -> dict[str, tuple[Client, dict[str, str]]]:
-    return {
-        "alice": (client_for(alice), {"HTTP_X_WORKSPACE": "acme"}),
-        "bob": (client_for(bob), {"HTTP_X_WORKSPACE": "acme"}),
-        "key": (Client(), acme_key),
-    }
 
 
 # --- Timeline ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from relasi.core.models import AuditLog, IdempotentRequest
 from relasi.customers.services import customer_create
 from relasi.interactions.models import Campaign, Conversation, Message, Pipeline, Stage, Ticket
 from relasi.interactions.services import message_add, record_create
+from tests.customers.test_api_customers import problem
 
 pytestmark = pytest.mark.django_db
 
@@ -47,39 +48,17 @@ CHANGE = {
 }
 
 
-def problem(status: int, slug: str, title: str, detail: str = "", errors: dict[str, list[str]] | None = None):
-    body: dict[str, Any] = {
-        "type": f"https://relasi.dev/problems/{slug}",
-        "title": title,
-        "status": status,
-        "detail": detail or title,
-    }
-    if errors:
-        body["errors"] = errors
-    return body
-
-
 NOT_FOUND = problem(404, "not-found", "Not found.")
+FILTERS_INVALID = ("The filters are not valid.", "One or more query parameters are not valid; see errors.")
+BODY_INVALID = ("The request is not valid.", "One or more fields are not valid; see errors.")
 
 
 def invalid_filter(errors: dict[str, list[str]]) -> dict[str, Any]:
-    return problem(
-        400,
-        "invalid-filter",
-        "The filters are not valid.",
-        "One or more query parameters are not valid; see errors.",
-        errors,
-    )
+    return problem(400, "invalid-filter", *FILTERS_INVALID, errors)
 
 
 def invalid(errors: dict[str, list[str]]) -> dict[str, Any]:
-    return problem(
-        422,
-        "validation",
-        "The request is not valid.",
-        "One or more fields are not valid; see errors.",
-        errors,
-    )
+    return problem(422, "validation", *BODY_INVALID, errors)
 
 
 def post(client: Client, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
