@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.utils import timezone
 from ninja import Query, Router
 
 from relasi.core.api_responses import (
@@ -31,7 +30,6 @@ from relasi.interactions.schemas import (
     PageQuery,
     page_body,
 )
-from relasi.tenancy.models import Workspace
 from relasi.tenancy.requests import WorkspaceRequest
 
 router = Router(tags=["interactions"])
@@ -47,7 +45,7 @@ def _conversation(request: WorkspaceRequest, conversation_id: int) -> Conversati
     return record
 
 
-def _message_values(payload: MessageIn, workspace: Workspace) -> dict[str, Any]:
+def _message_values(payload: MessageIn) -> dict[str, Any]:
     """The message's values bounded as every input is (relasi.core.inputs); ValidationError naming each field."""
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {"direction": payload.direction}
@@ -64,11 +62,8 @@ def _message_values(payload: MessageIn, workspace: Workspace) -> dict[str, Any]:
         errors["type"] = ["This field is required."]
     if payload.sent_at is not None:
         try:
-            moment: datetime = datetime_checked(payload.sent_at)
-            # A time without an offset is the workspace's clock, as for every record's times; kept in UTC, so the
-            # answer shows it as a read of the stored message does.
-            aware = timezone.make_aware(moment, workspace.zone) if timezone.is_naive(moment) else moment
-            values["sent_at"] = aware.astimezone(UTC)
+            # Kept in UTC, so the answer shows it as a read of the stored message does.
+            values["sent_at"] = datetime_checked(payload.sent_at).astimezone(UTC)
         except ValidationError as error:
             errors["sent_at"] = list(error.messages)
     if errors:
@@ -120,7 +115,7 @@ def message_create(
             workspace=request.workspace,
             actor=request.actor,
             conversation_id=conversation_id,
-            **_message_values(payload, request.workspace),
+            **_message_values(payload),
         )
         return (201 if created else 200), json_rendered(MessageOut.model_validate(message).model_dump())
 

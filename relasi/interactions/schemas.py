@@ -32,15 +32,15 @@ from relasi.interactions.selectors import MAX_PAGE_SIZE, PAGE_SIZE, sla_status
 CHANNELS = ", ".join(Channel.values)
 LARGEST_FIELD_ID = 10**ID_MAX_DIGITS - 1
 # Dates and times as the description states them and the API checks them before the cleaner reads them: the years
-# Relasi accepts, and an offset of at most 14 hours (or none: the workspace's time zone).
+# Relasi accepts; a time is RFC 3339 (what the description's `date-time` means), with an offset of at most 14 hours.
 DATE_PATTERN = f"^{YEAR_REGEX}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 DATETIME_PATTERN = (
-    f"^{YEAR_REGEX}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]"
-    "(:[0-5][0-9]([.][0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-3]):?[0-5][0-9]|[+-]14:?00)?$"
+    f"^{YEAR_REGEX}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    "([.][0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)$"
 )
 DATE_SCHEMA: dict[str, Any] = {"format": "date", "pattern": DATE_PATTERN}
 DATETIME_SCHEMA: dict[str, Any] = {"format": "date-time", "pattern": DATETIME_PATTERN}
-DATETIME_DESCRIPTION = "ISO 8601; a time without an offset is read in the workspace's time zone."
+DATETIME_DESCRIPTION = "RFC 3339, with its offset: 2026-03-31T14:30:00+07:00 or 2026-03-31T07:30:00Z."
 
 
 def _moment_format(pattern: str, example: str) -> Any:

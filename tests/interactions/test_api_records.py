@@ -104,13 +104,12 @@ def test_a_ticket_is_created_with_every_field_and_read_back_exactly(
             "priority": "high",
             "reporter_id": dave.pk,
             "assignee_id": bob.pk,
-            "due_at": "2026-11-29T12:00",
+            "due_at": "2026-11-29T12:00:00+07:00",
             "customers": [budi.pk],
         },
         acme_key,
     )
-    # then it answers 201 with every field; the due time without an offset was read in Jakarta (UTC+7), and the
-    # ticket, due in 2 hours, is at risk
+    # then it answers 201 with every field, times in UTC; the ticket, due in 2 hours, is at risk
     assert created.status_code == 201
     ticket = Ticket.objects.for_workspace(acme).get()
     expected = {
@@ -484,22 +483,22 @@ def test_an_outbound_message_names_its_author_and_a_bad_one_is_refused(
     refused = post(
         client,
         url,
-        {"direction": "outbound", "type": " ", "sent_at": "2026-02-30T09:00", "text": "x" * 4097},
+        {"direction": "outbound", "type": " ", "sent_at": "2026-02-30T09:00:00+07:00", "text": "x" * 4097},
         {"HTTP_X_WORKSPACE": "acme"},
     )
     assert refused.json() == invalid(
         {
             "text": ["At most 4096 characters."],
             "type": ["This field is required."],
-            "sent_at": ["“2026-02-30T09:00” is not a date and time (use YYYY-MM-DD HH:MM)."],
+            "sent_at": ["“2026-02-30T09:00:00+07:00” is not a date and time (use YYYY-MM-DD HH:MM)."],
         }
     )
     assert Message.objects.for_workspace(acme).count() == 1
-    # a time the description's pattern does not allow is refused before it is read
-    month_13 = post(
-        client, url, {"direction": "inbound", "sent_at": "2026-13-01T00:00"}, {"HTTP_X_WORKSPACE": "acme"}
-    )
-    assert month_13.json() == invalid({"sent_at": ["Write it like 2026-03-31T14:30:00+07:00."]})
+    # a time the description's pattern does not allow (no offset, month 13, an offset past 14 hours) is refused
+    # before it is read
+    for moment in ("2026-11-29T09:00:00", "2026-13-01T00:00:00Z", "2026-11-29T09:00:00+19:17"):
+        refused = post(client, url, {"direction": "inbound", "sent_at": moment}, {"HTTP_X_WORKSPACE": "acme"})
+        assert refused.json() == invalid({"sent_at": ["Write it like 2026-03-31T14:30:00+07:00."]})
 
 
 def test_messages_are_listed_oldest_first_and_paged_both_ways(acme, conversation, acme_key) -> None:
