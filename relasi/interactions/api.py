@@ -85,7 +85,7 @@ def _kind_routes(spec: KindSpec) -> None:
     plural = kind_path(kind)
     path = f"/{plural}"
     one = f"{path}/{{int:record_id}}"
-    label = str(spec.model._meta.verbose_name_plural)
+    label = plural
 
     def record_list(request: WorkspaceRequest, query: Query[RecordListQuery]) -> dict[str, Any]:
         customer = None

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from relasi.core.api_responses import (
@@ -59,7 +60,7 @@ def _message_values(payload: MessageIn) -> dict[str, Any]:
         except ValidationError as error:
             errors[name] = list(error.messages)
     if "message_type" in values and not values["message_type"]:
-        errors["type"] = ["This field is required."]
+        errors["type"] = [_("This field is required.")]
     if payload.sent_at is not None:
         try:
             # Kept in UTC, so the answer shows it as a read of the stored message does.
