@@ -49,7 +49,10 @@ def _add_domain_routers() -> None:
     from relasi.customers.api_imports import router as customer_imports_router
     from relasi.customers.api_merge import router as customer_merge_router
     from relasi.customers.bulk.api import router as customer_bulk_router
+    from relasi.interactions.api import router as interactions_router
+    from relasi.interactions.api_customer import router as interactions_customer_router
     from relasi.interactions.api_events import router as events_router
+    from relasi.interactions.api_messages import router as interactions_messages_router
 
     api.add_router("/", customer_identity_router)
     api.add_router("/", customer_merge_router)
@@ -57,6 +60,9 @@ def _add_domain_routers() -> None:
     api.add_router("/", customer_imports_router)
     api.add_router("/", customer_bulk_router)
     api.add_router("/", events_router)
+    api.add_router("/", interactions_router)
+    api.add_router("/", interactions_messages_router)
+    api.add_router("/", interactions_customer_router)
 
 
 _add_domain_routers()

@@ -37,6 +37,15 @@ DATA_DEPENDENT: dict[tuple[str, str], tuple[set[int], set[str]]] = {
     # The two customers must differ: a rule between fields.
     ("POST", "/api/v1/customers/merge"): ({422}, {"merged_id"}),
 }
+# Interaction records: a person must be a member, a stage one of the workspace's pipelines of the kind, a customer
+# one of the workspace's; a cursor one the API gave out.
+RECORD_DATA_RULES = {"assignee_id", "reporter_id", "owner_id", "stage_id", "customers"}
+for _plural in ("conversations", "campaigns", "companies", "tickets", "deals", "tasks"):
+    DATA_DEPENDENT[("POST", f"/api/v1/{_plural}")] = ({422}, RECORD_DATA_RULES)
+    DATA_DEPENDENT[("PATCH", f"/api/v1/{_plural}/{{record_id}}")] = ({422}, RECORD_DATA_RULES)
+    DATA_DEPENDENT[("GET", f"/api/v1/{_plural}")] = ({400}, {"cursor"})
+DATA_DEPENDENT[("GET", "/api/v1/conversations/{conversation_id}/messages")] = ({400}, {"cursor"})
+DATA_DEPENDENT[("GET", "/api/v1/customers/{customer_id}/timeline")] = ({400}, {"cursor"})
 # The date filters a mode needs; refused as missing only when the request left them out.
 DATE_MODE_NEEDS = {"day": {"day"}, "month": {"month"}, "custom": {"from", "to"}}
 
