@@ -75,7 +75,10 @@ class RecordCleaner:
         if field.value_type == "rupiah":
             return 0
         if field.value_type == "choice" and field.choices is not None:
-            # An empty choice goes back to the kind's first option (Open, Medium, None...), never to "".
+            # An optional choice (a company's size) can be emptied; one that always has a value (a status, a
+            # priority) goes back to its first option (Open, Medium, None...).
+            if getattr(self.spec.model._meta.get_field(field.name), "blank", False):
+                return ""
             return next(iter(field.choices)).value
         if field.value_type == "stage":
             raise ValidationError(_("Choose a stage."))
@@ -126,7 +129,7 @@ class RecordCleaner:
 
 def _id(value: Any) -> int:
     text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit() or len(text) > ID_MAX_DIGITS:
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or len(text) > ID_MAX_DIGITS:
         raise ValidationError(_("“%(value)s” is not an id."), params={"value": text[:30]})
     return int(text)
 

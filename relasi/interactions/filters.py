@@ -85,7 +85,12 @@ def tab_filters_parse(params: QueryDict | Mapping[str, Any], *, kind: str) -> Ta
             errors[name] = _("At most %(count)d values.") % {"count": MAX_VALUES}
             continue
         if name in ID_FILTERS:
-            bad = [value for value in raw if not value.isdigit() or len(value) > ID_MAX_DIGITS]
+            # ASCII digits only: "²" is a digit to str.isdigit but not to int.
+            bad = [
+                value
+                for value in raw
+                if not (value.isascii() and value.isdigit()) or len(value) > ID_MAX_DIGITS
+            ]
             if bad:
                 errors[name] = _("“%(value)s” is not an id.") % {"value": bad[0][:30]}
                 continue

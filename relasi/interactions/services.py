@@ -60,14 +60,16 @@ def _title(spec: KindSpec, record: Record) -> str:
 def _live_customer_ids(*, workspace: Workspace, customer_ids: Iterable[Any]) -> list[int]:
     """The ids as live customers of the workspace; ValidationError naming the ones that are not (another
     workspace's customer is "not found", as a missing one: nothing is said about other workspaces)."""
-    wanted = ids_parse(customer_ids)
+    sent = list(customer_ids)
+    wanted = ids_parse(sent)
     found = set(
         Customer.objects.for_workspace(workspace)
         .filter(pk__in=wanted, deleted_at__isnull=True)
         .values_list("pk", flat=True)
     )
     missing = [customer_id for customer_id in wanted if customer_id not in found]
-    if missing or len(wanted) != len(list(customer_ids)):
+    # A customer named twice is associated once; a value that is no id at all is refused like a missing one.
+    if missing or len(wanted) != len({str(value).strip() for value in sent}):
         raise ValidationError({"customers": [_("No such customer in this workspace.")]})
     return wanted
 

@@ -386,3 +386,33 @@ def test_filters_are_read_from_query_parameters_and_bad_values_named() -> None:
         "pipeline": "“x1” is not an id.",
         "priority": "At most 50 values.",
     }
+
+
+def test_ids_that_only_look_like_digits_are_refused_not_a_crash(acme, alice) -> None:
+    with pytest.raises(FilterError) as refused:
+        tab_filters_parse(QueryDict("pipeline=²"), kind="ticket")
+    assert refused.value.errors == {"pipeline": "“²” is not an id."}
+    with pytest.raises(ValidationError) as refused_field:
+        record_create(workspace=acme, actor=alice, kind="task", data={"title": "t", "assignee": "１"})
+    assert refused_field.value.message_dict == {"assignee": ["“１” is not an id."]}
+
+
+def test_an_optional_choice_can_be_emptied_and_a_customer_named_twice_is_associated_once(
+    acme, alice, budi
+) -> None:
+    company = record_create(
+        workspace=acme,
+        actor=alice,
+        kind="company",
+        data={"name": "PT Maju", "size": "11-50"},
+        customer_ids=[budi.pk, str(budi.pk)],
+    )
+    assert list(company.associations.values_list("customer_id", flat=True)) == [budi.pk]
+    record_update(workspace=acme, actor=alice, kind="company", record_id=company.pk, data={"size": ""})
+    company.refresh_from_db()
+    assert company.size == ""
+    # a status cannot be emptied: it goes back to its first option
+    task = record_create(workspace=acme, actor=alice, kind="task", data={"title": "t", "status": "done"})
+    record_update(workspace=acme, actor=alice, kind="task", record_id=task.pk, data={"status": ""})
+    task.refresh_from_db()
+    assert task.status == "todo"
