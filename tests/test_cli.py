@@ -47,9 +47,9 @@ def test_demo_data_is_idempotent(db) -> None:
     assert Message.objects.for_workspace(workspace).count() == 36
     assert PossibleDuplicate.objects.for_workspace(workspace).filter(dismissed_at__isnull=True).count() == 1
     # and one connected WhatsApp number
-    assert list(WhatsAppChannel.objects.for_workspace(workspace).values_list("phone_number_id", flat=True)) == [
-        "100000000002026"
-    ]
+    assert list(
+        WhatsAppChannel.objects.for_workspace(workspace).values_list("phone_number_id", flat=True)
+    ) == ["100000000002026"]
 
 
 def test_demo_prints_its_sign_in_links_at_the_site_address(db, settings) -> None:

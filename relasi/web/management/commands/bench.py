@@ -1,4 +1,5 @@
-"""`relasi bench customers --rows N`: the All customers performance benchmark (see docs/benchmarks.md)."""
+"""`relasi bench customers --rows N` and `relasi bench interactions`: the performance benchmarks (see
+docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from django.core.management.base import BaseCommand, CommandParser
 
 class Command(BaseCommand):
     help = (
-        "Benchmark the All customers list and the customer import on N generated customers. "
-        "Prints one JSON document on stdout; progress on stderr."
+        "Benchmark the All customers list and the customer import (customers), or the customer page, the event "
+        "API and the WhatsApp webhook (interactions), on N generated customers. Prints one JSON document on "
+        "stdout; progress on stderr."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("target", choices=["customers"], help="What to benchmark.")
+        parser.add_argument("target", choices=["customers", "interactions"], help="What to benchmark.")
         parser.add_argument("--rows", type=int, default=1_000_000, help="Customers in the list workspace.")
         parser.add_argument(
             "--iterations", type=int, default=50, help="Timed runs per case (after warm-ups)."
@@ -40,6 +42,14 @@ class Command(BaseCommand):
             default=200_000,
             help="Rows imported into the list workspace of --rows customers (0 skips this case).",
         )
+        parser.add_argument(
+            "--batches", type=int, default=400, help="interactions: batches of 50 events sent."
+        )
+        parser.add_argument("--clients", type=int, default=4, help="interactions: concurrent HTTP clients.")
+        parser.add_argument("--webhooks", type=int, default=3000, help="interactions: webhook POSTs sent.")
+        parser.add_argument(
+            "--naive-events", type=int, default=1000, help="interactions: events sent one request each."
+        )
         parser.add_argument("--json-out", type=Path, help="Also write the JSON to this file.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,6 +57,23 @@ class Command(BaseCommand):
         root = str(settings.BASE_DIR)
         if root not in sys.path:
             sys.path.insert(0, root)
+
+        def log(message: str) -> None:
+            self.stderr.write(message)
+            self.stderr.flush()
+
+        result = (
+            self._interactions(options, log)
+            if options["target"] == "interactions"
+            else self._customers(options, log)
+        )
+        text = json.dumps(result, indent=2, default=str)
+        self.stdout.write(text)
+        if options["json_out"]:
+            options["json_out"].write_text(text + "\n")
+            log(f"Wrote {options['json_out']}")
+
+    def _customers(self, options: dict[str, Any], log: Any) -> dict[str, Any]:
         from bench.common import BenchOptions
         from bench.customers import run_customer_bench
 
@@ -60,14 +87,20 @@ class Command(BaseCommand):
             deep_pages=options["deep_pages"],
             full_import_rows=options["full_import_rows"],
         )
+        return run_customer_bench(bench_options, log=log)
 
-        def log(message: str) -> None:
-            self.stderr.write(message)
-            self.stderr.flush()
+    def _interactions(self, options: dict[str, Any], log: Any) -> dict[str, Any]:
+        from bench.interactions import InteractionsOptions, run_interactions_bench
 
-        result = run_customer_bench(bench_options, log=log)
-        text = json.dumps(result, indent=2, default=str)
-        self.stdout.write(text)
-        if options["json_out"]:
-            options["json_out"].write_text(text + "\n")
-            log(f"Wrote {options['json_out']}")
+        return run_interactions_bench(
+            InteractionsOptions(
+                rows=options["rows"],
+                iterations=options["iterations"],
+                warmups=options["warmups"],
+                batches=options["batches"],
+                clients=options["clients"],
+                webhooks=options["webhooks"],
+                naive_events=options["naive_events"],
+            ),
+            log=log,
+        )
