@@ -191,3 +191,50 @@ def test_an_upsert_must_be_keyed_on_the_workspace(acme) -> None:
             update_fields=["full_name"],
         )
     assert Customer.unscoped.count() == 0
+
+
+# Unique keys of tenant tables that cannot start with the workspace, and why (docs/scaling.md).
+UNIQUE_WITHOUT_WORKSPACE = {
+    ("tenancy.apikey", "prefix"): "authentication finds the key, and with it the workspace, by its prefix",
+    (
+        "interactions.whatsappchannel",
+        "phone_number_id",
+    ): "Meta's id of a number: one workspace may connect it",
+    ("interactions.whatsappchannel", "url_token"): "the webhook URL is how a POST finds its workspace",
+}
+
+
+def _unique_and_indexed_field_lists(model: type) -> list[tuple[str, list[str]]]:
+    meta = model._meta  # type: ignore[attr-defined]
+    found: list[tuple[str, list[str]]] = []
+    for constraint in meta.constraints:
+        fields = list(getattr(constraint, "fields", ()) or ())
+        if fields:
+            found.append(
+                ("unique" if constraint.__class__.__name__ == "UniqueConstraint" else "check", fields)
+            )
+    for index in meta.indexes:
+        found.append(("index", [name.lstrip("-") for name in index.fields]))
+    for together in meta.unique_together:
+        found.append(("unique", list(together)))
+    for field in meta.concrete_fields:
+        if field.unique and not field.primary_key:
+            found.append(("unique", [field.name]))
+    return found
+
+
+def test_every_unique_key_and_index_of_a_tenant_table_starts_with_the_workspace() -> None:
+    # so that the tables can be distributed by workspace (docs/scaling.md): a row's keys are its workspace's
+    offenders = [
+        (model._meta.label_lower, kind, fields)
+        for model in apps.get_models()
+        if issubclass(model, WorkspaceOwned)
+        for kind, fields in _unique_and_indexed_field_lists(model)
+        if kind != "check"
+        and fields[0] != "workspace"
+        and (model._meta.label_lower, fields[0]) not in UNIQUE_WITHOUT_WORKSPACE
+    ]
+    assert offenders == []
+    # and each exception names a real unique field
+    for label, field_name in UNIQUE_WITHOUT_WORKSPACE:
+        assert apps.get_model(label)._meta.get_field(field_name).unique

@@ -108,7 +108,7 @@ class Customer(WorkspaceOwned):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["source_import", "source_row"],
+                fields=["workspace", "source_import", "source_row"],
                 name="customer_import_row_unique",
                 condition=Q(source_import__isnull=False),
             )
