@@ -16,6 +16,7 @@ urlpatterns = [
     # Anything else under /api/ (an unknown path, a trailing slash) is a JSON problem, never an HTML page.
     re_path(r"^api/", api_not_found),
     path("app/<slug:workspace_slug>/customers/", include("relasi.customers.urls")),
+    path("app/<slug:workspace_slug>/", include("relasi.interactions.urls")),
     path("", include("relasi.web.urls")),
 ]
 
