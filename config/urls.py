@@ -19,6 +19,7 @@ urlpatterns = [
     # Meta's WhatsApp Cloud API webhook: no session, no CSRF; the signature says who sent it.
     path("hooks/whatsapp/<str:token>", whatsapp_webhook, name="whatsapp_webhook"),
     path("app/<slug:workspace_slug>/customers/", include("relasi.customers.urls")),
+    path("app/<slug:workspace_slug>/", include("relasi.interactions.urls")),
     path("", include("relasi.web.urls")),
 ]
 

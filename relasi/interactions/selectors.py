@@ -126,6 +126,20 @@ def record_customer_ids(*, workspace: Workspace, kind: str, record_id: int) -> l
     )
 
 
+def record_customers(
+    *, workspace: Workspace, kind: str, record_id: int, limit: int = PAGE_SIZE
+) -> list[Customer]:
+    """The live customers a record concerns, by name (the record page's list; deleted ones are left out as the
+    customers list leaves them out)."""
+    association = kind_spec(kind).association
+    ids = association.objects.for_workspace(workspace).filter(Q(record_id=record_id)).values("customer_id")
+    return list(
+        Customer.objects.for_workspace(workspace)
+        .filter(pk__in=ids, deleted_at__isnull=True)
+        .order_by("full_name", "id")[: max(1, min(limit, MAX_PAGE_SIZE))]
+    )
+
+
 def customer_records(
     *,
     workspace: Workspace,

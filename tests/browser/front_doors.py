@@ -26,6 +26,8 @@ SIGN_IN_PATHS = ("/accounts/login/", "/partners/login/", "/backoffice/login/")
 # The door's user, by the first segment of the path, when a page asks to sign in.
 DOOR_USERS = {"partners": "partner@relasi.test", "app": "owner@relasi.test", "accounts": "owner@relasi.test"}
 STAFF = "staff@relasi.test"
+# Parameters of endpoints that only take a POST: any id will do, a GET of them is a 405 and drops out.
+POST_ONLY_VALUES = {"duplicate_id": ["1"]}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def site_pages(values: dict[str, list[str]]) -> list[Page]:
     combination is fetched.
     """
     pages: dict[str, Page] = {}
+    values = {**POST_ONLY_VALUES, **interaction_values(values), **values}
     for name, parameters in named_routes():
         missing = [parameter for parameter in parameters if parameter not in values]
         assert not missing, f"{name} needs a value for {missing} in the layout test's page values"
@@ -81,6 +84,50 @@ def site_pages(values: dict[str, list[str]]) -> list[Page]:
             if page is not None:
                 pages.setdefault(page.path, page)
     return list(pages.values())
+
+
+def interaction_values(values: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each kind of record (`kind`), and one record of each (`record_id`) in the workspace of the page values,
+    concerning its first customer, so that the record pages and the customer's tabs show something real. A record
+    page asked with another kind's id is a 404 and drops out."""
+    from relasi.interactions.kinds import KINDS
+    from relasi.interactions.services import message_add, record_create
+    from relasi.tenancy.models import Workspace
+
+    if "workspace_slug" not in values or "customer_id" not in values:
+        return {}
+    workspace = Workspace.objects.get(slug=values["workspace_slug"][0])
+    owner = User.objects.get(email=DOOR_USERS["app"])
+    customer_ids = values["customer_id"][:1]
+    data = {
+        "conversation": {
+            "channel": "whatsapp",
+            "subject": "Pertanyaan tentang pesanan dan pengiriman ke luar pulau",
+        },
+        "campaign": {"name": "Promo Harbolnas 12.12", "template_name": "promo_harbolnas_desember_2026"},
+        "company": {
+            "name": "PT Perusahaan Keluarga Nusantara Sejahtera",
+            "domain": "perusahaan-keluarga-nusantara.co.id",
+        },
+        "ticket": {"title": "Pengembalian dana untuk pesanan yang belum dikirim"},
+        "deal": {"name": "Pesanan besar akhir tahun", "amount": "150000000"},
+        "task": {"title": "Telepon balik pelanggan tentang pengiriman"},
+    }
+    ids = []
+    for kind in KINDS:
+        record = record_create(
+            workspace=workspace, actor=owner, kind=kind, data=data[kind], customer_ids=customer_ids
+        )
+        ids.append(str(record.pk))
+        if kind == "conversation":
+            message_add(
+                workspace=workspace,
+                actor=None,
+                conversation_id=record.pk,
+                direction="inbound",
+                text="Halo kak, apakah pesanan saya bisa dikirim ke Kabupaten Kepulauan Selayar minggu ini?",
+            )
+    return {"kind": list(KINDS), "record_id": ids}
 
 
 def _page_at(path: str) -> Page | None:

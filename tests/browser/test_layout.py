@@ -39,9 +39,15 @@ LONG_NAME = "Raden Ajeng Bernadetta Kusumawardhani Setiawan Putri Nusantara"
 
 # The workspace app's menu, in the order it shows, per language.
 APP_MENU = {
-    "en": ["All customers", "Properties", "Package usage", "Subscription", "Members", "API keys"],
-    "id": ["Semua pelanggan", "Properti", "Pemakaian paket", "Langganan", "Anggota", "Kunci API"],
-}
+    "en": [
+        "All customers", "Properties", "Conversations", "Campaigns", "Companies", "Tickets", "Deals", "Tasks",
+        "Package usage", "Subscription", "Members", "API keys",
+    ],
+    "id": [
+        "Semua pelanggan", "Properti", "Percakapan", "Kampanye", "Perusahaan", "Tiket", "Deal", "Tugas",
+        "Pemakaian paket", "Langganan", "Anggota", "Kunci API",
+    ],
+}  # fmt: skip
 PARTNER_MENU = {
     "en": ["Dashboard", "Program", "Commission", "Profile"],
     "id": ["Dasbor", "Program", "Komisi", "Profil"],
