@@ -10,7 +10,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -184,8 +185,16 @@ def _page(request: WorkspacePageRequest, customer: Customer, kind: str) -> HttpR
 
 
 @workspace_page()
-def customer_detail(request: WorkspacePageRequest, customer_id: int) -> HttpResponse:
-    return _page(request, _customer(request, customer_id), Kind.CONVERSATION)
+def customer_detail(request: WorkspacePageRequest, customer_id: int) -> HttpResponseBase:
+    try:
+        customer = _customer(request, customer_id)
+    except Http404:
+        # A merged customer's old link leads to the customer it was merged into.
+        survivor = customer_selectors.customer_merged_into(workspace=request.workspace, customer_id=customer_id)
+        if survivor is None:
+            raise
+        return redirect("interactions:customer_detail", workspace_slug=request.workspace.slug, customer_id=survivor)
+    return _page(request, customer, Kind.CONVERSATION)
 
 
 @workspace_page()

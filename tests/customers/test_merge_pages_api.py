@@ -55,9 +55,11 @@ def test_a_member_merges_from_the_page_and_undoes_it(
     )
     merge = CustomerMerge.objects.for_workspace(acme).get()
     assert f'data-testid="merge-undo-{merge.pk}"' in client.get(response["Location"]).content.decode()
-    # and the merged customer's old link leads to the survivor
+    # and the merged customer's old links lead to the survivor
     old = client.get(f"/app/acme/customers/{other.pk}/")
     assert (old.status_code, old["Location"]) == (302, f"/app/acme/customers/{budi.pk}/")
+    details = client.get(f"/app/acme/customers/{other.pk}/details/")
+    assert (details.status_code, details["Location"]) == (302, f"/app/acme/customers/{budi.pk}/details/")
     # when they undo it, both are back
     undone = client.post(f"/app/acme/customers/merges/{merge.pk}/undo/")
     assert (undone.status_code, undone["Location"]) == (302, f"/app/acme/customers/{other.pk}/")
