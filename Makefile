@@ -21,7 +21,7 @@ BENCH_DB_URL ?= $(PG_URL)_bench
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS ?= true
 
-.PHONY: run setup lock uv test test-fast test-sqlite test-postgres test-api test-api-long lint typecheck migrations-check bench bench-hostile messages screenshots serve worker beat wheel test-ops clean
+.PHONY: run setup lock uv test test-fast test-sqlite test-postgres test-api test-api-long lint typecheck migrations-check bench bench-interactions bench-hostile messages screenshots serve worker beat wheel test-ops clean
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -122,6 +122,14 @@ bench: setup
 	$(PY) scripts/ensure_database.py $(BENCH_DB_URL)
 	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi migrate --no-input
 	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi bench customers --rows $(ROWS) $(BENCH_ARGS)
+
+# The customer page, the event API and the WhatsApp webhook (issue 10), in the database of `make bench` (a million
+# customers by default). Quick check: make bench-interactions BENCH_ARGS="--iterations 5 --batches 20 --webhooks 200"
+bench-interactions: setup
+	bash scripts/ensure-test-system.sh postgres redis
+	$(PY) scripts/ensure_database.py $(BENCH_DB_URL)
+	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi migrate --no-input
+	DATABASE_URL=$(BENCH_DB_URL) $(BIN)/relasi bench interactions --rows $(ROWS) $(BENCH_ARGS)
 
 # How fast hostile input is refused (issue 8); its own scratch workspace, deleted at the end. Quick check:
 # make bench-hostile BENCH_ARGS="--iterations 3"
