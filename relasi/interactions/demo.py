@@ -156,8 +156,11 @@ def _possible_duplicate(*, workspace: Workspace, customer: Customer) -> None:
     other = customer_resolve(
         workspace=workspace,
         actor=None,
+        # The name people give themselves on WhatsApp, not the one the business typed.
         identifiers=Identifiers(
-            channel="whatsapp", external_id="DEMO.WA.1", full_name=customer.full_name.split()[0]
+            channel="whatsapp",
+            external_id="DEMO.WA.1",
+            full_name=f"{customer.full_name.split()[0]} (WhatsApp)",
         ),
     ).customer
     if customer.phone and other.pk != customer.pk:

@@ -35,7 +35,9 @@ def test_open_edit_in_place_associate_a_ticket_and_filter_deals(page, demo_data)
             data={"name": name, "approval_status": approval},
             customer_ids=[wulan.pk],
         )
-    record_create(workspace=workspace, actor=owner, kind="ticket", data={"title": "Refund pesanan rusak"})
+    ticket = record_create(
+        workspace=workspace, actor=owner, kind="ticket", data={"title": "Refund pesanan rusak"}
+    )
     sign_in(page, "/accounts/login/", "owner@relasi.test")
 
     # when the owner opens View details from the row's Actions
@@ -74,11 +76,11 @@ def test_open_edit_in_place_associate_a_ticket_and_filter_deals(page, demo_data)
     expect(page).to_have_url(re.compile(rf"/customers/{wulan.pk}/details/tickets/$"))
     settled(page)
     page.get_by_test_id("associate-toggle").click()
-    page.get_by_test_id("picker-search").fill("refund")
+    page.get_by_test_id("picker-search").fill("rusak")
     picker = page.get_by_test_id("record-picker")
     expect(picker).to_contain_text("Refund pesanan rusak")
     settled(page)
-    picker.get_by_role("button", name="Associate").click()
+    picker.get_by_test_id(f"associate-{ticket.pk}").click()
 
     # then the tab lists it, the count and the timeline follow
     interactions = page.get_by_test_id("interactions")

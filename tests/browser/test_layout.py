@@ -41,11 +41,11 @@ LONG_NAME = "Raden Ajeng Bernadetta Kusumawardhani Setiawan Putri Nusantara"
 APP_MENU = {
     "en": [
         "All customers", "Properties", "Conversations", "Campaigns", "Companies", "Tickets", "Deals", "Tasks",
-        "Package usage", "Subscription", "Members", "API keys",
+        "Package usage", "Subscription", "Members", "API keys", "Channels",
     ],
     "id": [
         "Semua pelanggan", "Properti", "Percakapan", "Kampanye", "Perusahaan", "Tiket", "Deal", "Tugas",
-        "Pemakaian paket", "Langganan", "Anggota", "Kunci API",
+        "Pemakaian paket", "Langganan", "Anggota", "Kunci API", "Saluran",
     ],
 }  # fmt: skip
 PARTNER_MENU = {
