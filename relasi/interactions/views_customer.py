@@ -190,10 +190,14 @@ def customer_detail(request: WorkspacePageRequest, customer_id: int) -> HttpResp
         customer = _customer(request, customer_id)
     except Http404:
         # A merged customer's old link leads to the customer it was merged into.
-        survivor = customer_selectors.customer_merged_into(workspace=request.workspace, customer_id=customer_id)
+        survivor = customer_selectors.customer_merged_into(
+            workspace=request.workspace, customer_id=customer_id
+        )
         if survivor is None:
             raise
-        return redirect("interactions:customer_detail", workspace_slug=request.workspace.slug, customer_id=survivor)
+        return redirect(
+            "interactions:customer_detail", workspace_slug=request.workspace.slug, customer_id=survivor
+        )
     return _page(request, customer, Kind.CONVERSATION)
 
 
