@@ -167,7 +167,15 @@ def _analyze() -> None:
         TimelineEntry._meta.db_table,
         *(
             model._meta.db_table
-            for model in (Conversation, ConversationCustomer, Message, Ticket, TicketCustomer, Deal, DealCustomer)
+            for model in (
+                Conversation,
+                ConversationCustomer,
+                Message,
+                Ticket,
+                TicketCustomer,
+                Deal,
+                DealCustomer,
+            )
         ),
         Task._meta.db_table,
         TaskCustomer._meta.db_table,
