@@ -242,11 +242,16 @@ def _resolve_once(*, workspace: Workspace, who: Actor, clean: _Clean) -> Resolut
             source=clean.channel,
             added_by=who.user,
             added_by_label=added_by_label(who),
+            # Nobody holds the phone or email (nothing matched): the new customer is inserted with them, and
+            # `_link` claims them.
+            phone=clean.phone,
+            phone_raw=clean.phone_raw,
+            email=clean.email,
             created_at=now,
             updated_at=now,
         )
         customer.save()
-    linked = _link(workspace=workspace, customer=customer, clean=clean, found=found, now=now)
+    linked = _link(workspace=workspace, customer=customer, clean=clean, found=found, now=now, new=created)
     if created:
         audit_record(
             workspace=workspace,
@@ -306,12 +311,13 @@ def _fallback_name(clean: _Clean) -> str:
 
 
 def _link(
-    *, workspace: Workspace, customer: Customer, clean: _Clean, found: _Found, now: Any
+    *, workspace: Workspace, customer: Customer, clean: _Clean, found: _Found, now: Any, new: bool = False
 ) -> dict[str, Any]:
     """Give the customer the identifiers it lacks; what changed, for the audit row and the timeline.
 
     An identifier that already belongs to another live customer stays theirs (that pair is flagged instead);
-    one that belonged to a deleted customer moves here.
+    one that belonged to a deleted customer moves here. A `new` customer was inserted with the phone and email
+    already (one write instead of two): they are linked all the same.
     """
     linked: dict[str, Any] = {}
     identities = ChannelIdentity.objects.for_workspace(workspace)
@@ -338,7 +344,9 @@ def _link(
         held_by_other = any(match == claim_kind and other.pk != customer.pk for match, other in found.matches)
         if held_by_other:
             continue  # another customer's phone or email stays theirs: the pair is flagged instead
-        if not getattr(customer, claim_kind):
+        if new:
+            linked[claim_kind] = value
+        elif not getattr(customer, claim_kind):
             setattr(customer, claim_kind, value)
             if claim_kind == ClaimKind.PHONE:
                 customer.phone_raw = clean.phone_raw

@@ -20,7 +20,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
 from relasi.core.audit import Actor
@@ -64,9 +63,15 @@ def webhook_event_process(*, workspace_id: int, event_id: int) -> WebhookEvent |
     if workspace is None:
         return None
     with transaction.atomic():
-        try:
-            event = WebhookEvent.objects.locked_or_404(workspace, event_id)
-        except Http404:
+        # Locked (a redelivered job waits, then finds it processed), with its channel in the same query.
+        event = (
+            WebhookEvent.objects.for_workspace(workspace)
+            .select_for_update(of=("self",))
+            .select_related("channel")
+            .filter(pk=event_id)
+            .first()
+        )
+        if event is None:
             return None
         if event.processed_at is not None:
             return event

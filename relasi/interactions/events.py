@@ -2,19 +2,22 @@
 deals and tasks), each applied once per client event id; and what the WhatsApp webhook shares with it — finding a
 customer's conversation and recording delivery statuses, also those that arrive before their message.
 
-Each event runs in its own transaction (a savepoint inside a caller's): one bad event is rejected with its
-reasons and changes nothing, the others are applied. Customers are found or created by
+A batch runs in one transaction and each event in a savepoint of it: one bad event is rejected with its reasons
+and changes nothing (its savepoint is rolled back), the others are applied, and the batch commits once. The
+batch's client event ids are claimed with one insert before any event is applied; customers already resolved by
+an earlier event of the batch are not looked up again. Customers are found or created by
 `relasi.customers.identity.customer_resolve` (docs/customers.md, "One profile across channels").
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +26,7 @@ from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record
 from relasi.core.inputs import datetime_checked, text_checked
 from relasi.core.validation import validation_error_fields
-from relasi.customers.identity import Identifiers, customer_resolve
+from relasi.customers.identity import Identifiers, customer_resolve, identifiers_clean
 from relasi.customers.models import Channel, Customer
 from relasi.customers.services import customer_update
 from relasi.customers.timeline import timeline_record
@@ -101,51 +104,190 @@ class _Applied:
     record_id: int | None = None
 
 
+# What a concurrent batch can make PostgreSQL refuse in the middle of a batch (two batches locking the same
+# customers in opposite orders): the batch is then applied again, one event per transaction.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
+_MISSING = object()
+
+
+@dataclass
+class _Batch:
+    """What the events of one batch (one transaction) learned, so that later events need not ask again: the
+    customer each set of identifiers resolved to, the customers created by the batch with the ones given a
+    conversation since (a customer created in this transaction has no other), and the provider ids of the
+    messages stored. An event that is rejected takes back what it taught (`mark`, `undo`)."""
+
+    customer_keys: dict[tuple[str, ...], int] = field(default_factory=dict)
+    customers: dict[int, Customer] = field(default_factory=dict)
+    created: dict[int, bool] = field(default_factory=dict)
+    provider_ids: dict[str, bool] = field(default_factory=dict)
+    _undo: list[tuple[dict[Any, Any], Any, Any]] = field(default_factory=list)
+
+    def put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        self._undo.append((table, key, table.get(key, _MISSING)))
+        table[key] = value
+
+    def mark(self) -> int:
+        return len(self._undo)
+
+    def undo(self, mark: int) -> None:
+        while len(self._undo) > mark:
+            table, key, old = self._undo.pop()
+            if old is _MISSING:
+                table.pop(key, None)
+            else:
+                table[key] = old
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("relasi_events_batch", default=None)
+
+
 def events_ingest(
     *, workspace: Workspace, actor: Actor | User | None, events: list[Any]
 ) -> list[EventResult]:
-    """Apply each event on its own; one result per event, in the order sent."""
+    """Apply each event on its own; one result per event, in the order sent. The batch is one transaction, each
+    event a savepoint of it."""
     who = actor_of(actor)
-    return [
-        event_apply(workspace=workspace, actor=who, event=event, position=position)
-        for position, event in enumerate(events[:MAX_EVENTS])
-    ]
+    batch = events[:MAX_EVENTS]
+    try:
+        with transaction.atomic():
+            return _batch_apply(workspace=workspace, actor=who, events=batch)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+            raise
+    # A deadlock with a concurrent batch: nothing of this one was kept; each event in its own transaction now
+    # waits for the other batch instead of holding locks it needs.
+    results = []
+    for position, event in enumerate(batch):
+        with transaction.atomic():
+            results += _batch_apply(workspace=workspace, actor=who, events=[event], first_position=position)
+    return results
 
 
 def event_apply(*, workspace: Workspace, actor: Actor, event: Any, position: int = 0) -> EventResult:
     """One event: created or updated (and remembered by its client id), a duplicate of one applied before
     (nothing changes), or rejected with its reasons (nothing changes, nothing is remembered: a corrected event
     may be sent again with the same id)."""
-    client_id, errors = _event_envelope(event, position)
-    if errors:
-        return EventResult(id=client_id, status=EventStatus.REJECTED, errors=errors)
+    with transaction.atomic():
+        [result] = _batch_apply(workspace=workspace, actor=actor, events=[event], first_position=position)
+    return result
+
+
+def _batch_apply(
+    *, workspace: Workspace, actor: Actor, events: list[Any], first_position: int = 0
+) -> list[EventResult]:
+    envelopes = [_event_envelope(event, first_position + index) for index, event in enumerate(events)]
+    wanted: dict[str, str] = {}
+    for event, (client_id, errors) in zip(events, envelopes, strict=True):
+        if not errors:
+            wanted.setdefault(client_id, event["type"])
+    # The unique (workspace, client id) decides, not a read first: the ids are claimed with one insert, and an id
+    # already there (a retried batch, or the same event in a concurrent batch, whose insert this one waits for)
+    # is a duplicate of that event.
+    claimed = _ledger_claim(workspace=workspace, wanted=wanted)
+    earlier = {
+        row.client_event_id: row
+        for row in IngestedEvent.objects.for_workspace(workspace).filter(
+            client_event_id__in=[client_id for client_id in wanted if client_id not in claimed]
+        )
+    }
+    state = _Batch()
+    token = _BATCH.set(state)
+    results: list[EventResult] = []
+    applied: dict[str, EventResult] = {}
+    try:
+        for event, (client_id, errors) in zip(events, envelopes, strict=True):
+            if errors:
+                results.append(EventResult(id=client_id, status=EventStatus.REJECTED, errors=errors))
+            elif client_id in applied or client_id not in claimed:
+                first = applied.get(client_id) or earlier.get(client_id)
+                results.append(
+                    EventResult(
+                        id=client_id,
+                        status=EventStatus.DUPLICATE,
+                        customer_id=first.customer_id if first else None,
+                        record_id=first.record_id if first else None,
+                    )
+                )
+            else:
+                result = _event_run(workspace=workspace, actor=actor, event=event, client_id=client_id)
+                if result.status != EventStatus.REJECTED:
+                    applied[client_id] = result
+                    ledger = claimed[client_id]
+                    ledger.event_type = event["type"]
+                    ledger.result = (
+                        IngestResult.CREATED if result.status == EventStatus.CREATED else IngestResult.UPDATED
+                    )
+                    ledger.customer_id = result.customer_id
+                    ledger.record_id = result.record_id
+                results.append(result)
+        if state.provider_ids:
+            _pending_statuses_apply(workspace=workspace, actor=actor, provider_ids=list(state.provider_ids))
+    finally:
+        _BATCH.reset(token)
+    ledger_rows = IngestedEvent.objects.for_workspace(workspace)
+    # A rejected event is not remembered: a corrected one may come with the same id.
+    forgotten = [row.pk for client_id, row in claimed.items() if client_id not in applied]
+    if forgotten:
+        ledger_rows.filter(pk__in=forgotten).delete()
+    kept = [row for client_id, row in claimed.items() if client_id in applied]
+    if kept:
+        ledger_rows.bulk_update(kept, ["event_type", "result", "customer_id", "record_id"])
+    return results
+
+
+def _ledger_claim(*, workspace: Workspace, wanted: dict[str, str]) -> dict[str, IngestedEvent]:
+    """Insert a ledger row for each client id not yet in the workspace's ledger; the rows inserted, by id.
+
+    One INSERT … ON CONFLICT DO NOTHING RETURNING (PostgreSQL and SQLite): the ORM's bulk_create cannot say which
+    rows a conflict skipped. The ids go in sorted, so two batches sharing ids wait for each other in one order
+    instead of deadlocking. Scoped by hand: every row is the workspace's."""
+    if not wanted:
+        return {}
+    table = connection.ops.quote_name(IngestedEvent._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    ids = sorted(wanted)
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(ids))
+    params: list[Any] = []
+    for client_id in ids:
+        params += [workspace.pk, client_id, wanted[client_id], IngestResult.CREATED, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (workspace_id, client_event_id, event_type, result, received_at) "
+            f"VALUES {rows} ON CONFLICT DO NOTHING RETURNING id, client_event_id",
+            params,
+        )
+        inserted = cursor.fetchall()
+    claimed = {}
+    for pk, client_id in inserted:
+        row = IngestedEvent(
+            pk=pk,
+            workspace=workspace,
+            client_event_id=client_id,
+            event_type=wanted[client_id],
+            result=IngestResult.CREATED,
+        )
+        row._loaded_workspace_id = workspace.pk
+        claimed[client_id] = row
+    return claimed
+
+
+def _event_run(*, workspace: Workspace, actor: Actor, event: dict[str, Any], client_id: str) -> EventResult:
+    """Apply one event whose id this batch claimed, in a savepoint: on a refusal nothing of it stays, not even
+    what the batch learned from it."""
     event_type: str = event["type"]
-    ingested = IngestedEvent.objects.for_workspace(workspace)
+    state = _BATCH.get()
+    mark = state.mark() if state is not None else 0
     try:
         with transaction.atomic():
-            try:
-                # The unique (workspace, client id) decides, not a read first: a repeat in the same batch, a
-                # retried batch, or the same event in two batches at once is a duplicate.
-                with transaction.atomic():
-                    ledger = ingested.create(
-                        client_event_id=client_id, event_type=event_type, result=IngestResult.CREATED
-                    )
-            except IntegrityError:
-                first = ingested.filter(client_event_id=client_id).first()
-                return EventResult(
-                    id=client_id,
-                    status=EventStatus.DUPLICATE,
-                    customer_id=first.customer_id if first else None,
-                    record_id=first.record_id if first else None,
-                )
             applied = _APPLIERS[event_type](workspace, actor, event[event_type])
-            ledger.result = IngestResult.CREATED if applied.created else IngestResult.UPDATED
-            ledger.customer_id = applied.customer_id
-            ledger.record_id = applied.record_id
-            ledger.save(update_fields=["result", "customer_id", "record_id"])
-    except ValidationError as error:
-        return EventResult(id=client_id, status=EventStatus.REJECTED, errors=_prefixed(event_type, error))
-    except (Http404, PermissionDenied) as error:
+    except (ValidationError, Http404, PermissionDenied) as error:
+        if state is not None:
+            state.undo(mark)
+        if isinstance(error, ValidationError):
+            return EventResult(id=client_id, status=EventStatus.REJECTED, errors=_prefixed(event_type, error))
         message = str(error) if isinstance(error, PermissionDenied) and str(error) else _("Not found.")
         return EventResult(id=client_id, status=EventStatus.REJECTED, errors={event_type: [message]})
     return EventResult(
@@ -277,16 +419,46 @@ def contact_resolve(*, workspace: Workspace, actor: Actor, data: Any) -> tuple[C
     created = False
     customer: Customer | None = None
     for identifiers in _contact_identifiers(data):
-        resolution = customer_resolve(workspace=workspace, actor=actor, identifiers=identifiers)
+        found, new = _customer_resolve_once_per_batch(
+            workspace=workspace, actor=actor, identifiers=identifiers
+        )
         if customer is None:
-            customer, created = resolution.customer, resolution.created
+            customer, created = found, new
     assert customer is not None
     name = data.get("full_name")
     if not created and isinstance(name, str) and name.strip() and name.strip() != customer.full_name:
         customer = customer_update(
             workspace=workspace, actor=actor, customer_id=customer.pk, data={"full_name": name}
         )
+        state = _BATCH.get()
+        if state is not None and customer.pk in state.customers:
+            state.put(state.customers, customer.pk, customer)
     return customer, created
+
+
+def _customer_resolve_once_per_batch(
+    *, workspace: Workspace, actor: Actor, identifiers: Identifiers
+) -> tuple[Customer, bool]:
+    """customer_resolve, except that identifiers an earlier event of the batch resolved name the same customer
+    without asking again: resolving them again would find the customer the first resolution found or created and
+    linked them to (the claims and identity rows it read are locked by this transaction), and write nothing."""
+    state = _BATCH.get()
+    clean = identifiers_clean(identifiers)
+    key = (clean.channel, clean.external_id, clean.username, clean.phone, clean.email)
+    # Without an id, a username, a phone or an email, every resolution makes a new customer: nothing to remember.
+    cacheable = state is not None and any(key[1:])
+    if state is not None and cacheable and key in state.customer_keys:
+        return state.customers[state.customer_keys[key]], False
+    resolution = customer_resolve(workspace=workspace, actor=actor, identifiers=identifiers)
+    customer = resolution.customer
+    if state is not None:
+        if cacheable:
+            state.put(state.customer_keys, key, customer.pk)
+        state.put(state.customers, customer.pk, customer)
+        if resolution.created:
+            # True while the batch has given it no conversation: then it has none at all.
+            state.put(state.created, customer.pk, True)
+    return customer, resolution.created
 
 
 def _apply_contact(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> _Applied:
@@ -308,21 +480,27 @@ def conversation_for_customer(
     customer_id: int,
     external_ids: tuple[str, ...] = (),
     reopen: bool = False,
+    without_conversations: bool = False,
 ) -> Conversation:
     """The customer's conversation on the channel: the one whose chat id is one of `external_ids` (the first is
     the preferred one, given to a conversation found by another), else the customer's latest open one when no chat
     id is known, else a new one. Two events creating the same chat at once make one conversation (the unique chat
-    id decides). `reopen`: a resolved conversation that receives a message is open again."""
+    id decides). `reopen`: a resolved conversation that receives a message is open again.
+    `without_conversations`: the caller knows the customer has none (created in this transaction and given none
+    since), so there is no latest one to look for."""
     ids = tuple(value for value in external_ids if value)
     conversations = Conversation.objects.for_workspace(workspace)
     conversation: Conversation | None = None
-    for value in ids:
-        conversation = conversations.filter(channel=channel, external_id=value).first()
-        if conversation is not None:
-            if value != ids[0]:
-                _rekey(workspace=workspace, conversation=conversation, external_id=ids[0])
-            break
-    if conversation is None and not ids:
+    if ids:
+        # One query for all the chat ids; the first id (in the order given) that names a conversation wins.
+        by_id = {row.external_id: row for row in conversations.filter(channel=channel, external_id__in=ids)}
+        for value in ids:
+            conversation = by_id.get(value)
+            if conversation is not None:
+                if value != ids[0]:
+                    _rekey(workspace=workspace, conversation=conversation, external_id=ids[0])
+                break
+    if conversation is None and not ids and not without_conversations:
         linked = ConversationCustomer.objects.for_workspace(workspace).filter(customer_id=customer_id)
         conversation = (
             conversations.filter(
@@ -337,13 +515,21 @@ def conversation_for_customer(
             workspace=workspace, actor=actor, channel=channel, customer_id=customer_id, external_id=ids[:1]
         )
     else:
-        association_add(
-            workspace=workspace,
-            actor=actor,
-            kind=Kind.CONVERSATION,
-            record_id=conversation.pk,
-            customer_id=customer_id,
+        # Usually the customer's own conversation already: a read says so without the locks and the failing
+        # insert of association_add (which still decides when the association is missing).
+        associated = (
+            ConversationCustomer.objects.for_workspace(workspace)
+            .filter(record_id=conversation.pk, customer_id=customer_id)
+            .exists()
         )
+        if not associated:
+            association_add(
+                workspace=workspace,
+                actor=actor,
+                kind=Kind.CONVERSATION,
+                record_id=conversation.pk,
+                customer_id=customer_id,
+            )
         if reopen and conversation.status == ConversationStatus.RESOLVED:
             record_update(
                 workspace=workspace,
@@ -367,10 +553,12 @@ def _conversation_create(
                 data={"channel": channel},
                 customer_ids=[customer_id],
             )
+            assert isinstance(record, Conversation)
             if external_id:
                 Conversation.objects.for_workspace(workspace).filter(pk=record.pk).update(
                     external_id=external_id[0]
                 )
+                record.external_id = external_id[0]
     except IntegrityError:
         # Another event created this chat's conversation meanwhile: that one is the conversation.
         found = (
@@ -388,7 +576,7 @@ def _conversation_create(
             customer_id=customer_id,
         )
         return found
-    return Conversation.objects.for_workspace(workspace).get(pk=record.pk)
+    return record
 
 
 def _rekey(*, workspace: Workspace, conversation: Conversation, external_id: str) -> None:
@@ -444,6 +632,7 @@ def _apply_message(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> 
             ),
             "",
         )
+    state = _BATCH.get()
     conversation = conversation_for_customer(
         workspace=workspace,
         actor=actor,
@@ -451,7 +640,10 @@ def _apply_message(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> 
         customer_id=customer.pk,
         external_ids=(chat_id[:CONVERSATION_ID_MAX],) if chat_id else (),
         reopen=direction == Direction.INBOUND,
+        without_conversations=state is not None and state.created.get(customer.pk, False),
     )
+    if state is not None and state.created.get(customer.pk):
+        state.put(state.created, customer.pk, False)
     message, new = message_add(
         workspace=workspace,
         actor=actor,
@@ -472,7 +664,11 @@ def _apply_message(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> 
             sent_at=message.sent_at,
         )
     if new and provider_id:
-        delivery_statuses_apply_pending(workspace=workspace, actor=actor, provider_message_id=provider_id)
+        if state is not None:
+            # Looked up once for the batch's messages, at its end (still in its transaction).
+            state.put(state.provider_ids, provider_id, True)
+        else:
+            delivery_statuses_apply_pending(workspace=workspace, actor=actor, provider_message_id=provider_id)
     return _Applied(created=new, customer_id=customer.pk, record_id=conversation.pk)
 
 
@@ -646,6 +842,18 @@ def delivery_status_record(
     except IntegrityError:
         pass  # the same status delivered again: kept once
     return "pending"
+
+
+def _pending_statuses_apply(*, workspace: Workspace, actor: Actor, provider_ids: list[str]) -> None:
+    """The statuses that waited for the batch's new messages: one query finds whether any did."""
+    waiting = (
+        PendingDeliveryStatus.objects.for_workspace(workspace)
+        .filter(provider_message_id__in=provider_ids)
+        .values_list("provider_message_id", flat=True)
+        .distinct()
+    )
+    for provider_id in sorted(set(waiting)):
+        delivery_statuses_apply_pending(workspace=workspace, actor=actor, provider_message_id=provider_id)
 
 
 def delivery_statuses_apply_pending(*, workspace: Workspace, actor: Actor, provider_message_id: str) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
+from django.db import connection, connections
 
 from relasi.customers.models import ChannelIdentity, Customer
+from relasi.interactions.events import events_ingest
 from relasi.interactions.models import Conversation, IngestedEvent, Message, Ticket, TicketCustomer
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +276,87 @@ def test_globex_key_cannot_update_an_acme_record(acme, alice, globex, client, ac
 def test_without_a_key_it_is_a_401(acme, client) -> None:
     response = client.post(URL, data={"events": []}, content_type="application/json")
     assert response.status_code == 401
+
+
+def test_a_rejected_event_takes_back_the_customer_it_made_and_its_id_is_free_in_the_same_batch(
+    acme, client, acme_key
+) -> None:
+    # given a batch: a ticket whose new contact is created before the ticket is refused, the same phone as a
+    # contact, and the refused ticket's id again, corrected
+    events = [
+        {"id": "t-1", "type": "ticket", "ticket": {"title": "", "contact": {"phone": "081355551234"}}},
+        {"id": "c-1", "type": "contact", "contact": {"full_name": "Rina", "phone": "+6281355551234"}},
+        {"id": "t-1", "type": "ticket", "ticket": {"title": "Refund", "contact": {"phone": "081355551234"}}},
+    ]
+    # when it is sent
+    results = _send(client, acme_key, events).json()["results"]
+    # then the refused ticket left no customer: the contact creates it, and the corrected ticket is applied to it
+    rina = Customer.objects.for_workspace(acme).get()
+    assert [(r["id"], r["status"], r["customer_id"]) for r in results] == [
+        ("t-1", "rejected", None),
+        ("c-1", "created", rina.pk),
+        ("t-1", "created", rina.pk),
+    ]
+    assert rina.full_name == "Rina"
+    assert sorted(IngestedEvent.objects.for_workspace(acme).values_list("client_event_id", "event_type")) == [
+        ("c-1", "contact"),
+        ("t-1", "ticket"),
+    ]
+
+
+def test_a_later_event_of_the_batch_sees_the_name_an_earlier_one_gave(acme, client, acme_key) -> None:
+    # given a batch naming one phone three times: created, renamed, then named as at first
+    events = [
+        {"id": "c-1", "type": "contact", "contact": {"full_name": "Rina", "phone": "081355551234"}},
+        {"id": "c-2", "type": "contact", "contact": {"full_name": "Rina Wati", "phone": "081355551234"}},
+        {"id": "c-3", "type": "contact", "contact": {"full_name": "Rina", "phone": "081355551234"}},
+    ]
+    # when it is sent
+    results = _send(client, acme_key, events).json()["results"]
+    # then the last name sent is the customer's, and every event names the one customer
+    rina = Customer.objects.for_workspace(acme).get()
+    assert [r["status"] for r in results] == ["created", "updated", "updated"]
+    assert {r["customer_id"] for r in results} == {rina.pk}
+    assert rina.full_name == "Rina"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a real race needs PostgreSQL's concurrent writers"
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_naming_one_new_phone_make_one_customer_and_one_event(acme) -> None:
+    # given four batches sent at the same moment, each with the same event and a contact of its own for one phone
+    def batch(number: int) -> list[dict[str, Any]]:
+        return [
+            {"id": "c-shared", "type": "contact", "contact": {"phone": "081377770000"}},
+            {"id": f"c-{number}", "type": "contact", "contact": {"phone": f"08135555{number:04d}"}},
+            {"id": f"m-{number}", "type": "message", "message": {"contact": {"phone": "0813-7777-0000"}}},
+        ]
+
+    barrier = threading.Barrier(4)
+    answers: dict[int, list[Any]] = {}
+    errors: list[BaseException] = []
+
+    def send(number: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            answers[number] = events_ingest(workspace=acme, actor=None, events=batch(number))
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # then the shared event was applied once and is a duplicate elsewhere, and the phone has one customer
+    assert errors == []
+    shared = sorted(answers[number][0].status for number in range(4))
+    assert shared == ["created", "duplicate", "duplicate", "duplicate"]
+    phone_owner = Customer.objects.for_workspace(acme).get(phone="+6281377770000")
+    assert {answers[number][2].customer_id for number in range(4)} == {phone_owner.pk}
+    assert {answers[number][0].customer_id for number in range(4)} == {phone_owner.pk}
+    assert Message.objects.for_workspace(acme).count() == 4
+    assert IngestedEvent.objects.for_workspace(acme).count() == 9
