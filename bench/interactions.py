@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from bench.common import BenchError, Log, bench_workspace, summarize, timed
 from bench.dataset import ensure_dataset, load_average, machine_info
-from bench.interactions_data import ensure_busy_customer
+from bench.interactions_data import busy_customer_present, ensure_busy_customer
 from relasi.customers.selectors import customer_timeline_page
 from relasi.interactions.channels import whatsapp_channel_add
 from relasi.interactions.models import Message, WebhookEvent, WhatsAppChannel
@@ -88,7 +88,8 @@ def run_interactions_bench(options: InteractionsOptions, *, log: Log) -> dict[st
         raise BenchError("The interactions benchmark runs on PostgreSQL (set DATABASE_URL).")
     started = timezone.now()
     load_before = load_average()
-    dataset = ensure_dataset(rows=options.rows, log=log)
+    # The busy customer is one more in the list workspace: counted, so the million is reused, not regenerated.
+    dataset = ensure_dataset(rows=options.rows + (1 if busy_customer_present() else 0), log=log)
     busy = ensure_busy_customer(workspace=dataset.workspace, log=log)
     with override_settings(DEBUG=False):
         detail = measure_detail(

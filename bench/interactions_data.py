@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.common import Log
+from bench.dataset import LIST_SLUG
 from relasi.customers.models import Customer, TimelineEntry
 from relasi.interactions.models import (
     Conversation,
@@ -43,6 +44,13 @@ class BusyCustomer:
     interactions: int
     timeline: int
     generation_seconds: float
+
+
+def busy_customer_present() -> bool:
+    workspace = Workspace.objects.filter(slug=LIST_SLUG).first()
+    return (
+        workspace is not None and Customer.objects.for_workspace(workspace).filter(email=BUSY_EMAIL).exists()
+    )
 
 
 def ensure_busy_customer(*, workspace: Workspace, log: Log) -> BusyCustomer:
