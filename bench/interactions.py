@@ -45,7 +45,7 @@ from bench.dataset import ensure_dataset, load_average, machine_info
 from bench.interactions_data import busy_customer_present, ensure_busy_customer
 from relasi.customers.selectors import customer_timeline_page
 from relasi.interactions.channels import whatsapp_channel_add
-from relasi.interactions.models import Message, WebhookEvent, WhatsAppChannel
+from relasi.interactions.models import Message, WebhookEvent
 from relasi.interactions.selectors import customer_activity_counts, records_page
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.services import api_key_create, api_key_revoke
@@ -61,7 +61,6 @@ TARGETS = {
 BATCH = 50
 # The URL name of the customer page (the page with the tabs and the timeline).
 DETAIL_URL_NAME = "interactions:customer_detail"
-BENCH_PHONE_NUMBER_ID = "100000000000999"
 
 
 @dataclass(frozen=True)
@@ -532,18 +531,18 @@ def measure_webhook(
     *, base_url: str, workspace: Workspace, owner: Any, options: InteractionsOptions, log: Log
 ) -> dict[str, Any]:
     secret = secrets.token_urlsafe(24)
-    WhatsAppChannel.objects.for_workspace(workspace).filter(phone_number_id=BENCH_PHONE_NUMBER_ID).delete()
+    # A number id of this run's own: Meta's ids are unique across workspaces, and an earlier run's may remain.
+    phone_number_id = f"1000{secrets.randbelow(10**11):011d}"
     channel = whatsapp_channel_add(
         workspace=workspace,
         actor=owner,
-        phone_number_id=BENCH_PHONE_NUMBER_ID,
+        phone_number_id=phone_number_id,
         app_secret=secret,
         verify_token="bench",
     )
     run = uuid.uuid4().hex[:8]
     bodies = [
-        _webhook_body(phone_number_id=BENCH_PHONE_NUMBER_ID, run=run, number=n)
-        for n in range(options.webhooks)
+        _webhook_body(phone_number_id=phone_number_id, run=run, number=n) for n in range(options.webhooks)
     ]
     host, port = base_url.split(":")
     path = f"/hooks/whatsapp/{channel.url_token}"
