@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0016_import_row_unique_workspace_first'),
-        ('tenancy', '0003_membership_invitation_sent_at'),
+        ("customers", "0016_import_row_unique_workspace_first"),
+        ("tenancy", "0003_membership_invitation_sent_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('merged_into__isnull', False)), fields=['workspace', 'merged_into'], name='customer_merged_into'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("merged_into__isnull", False)),
+                fields=["workspace", "merged_into"],
+                name="customer_merged_into",
+            ),
         ),
     ]
