@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
+from annotated_types import Interval
 from django.conf import settings
 from ninja import Field, Router, Schema, Status
 
+from relasi.core.api_fields import InputSchema, WholeNumber
 from relasi.core.api_responses import COMMON_ERRORS
 from relasi.core.problems import ProblemOut
 from relasi.customers import merge
@@ -17,15 +19,37 @@ from relasi.tenancy.requests import WorkspaceRequest
 router = Router(tags=["customers"])
 
 FIELDS = ", ".join(merge.MERGE_FIELDS)
-CustomerId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# The bounds as JSON Schema states them (minimum, maximum), then WholeNumber's reading of 5.0 as 5.
+CustomerId = Annotated[int, Interval(ge=1, le=2**63 - 1), get_args(WholeNumber)[1]]
 
 
-class MergeIn(Schema):
+Choice = Literal["survivor", "merged"]
+
+
+class MergeFieldsIn(InputSchema):
+    """One optional choice per field a merge chooses between (merge.MERGE_FIELDS, checked by a test), and no other:
+    a misspelt field is refused by the schema itself."""
+
+    full_name: Choice | None = None
+    phone: Choice | None = None
+    email: Choice | None = None
+    source: Choice | None = None
+    status: Choice | None = None
+    job_title: Choice | None = None
+    province: Choice | None = None
+    city: Choice | None = None
+    district: Choice | None = None
+    subdistrict: Choice | None = None
+    zip_code: Choice | None = None
+    owner: Choice | None = None
+    assignee: Choice | None = None
+
+
+class MergeIn(InputSchema):
     survivor_id: CustomerId = Field(description="The customer that stays, with its id.")
     merged_id: CustomerId = Field(description="The customer merged into it; it becomes a tombstone.")
-    fields: dict[str, Literal["survivor", "merged"]] = Field(
-        default_factory=dict,
-        max_length=len(merge.MERGE_FIELDS),
+    fields: MergeFieldsIn = Field(
+        default_factory=MergeFieldsIn,
         description=(
             f"For a field ({FIELDS}), whose value to keep. A field left out keeps the survivor's value, or the "
             "merged customer's when the survivor has none. Custom properties are kept from both (the survivor's "
@@ -66,7 +90,7 @@ def customer_merge(request: WorkspaceRequest, payload: MergeIn) -> Status[Custom
         actor=request.actor,
         survivor_id=payload.survivor_id,
         merged_id=payload.merged_id,
-        choices=payload.fields,
+        choices=payload.fields.model_dump(exclude_none=True),
     )
     return Status(201, record)
 

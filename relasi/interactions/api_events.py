@@ -56,9 +56,9 @@ class EventBatchIn(InputSchema):
         description=(
             f"1 to {events.MAX_EVENTS} events, each an object with `id` (your own event id, unique in the "
             "workspace: a repeat is a `duplicate` and changes nothing), `type` (one of "
-            f"{', '.join(events.EVENT_TYPES)}) and an object named after the type. See docs/ingestion.md."
+            f"{', '.join(events.EVENT_TYPES)}) and an object named after the type. See docs/ingestion.md. An item "
+            "that is not such an object is that event's `rejected` result, not a refusal of the batch."
         ),
-        json_schema_extra={"items": {"type": "object"}},
     )
 
 

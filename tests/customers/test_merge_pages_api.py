@@ -133,3 +133,10 @@ def test_the_api_refuses_another_workspaces_customers(globex_key, acme, budi_and
     assert response.status_code == 404
     assert Client().get(f"/api/v1/customers/{budi.pk}", **globex_key).status_code == 404
     assert not CustomerMerge.objects.for_workspace(acme).exists()
+
+
+def test_the_api_schema_names_every_field_a_merge_chooses_between() -> None:
+    from relasi.customers.api_merge import MergeFieldsIn
+    from relasi.customers.merge import MERGE_FIELDS
+
+    assert tuple(MergeFieldsIn.model_fields) == MERGE_FIELDS
