@@ -194,7 +194,10 @@ class Conversation(Record):
         ]
 
     def __str__(self) -> str:
-        return self.subject or f"{self.get_channel_display()} #{self.pk}"
+        if self.subject:
+            return self.subject
+        label = Channel(self.channel).label if self.channel in Channel.values else self.channel
+        return f"{label} #{self.pk}"
 
 
 class Message(WorkspaceOwned):

@@ -124,8 +124,13 @@ def value_text(spec: KindSpec, name: str, record: Record, names: Names) -> str:
     value = getattr(record, name)
     if value in (None, ""):
         return EMPTY
-    if field_spec.value_type == "choice":
-        return str(getattr(record, f"get_{name}_display")())
+    if field_spec.value_type == "choice" and field_spec.choices is not None:
+        # The label by the enum's own lookup: get_FOO_display() hashes every choice's lazy label on each call, which
+        # was a tenth of the customer page's time (200 calls for four tabs of 50 rows).
+        try:
+            return str(field_spec.choices(value).label)
+        except ValueError:
+            return str(value)
     if field_spec.value_type == "rupiah":
         return format_money(value)
     if isinstance(value, datetime):

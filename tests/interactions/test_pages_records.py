@@ -332,3 +332,28 @@ def test_the_menu_links_the_six_lists(acme, bob, client_for) -> None:
     for kind in KINDS:
         assert f'href="/app/acme/{PLURAL[kind]}/"' in html
     assert 'aria-current="page" href="/app/acme/tickets/">Tickets</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"), [("en", ["High", "Pending"]), ("id", ["Tinggi", "Menunggu"])]
+)
+def test_a_list_shows_choices_by_their_label_in_the_readers_language(
+    acme, alice, client_for, language: str, labels: list[str]
+) -> None:
+    # given a ticket of high priority and a pending conversation without a subject
+    record_create(workspace=acme, actor=alice, kind="ticket", data={"title": "Refund", "priority": "high"})
+    chat = record_create(
+        workspace=acme, actor=alice, kind="conversation", data={"channel": "whatsapp", "status": "pending"}
+    )
+    client = client_for(alice)
+    client.cookies["django_language"] = language
+    # when the lists are read in the language
+    tickets = client.get(list_url("ticket"))
+    chats = client.get(list_url("conversation"))
+    # then in the rows (not the filter panel) each choice shows its label, and a conversation without a subject
+    # its channel and number
+    ticket_rows = tickets.content.decode().split('data-testid="records-box"')[1]
+    chat_rows = chats.content.decode().split('data-testid="records-box"')[1]
+    assert labels[0] in ticket_rows
+    assert labels[1] in chat_rows
+    assert f"WhatsApp #{chat.pk}" in chat_rows
