@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.http import Http404
 from django.utils import timezone
@@ -202,10 +203,8 @@ def _move_own_rows(
         moved[key] = list(rows.values_list("pk", flat=True))
         rows.update(customer=survivor)
     # The pairs the merged customer was in are settled by the merge: closed, and opened again by an undo.
-    pairs = PossibleDuplicate.objects.for_workspace(workspace).filter(dismissed_at__isnull=True).filter(
-        customer_low=merged
-    ) | PossibleDuplicate.objects.for_workspace(workspace).filter(
-        dismissed_at__isnull=True, customer_high=merged
+    pairs = PossibleDuplicate.objects.for_workspace(workspace).filter(
+        Q(customer_low=merged) | Q(customer_high=merged), dismissed_at__isnull=True
     )
     moved["closed_pairs"] = list(pairs.values_list("pk", flat=True))
     PossibleDuplicate.objects.for_workspace(workspace).filter(pk__in=moved["closed_pairs"]).update(
