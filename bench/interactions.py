@@ -384,11 +384,17 @@ def _event(run: str, number: int) -> dict[str, Any]:
     }
 
 
-def _send_batches(
-    *, base_url: str, token: str, bodies: list[bytes], clients: int
+def _post_all(
+    *,
+    base_url: str,
+    path: str,
+    bodies: list[bytes],
+    clients: int,
+    headers: Callable[[bytes], dict[str, str]],
+    problem: Callable[[int, bytes], str | None],
 ) -> tuple[list[float], float]:
-    """Send the bodies with `clients` keep-alive connections, each one request after the other (a bounded load);
-    the time of each request in ms, and the wall time."""
+    """POST the bodies to `path` with `clients` keep-alive connections, each one request after the other (a bounded
+    load); the time of each request in ms, and the wall time. BenchError when `problem` finds any answer wrong."""
     host, port = base_url.split(":")
     samples: list[float] = []
     failures: list[str] = []
@@ -402,22 +408,17 @@ def _send_batches(
                 if not queue:
                     return
                 body = queue.pop()
+            sent_headers = headers(body)
             began = time.perf_counter()
-            connection_.request(
-                "POST",
-                "/api/v1/events",
-                body=body,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            )
+            connection_.request("POST", path, body=body, headers=sent_headers)
             response = connection_.getresponse()
             answer = response.read()
             elapsed = (time.perf_counter() - began) * 1000
+            wrong = problem(response.status, answer)
             with lock:
                 samples.append(elapsed)
-                if response.status != 200:
-                    failures.append(f"{response.status}: {answer[:200]!r}")
-                elif any(result["status"] == "rejected" for result in json.loads(answer)["results"]):
-                    failures.append(f"rejected: {answer[:300]!r}")
+                if wrong:
+                    failures.append(wrong)
 
     began = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -427,8 +428,29 @@ def _send_batches(
         thread.join()
     wall = time.perf_counter() - began
     if failures:
-        raise BenchError(f"{len(failures)} requests failed, e.g. {failures[0]}")
+        raise BenchError(f"{len(failures)} POSTs to {path} failed, e.g. {failures[0]}")
     return samples, wall
+
+
+def _events_problem(status: int, answer: bytes) -> str | None:
+    if status != 200:
+        return f"{status}: {answer[:200]!r}"
+    if any(result["status"] == "rejected" for result in json.loads(answer)["results"]):
+        return f"rejected: {answer[:300]!r}"
+    return None
+
+
+def _send_batches(
+    *, base_url: str, token: str, bodies: list[bytes], clients: int
+) -> tuple[list[float], float]:
+    return _post_all(
+        base_url=base_url,
+        path="/api/v1/events",
+        bodies=bodies,
+        clients=clients,
+        headers=lambda body: {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        problem=_events_problem,
+    )
 
 
 def measure_events(
@@ -544,46 +566,21 @@ def measure_webhook(
     bodies = [
         _webhook_body(phone_number_id=phone_number_id, run=run, number=n) for n in range(options.webhooks)
     ]
-    host, port = base_url.split(":")
-    path = f"/hooks/whatsapp/{channel.url_token}"
-    samples: list[float] = []
-    lock = threading.Lock()
-    queue = list(reversed(bodies))
-    failures: list[str] = []
 
-    def client() -> None:
-        connection_ = http.client.HTTPConnection(host, int(port), timeout=60)
-        while True:
-            with lock:
-                if not queue:
-                    return
-                body = queue.pop()
-            signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-            began = time.perf_counter()
-            connection_.request(
-                "POST",
-                path,
-                body=body,
-                headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
-            )
-            response = connection_.getresponse()
-            response.read()
-            elapsed = (time.perf_counter() - began) * 1000
-            with lock:
-                samples.append(elapsed)
-                if response.status != 200:
-                    failures.append(str(response.status))
+    def signed(body: bytes) -> dict[str, str]:
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
 
     log(f"Posting {options.webhooks} webhooks with {options.clients} clients...")
     began = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(options.clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    sent_seconds = time.perf_counter() - began
-    if failures:
-        raise BenchError(f"{len(failures)} webhook POSTs failed, e.g. {failures[0]}")
+    samples, sent_seconds = _post_all(
+        base_url=base_url,
+        path=f"/hooks/whatsapp/{channel.url_token}",
+        bodies=bodies,
+        clients=options.clients,
+        headers=signed,
+        problem=lambda status, _answer: None if status == 200 else str(status),
+    )
     events = WebhookEvent.objects.for_workspace(workspace).filter(channel=channel)
     deadline = time.monotonic() + 600
     while events.filter(processed_at__isnull=True).exists():
