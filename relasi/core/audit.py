@@ -49,8 +49,23 @@ def audit_record(
 ) -> AuditLog:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    row = audit_row(workspace=workspace, actor=actor, action=action, target=target, changes=changes)
+    row.save(force_insert=True)
+    return row
+
+
+def audit_row(
+    *,
+    workspace: Workspace | None,
+    actor: Actor | User | None,
+    action: str,
+    target: models.Model,
+    changes: dict[str, Any] | None = None,
+) -> AuditLog:
+    """The row `audit_record` writes, not yet written: set-based work builds its rows and writes them together
+    (`audit_rows_write`)."""
     who = actor_of(actor)
-    return AuditLog.objects.create(
+    return AuditLog(
         workspace=workspace,
         actor=who.user,
         actor_label=who.label,
@@ -60,6 +75,13 @@ def audit_record(
         target_label=str(target)[:300],
         changes=changes or {},
     )
+
+
+def audit_rows_write(rows: list[AuditLog]) -> None:
+    """Write rows built by `audit_row`, in the transaction of the changes they record."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_rows_write must run inside the transaction of the changes it records")
+    AuditLog.objects.bulk_create(rows, batch_size=1000)
 
 
 def audit_record_many(

@@ -84,7 +84,7 @@ class Resolution:
 
 
 @dataclass(frozen=True)
-class _Clean:
+class CleanIdentifiers:
     channel: str = ""
     external_id: str = ""
     username: str = ""
@@ -95,7 +95,7 @@ class _Clean:
     ignored: tuple[str, ...] = ()
 
 
-def identifiers_clean(identifiers: Identifiers) -> _Clean:
+def identifiers_clean(identifiers: Identifiers) -> CleanIdentifiers:
     """Bounded (length, NUL), normalised, junk and unreadable values dropped. ValidationError only for what the
     caller must fix: an over-long or broken value, an unknown channel, an id or username without a channel."""
     errors: dict[str, list[str]] = {}
@@ -142,7 +142,7 @@ def identifiers_clean(identifiers: Identifiers) -> _Clean:
         if not email:
             ignored.append("email")
     full_name = "" if junk_text(text["full_name"]) else text["full_name"]
-    return _Clean(
+    return CleanIdentifiers(
         channel=channel,
         external_id=external_id,
         username=username,
@@ -190,7 +190,7 @@ class _Found:
             self.matches.append((match, customer))
 
 
-def _lookups(*, workspace: Workspace, clean: _Clean) -> _Found:
+def _lookups(*, workspace: Workspace, clean: CleanIdentifiers) -> _Found:
     found = _Found()
     # Locks first (the identity rows and claims), lookups of customers after: on PostgreSQL each statement sees
     # what committed before it, so an event that waited for a lock finds the customer the other event created.
@@ -228,7 +228,7 @@ def _lookups(*, workspace: Workspace, clean: _Clean) -> _Found:
     return found
 
 
-def _resolve_once(*, workspace: Workspace, who: Actor, clean: _Clean) -> Resolution:
+def _resolve_once(*, workspace: Workspace, who: Actor, clean: CleanIdentifiers) -> Resolution:
     found = _lookups(workspace=workspace, clean=clean)
     now = timezone.now()
     if found.matches:
@@ -238,7 +238,7 @@ def _resolve_once(*, workspace: Workspace, who: Actor, clean: _Clean) -> Resolut
         matched, created = "new", True
         customer = Customer(
             workspace=workspace,
-            full_name=clean.full_name or _fallback_name(clean),
+            full_name=clean.full_name or customer_fallback_name(clean),
             source=clean.channel,
             added_by=who.user,
             added_by_label=added_by_label(who),
@@ -299,7 +299,7 @@ def _resolve_once(*, workspace: Workspace, who: Actor, clean: _Clean) -> Resolut
     )
 
 
-def _fallback_name(clean: _Clean) -> str:
+def customer_fallback_name(clean: CleanIdentifiers) -> str:
     """A new customer's name when the event sent none: what people will recognise them by."""
     if clean.username:
         return f"@{clean.username}"
@@ -311,7 +311,13 @@ def _fallback_name(clean: _Clean) -> str:
 
 
 def _link(
-    *, workspace: Workspace, customer: Customer, clean: _Clean, found: _Found, now: Any, new: bool = False
+    *,
+    workspace: Workspace,
+    customer: Customer,
+    clean: CleanIdentifiers,
+    found: _Found,
+    now: Any,
+    new: bool = False,
 ) -> dict[str, Any]:
     """Give the customer the identifiers it lacks; what changed, for the audit row and the timeline.
 

@@ -33,12 +33,36 @@ def timeline_record(
     at: datetime | None = None,
 ) -> int:
     """One timeline line for each of `customer_ids` (a change to a record shows on every customer it concerns)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("timeline_record must run inside the transaction of the change it records")
+    entries = timeline_rows(
+        workspace=workspace,
+        customer_ids=customer_ids,
+        actor=actor,
+        action=action,
+        record_kind=record_kind,
+        record_id=record_id,
+        summary=summary,
+        at=at,
+    )
+    return timeline_rows_write(workspace=workspace, rows=entries)
+
+
+def timeline_rows(
+    *,
+    workspace: Workspace,
+    customer_ids: Iterable[int],
+    actor: Actor | User | None,
+    action: str,
+    record_kind: str = "",
+    record_id: int | None = None,
+    summary: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> list[TimelineEntry]:
+    """The lines `timeline_record` writes, not yet written: set-based work builds its lines and writes them
+    together (`timeline_rows_write`)."""
     who = actor_of(actor)
     moment = at or timezone.now()
     shown = _summary_bounded(summary or {})
-    entries = [
+    return [
         TimelineEntry(
             workspace=workspace,
             customer_id=customer_id,
@@ -52,8 +76,14 @@ def timeline_record(
         )
         for customer_id in dict.fromkeys(customer_ids)
     ]
-    TimelineEntry.objects.for_workspace(workspace).bulk_create(entries)
-    return len(entries)
+
+
+def timeline_rows_write(*, workspace: Workspace, rows: list[TimelineEntry]) -> int:
+    """Write lines built by `timeline_rows`, in the transaction of the changes they show."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("timeline lines must be written inside the transaction of the change they record")
+    TimelineEntry.objects.for_workspace(workspace).bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 def _summary_bounded(summary: dict[str, Any]) -> dict[str, Any]:

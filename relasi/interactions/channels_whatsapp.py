@@ -28,13 +28,11 @@ from relasi.core.validation import validation_error_fields
 from relasi.customers.identity import IDENTIFIER_LIMITS, Identifiers, customer_resolve
 from relasi.customers.models import Channel, Customer
 from relasi.interactions.events import (
-    MESSAGE_TEXT_MAX,
-    MESSAGE_TYPE_MAX,
-    PROVIDER_ID_MAX,
     conversation_for_customer,
     delivery_status_record,
     delivery_statuses_apply_pending,
 )
+from relasi.interactions.events_parsing import MESSAGE_TEXT_MAX, MESSAGE_TYPE_MAX, PROVIDER_ID_MAX
 from relasi.interactions.models import Direction, WebhookEvent
 from relasi.interactions.services import message_add
 from relasi.tenancy.models import Workspace

@@ -24,13 +24,24 @@ from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
 from relasi.core.audit import Actor, actor_of, audit_record
-from relasi.core.inputs import datetime_checked, text_checked
+from relasi.core.inputs import text_checked
 from relasi.core.validation import validation_error_fields
 from relasi.customers.identity import Identifiers, customer_resolve, identifiers_clean
-from relasi.customers.models import Channel, Customer
+from relasi.customers.models import Customer
 from relasi.customers.services import customer_update
 from relasi.customers.timeline import timeline_record
-from relasi.interactions.cleaning import ID_MAX_DIGITS
+from relasi.interactions.events_bulk import PlanRefused, events_apply_set_based
+from relasi.interactions.events_parsing import (
+    CONVERSATION_ID_MAX,
+    EventResult,
+    EventStatus,
+    contact_identifiers_parse,
+    errors_prefixed,
+    fields_unknown,
+    id_field,
+    message_fields_parse,
+    text_field,
+)
 from relasi.interactions.models import (
     CampaignRecipient,
     Conversation,
@@ -51,26 +62,8 @@ from relasi.tenancy.models import Workspace
 # more batches.
 MAX_EVENTS = 500
 CLIENT_ID_MAX = 200
-MAX_IDENTITIES = 5
-MESSAGE_TEXT_MAX = 4096
-MESSAGE_TYPE_MAX = 30
-PROVIDER_ID_MAX = 200
-CONVERSATION_ID_MAX = 200
 RECORD_EVENT_TYPES = (Kind.TICKET.value, Kind.DEAL.value, Kind.TASK.value)
 EVENT_TYPES = ("contact", "message", "conversation_status", *RECORD_EVENT_TYPES)
-CONTACT_FIELDS = {"full_name", "phone", "email", "identities"}
-IDENTITY_FIELDS = {"channel", "external_id", "username"}
-MESSAGE_FIELDS = {
-    "contact",
-    "channel",
-    "conversation",
-    "direction",
-    "type",
-    "text",
-    "sent_at",
-    "provider_message_id",
-    "campaign_id",
-}
 STATUS_FIELDS = {"conversation_id", "channel", "conversation", "status"}
 # A delivery status never goes back: "read" after "delivered" applies, "delivered" after "read" does not.
 DELIVERY_RANK = {
@@ -79,22 +72,6 @@ DELIVERY_RANK = {
     DeliveryStatus.READ: 2,
     DeliveryStatus.FAILED: 3,
 }
-
-
-class EventStatus:
-    CREATED = "created"
-    UPDATED = "updated"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"
-
-
-@dataclass
-class EventResult:
-    id: str
-    status: str
-    customer_id: int | None = None
-    record_id: int | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -145,15 +122,17 @@ _BATCH: ContextVar[_Batch | None] = ContextVar("relasi_events_batch", default=No
 
 
 def events_ingest(
-    *, workspace: Workspace, actor: Actor | User | None, events: list[Any]
+    *, workspace: Workspace, actor: Actor | User | None, events: list[Any], set_based: bool = True
 ) -> list[EventResult]:
-    """Apply each event on its own; one result per event, in the order sent. The batch is one transaction, each
-    event a savepoint of it."""
+    """Apply each event on its own; one result per event, in the order sent. The batch is one transaction: its
+    contacts and messages are applied together (`events_bulk`) when they are the common cases that path takes,
+    else each event in a savepoint of it. `set_based=False` takes the event-by-event path always (the tests
+    compare the two)."""
     who = actor_of(actor)
     batch = events[:MAX_EVENTS]
     try:
         with transaction.atomic():
-            return _batch_apply(workspace=workspace, actor=who, events=batch)
+            return _batch_apply(workspace=workspace, actor=who, events=batch, set_based=set_based)
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) not in RETRYABLE_SQLSTATES:
             raise
@@ -162,7 +141,9 @@ def events_ingest(
     results = []
     for position, event in enumerate(batch):
         with transaction.atomic():
-            results += _batch_apply(workspace=workspace, actor=who, events=[event], first_position=position)
+            results += _batch_apply(
+                workspace=workspace, actor=who, events=[event], first_position=position, set_based=set_based
+            )
     return results
 
 
@@ -176,7 +157,7 @@ def event_apply(*, workspace: Workspace, actor: Actor, event: Any, position: int
 
 
 def _batch_apply(
-    *, workspace: Workspace, actor: Actor, events: list[Any], first_position: int = 0
+    *, workspace: Workspace, actor: Actor, events: list[Any], first_position: int = 0, set_based: bool = True
 ) -> list[EventResult]:
     envelopes = [_event_envelope(event, first_position + index) for index, event in enumerate(events)]
     wanted: dict[str, str] = {}
@@ -193,6 +174,11 @@ def _batch_apply(
             client_event_id__in=[client_id for client_id in wanted if client_id not in claimed]
         )
     }
+    firsts: dict[str, tuple[str, str, Any]] = {}
+    for event, (client_id, errors) in zip(events, envelopes, strict=True):
+        if not errors and client_id in claimed and client_id not in firsts:
+            firsts[client_id] = (client_id, event["type"], event[event["type"]])
+    planned = _set_based(workspace=workspace, actor=actor, items=list(firsts.values())) if set_based else None
     state = _Batch()
     token = _BATCH.set(state)
     results: list[EventResult] = []
@@ -212,7 +198,10 @@ def _batch_apply(
                     )
                 )
             else:
-                result = _event_run(workspace=workspace, actor=actor, event=event, client_id=client_id)
+                if planned is not None:
+                    result = planned[0][client_id]
+                else:
+                    result = _event_run(workspace=workspace, actor=actor, event=event, client_id=client_id)
                 if result.status != EventStatus.REJECTED:
                     applied[client_id] = result
                     ledger = claimed[client_id]
@@ -223,8 +212,9 @@ def _batch_apply(
                     ledger.customer_id = result.customer_id
                     ledger.record_id = result.record_id
                 results.append(result)
-        if state.provider_ids:
-            _pending_statuses_apply(workspace=workspace, actor=actor, provider_ids=list(state.provider_ids))
+        provider_ids = planned[1] if planned is not None else list(state.provider_ids)
+        if provider_ids:
+            _pending_statuses_apply(workspace=workspace, actor=actor, provider_ids=provider_ids)
     finally:
         _BATCH.reset(token)
     ledger_rows = IngestedEvent.objects.for_workspace(workspace)
@@ -234,8 +224,22 @@ def _batch_apply(
         ledger_rows.filter(pk__in=forgotten).delete()
     kept = [row for client_id, row in claimed.items() if client_id in applied]
     if kept:
-        ledger_rows.bulk_update(kept, ["event_type", "result", "customer_id", "record_id"])
+        _ledger_complete(workspace=workspace, rows=kept)
     return results
+
+
+def _set_based(
+    *, workspace: Workspace, actor: Actor, items: list[tuple[str, str, Any]]
+) -> tuple[dict[str, EventResult], list[str]] | None:
+    """The batch applied by the set-based path, in a savepoint; None when that path leaves it to this one (a case
+    it does not take, or a unique row a concurrent batch inserted first): nothing of it stays."""
+    if not items:
+        return None
+    try:
+        with transaction.atomic():
+            return events_apply_set_based(workspace=workspace, actor=actor, items=items)
+    except (PlanRefused, IntegrityError):
+        return None
 
 
 def _ledger_claim(*, workspace: Workspace, wanted: dict[str, str]) -> dict[str, IngestedEvent]:
@@ -274,6 +278,35 @@ def _ledger_claim(*, workspace: Workspace, wanted: dict[str, str]) -> dict[str, 
     return claimed
 
 
+def _ledger_complete(*, workspace: Workspace, rows: list[IngestedEvent]) -> None:
+    """Write what each applied event did onto its claimed row, with one statement: the claimed rows conflict on
+    their unique (workspace, client id), and the conflict updates them. (The ORM's bulk_update builds a CASE per
+    column and row, which took longer than applying the batch.) Scoped by hand: every row is the workspace's."""
+    table = connection.ops.quote_name(IngestedEvent._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = []
+    for row in rows:
+        assert row.workspace_id == workspace.pk
+        params += [
+            workspace.pk,
+            row.client_event_id,
+            row.event_type,
+            row.result,
+            row.customer_id,
+            row.record_id,
+            now,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (workspace_id, client_event_id, event_type, result, customer_id, record_id, "
+            f"received_at) VALUES {values} ON CONFLICT (workspace_id, client_event_id) DO UPDATE SET "
+            "event_type = excluded.event_type, result = excluded.result, customer_id = excluded.customer_id, "
+            "record_id = excluded.record_id",
+            params,
+        )
+
+
 def _event_run(*, workspace: Workspace, actor: Actor, event: dict[str, Any], client_id: str) -> EventResult:
     """Apply one event whose id this batch claimed, in a savepoint: on a refusal nothing of it stays, not even
     what the batch learned from it."""
@@ -287,7 +320,9 @@ def _event_run(*, workspace: Workspace, actor: Actor, event: dict[str, Any], cli
         if state is not None:
             state.undo(mark)
         if isinstance(error, ValidationError):
-            return EventResult(id=client_id, status=EventStatus.REJECTED, errors=_prefixed(event_type, error))
+            return EventResult(
+                id=client_id, status=EventStatus.REJECTED, errors=errors_prefixed(event_type, error)
+            )
         message = str(error) if isinstance(error, PermissionDenied) and str(error) else _("Not found.")
         return EventResult(id=client_id, status=EventStatus.REJECTED, errors={event_type: [message]})
     return EventResult(
@@ -325,100 +360,14 @@ def _event_envelope(event: Any, position: int) -> tuple[str, dict[str, list[str]
     return client_id or f"#{position}", errors
 
 
-def _prefixed(prefix: str, error: ValidationError) -> dict[str, list[str]]:
-    return {
-        prefix if name == "__all__" else f"{prefix}.{name}": messages
-        for name, messages in validation_error_fields(error).items()
-    }
-
-
-def _unknown_fields(data: dict[str, Any], allowed: set[str]) -> dict[str, list[str]]:
-    return {str(name)[:50]: [_("There is no such field.")] for name in sorted(set(data) - allowed)}
-
-
-def _text(data: dict[str, Any], name: str, max_length: int) -> str:
-    value = data.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationError({name: [_("Send text.")]})
-    try:
-        return text_checked(value, max_length=max_length)
-    except ValidationError as error:
-        raise ValidationError({name: error.messages}) from None
-
-
-def _id_field(data: dict[str, Any], name: str) -> int | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit() or len(text) > ID_MAX_DIGITS:
-        raise ValidationError({name: [_("“%(value)s” is not an id.") % {"value": text[:30]}]})
-    return int(text)
-
-
 # Contacts
-
-
-def _contact_identifiers(data: Any) -> list[Identifiers]:
-    """One Identifiers per identity (phone, email and name with each); one without an identity when none."""
-    if not isinstance(data, dict):
-        raise ValidationError({"contact": [_("Send the contact as an object.")]})
-    errors = _unknown_fields(data, CONTACT_FIELDS)
-    identities = data.get("identities") or []
-    if not isinstance(identities, list) or len(identities) > MAX_IDENTITIES:
-        errors["identities"] = [_("Send a list of at most %d identities.") % MAX_IDENTITIES]
-        identities = []
-    for position, identity in enumerate(identities):
-        if not isinstance(identity, dict):
-            errors[f"identities.{position}"] = [_("Send each identity as an object.")]
-            continue
-        for name, messages in _unknown_fields(identity, IDENTITY_FIELDS).items():
-            errors[f"identities.{position}.{name}"] = messages
-        if not identity.get("external_id") and not identity.get("username"):
-            errors[f"identities.{position}"] = [_("Send the external_id or the username.")]
-    values: dict[str, str] = {}
-    for name in ("full_name", "phone", "email"):
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            errors[name] = [_("Send text.")]
-        values[name] = value if isinstance(value, str) else ""
-    if len(identities) > 1 and not (values["phone"] or values["email"]):
-        # customer_resolve joins one identity to a customer at a time; the later ones find the same customer
-        # through the phone or email the first one gave it.
-        errors["identities"] = [
-            _("Send a phone or an email with more than one identity, or one identity per event.")
-        ]
-    if not identities and not any(values.values()):
-        errors["__all__"] = [_("Send at least an identity, a phone, an email or a name.")]
-    if errors:
-        raise ValidationError(errors)
-    if not identities:
-        return [Identifiers(**values)]
-    return [
-        Identifiers(
-            channel=_plain(identity.get("channel")),
-            external_id=_plain(identity.get("external_id")),
-            username=_plain(identity.get("username")),
-            **values,
-        )
-        for identity in identities
-    ]
-
-
-def _plain(value: Any) -> str:
-    # Numbers are ids too (a phone-like WhatsApp id sent as a number); other types are refused by identifiers_clean.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value if isinstance(value, str) else "" if value is None else str(value)[:300]
 
 
 def contact_resolve(*, workspace: Workspace, actor: Actor, data: Any) -> tuple[Customer, bool]:
     """The customer a contact names (created when new), with the name it sends when it differs."""
     created = False
     customer: Customer | None = None
-    for identifiers in _contact_identifiers(data):
+    for identifiers in contact_identifiers_parse(data):
         found, new = _customer_resolve_once_per_batch(
             workspace=workspace, actor=actor, identifiers=identifiers
         )
@@ -601,54 +550,25 @@ def _rekey(*, workspace: Workspace, conversation: Conversation, external_id: str
 
 
 def _apply_message(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> _Applied:
-    errors = _unknown_fields(data, MESSAGE_FIELDS)
-    if errors:
-        raise ValidationError(errors)
-    channel = _text(data, "channel", 16).lower() or Channel.OTHER
-    if channel not in Channel.values:
-        raise ValidationError({"channel": [_("Unknown channel: use one of %s.") % ", ".join(Channel.values)]})
-    direction = _text(data, "direction", 10) or Direction.INBOUND
-    if direction not in Direction.values:
-        raise ValidationError({"direction": [_("Use inbound or outbound.")]})
-    text = _text(data, "text", MESSAGE_TEXT_MAX)
-    message_type = _text(data, "type", MESSAGE_TYPE_MAX) or "text"
-    provider_id = _text(data, "provider_message_id", PROVIDER_ID_MAX)
-    chat_id = _text(data, "conversation", CONVERSATION_ID_MAX)
-    sent_at = _moment(data.get("sent_at"), workspace) if data.get("sent_at") is not None else None
-    campaign_id = _id_field(data, "campaign_id")
-    if campaign_id is not None and (direction != Direction.OUTBOUND or not provider_id):
-        raise ValidationError(
-            {
-                "campaign_id": [
-                    _("Only an outbound message with its provider_message_id is sent to a campaign.")
-                ]
-            }
-        )
-    if "contact" not in data:
-        raise ValidationError({"contact": [_("This field is required.")]})
+    fields = message_fields_parse(data, workspace)
     try:
-        customer, _created = contact_resolve(workspace=workspace, actor=actor, data=data["contact"])
+        customer, _created = contact_resolve(workspace=workspace, actor=actor, data=fields.contact)
     except ValidationError as error:
-        raise ValidationError(_prefixed("contact", error)) from None
-    if not chat_id:
-        # Without a chat id, the contact's id on this channel names the chat (one conversation per person).
-        chat_id = next(
-            (
-                str(identity["external_id"])
-                for identity in data["contact"].get("identities") or []
-                if isinstance(identity, dict)
-                and identity.get("channel") == channel
-                and isinstance(identity.get("external_id"), str)
-            ),
-            "",
-        )
+        raise ValidationError(errors_prefixed("contact", error)) from None
+    channel, chat_id, direction, provider_id = (
+        fields.channel,
+        fields.chat_id,
+        fields.direction,
+        fields.provider_id,
+    )
+    campaign_id = fields.campaign_id
     state = _BATCH.get()
     conversation = conversation_for_customer(
         workspace=workspace,
         actor=actor,
         channel=channel,
         customer_id=customer.pk,
-        external_ids=(chat_id[:CONVERSATION_ID_MAX],) if chat_id else (),
+        external_ids=(chat_id,) if chat_id else (),
         reopen=direction == Direction.INBOUND,
         without_conversations=state is not None and state.created.get(customer.pk, False),
     )
@@ -659,9 +579,9 @@ def _apply_message(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> 
         actor=actor,
         conversation_id=conversation.pk,
         direction=direction,
-        text=text,
-        message_type=message_type,
-        sent_at=sent_at,
+        text=fields.text,
+        message_type=fields.message_type,
+        sent_at=fields.sent_at,
         provider_message_id=provider_id,
     )
     if campaign_id is not None:
@@ -682,22 +602,14 @@ def _apply_message(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> 
     return _Applied(created=new, customer_id=customer.pk, record_id=conversation.pk)
 
 
-def _moment(value: Any, workspace: Workspace) -> datetime:
-    try:
-        moment = datetime_checked(value)
-    except ValidationError as error:
-        raise ValidationError({"sent_at": error.messages}) from None
-    return timezone.make_aware(moment, workspace.zone) if timezone.is_naive(moment) else moment
-
-
 def _apply_conversation_status(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> _Applied:
-    errors = _unknown_fields(data, STATUS_FIELDS)
+    errors = fields_unknown(data, STATUS_FIELDS)
     if errors:
         raise ValidationError(errors)
-    conversation_id = _id_field(data, "conversation_id")
+    conversation_id = id_field(data, "conversation_id")
     if conversation_id is None:
-        channel = _text(data, "channel", 16).lower()
-        chat_id = _text(data, "conversation", CONVERSATION_ID_MAX)
+        channel = text_field(data, "channel", 16).lower()
+        chat_id = text_field(data, "conversation", CONVERSATION_ID_MAX)
         if not channel or not chat_id:
             raise ValidationError(
                 {
@@ -730,13 +642,13 @@ def _apply_conversation_status(workspace: Workspace, actor: Actor, data: dict[st
 def _apply_record(kind: str) -> Any:
     def apply(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> _Applied:
         fields = {name: value for name, value in data.items() if name not in ("record_id", "contact")}
-        record_id = _id_field(data, "record_id")
+        record_id = id_field(data, "record_id")
         customer: Customer | None = None
         if "contact" in data:
             try:
                 customer, _created = contact_resolve(workspace=workspace, actor=actor, data=data["contact"])
             except ValidationError as error:
-                raise ValidationError(_prefixed("contact", error)) from None
+                raise ValidationError(errors_prefixed("contact", error)) from None
         if record_id is None:
             record = record_create(
                 workspace=workspace,
