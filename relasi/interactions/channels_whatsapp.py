@@ -14,24 +14,26 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from relasi.core.audit import Actor
 from relasi.core.inputs import text_problem, text_storable
 from relasi.core.validation import validation_error_fields
-from relasi.customers.identity import IDENTIFIER_LIMITS, Identifiers, customer_resolve
+from relasi.customers.identity import IDENTIFIER_LIMITS, Identifiers, customer_resolve, identifiers_clean
 from relasi.customers.models import Channel, Customer
 from relasi.interactions.events import (
     conversation_for_customer,
     delivery_status_record,
     delivery_statuses_apply_pending,
+    delivery_statuses_apply_pending_many,
 )
+from relasi.interactions.events_bulk import ContactIntent, IngestPlan, MessageIntent, PlanRefused
 from relasi.interactions.events_parsing import MESSAGE_TEXT_MAX, MESSAGE_TYPE_MAX, PROVIDER_ID_MAX
 from relasi.interactions.models import Direction, WebhookEvent
 from relasi.interactions.services import message_add
@@ -45,6 +47,8 @@ TIMESTAMP_MAX_DIGITS = 12
 ERROR_MAX = 4000
 # Types whose text is in `<type>.caption` (media with a caption).
 CAPTIONED = ("image", "video", "document")
+# A job applies at most this many waiting events together.
+JOB_EVENTS_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -56,41 +60,100 @@ class _Person:
 
 
 def webhook_event_process(*, workspace_id: int, event_id: int) -> WebhookEvent | None:
-    """Apply a stored event once: a second run (a redelivered job) finds it processed and changes nothing."""
+    """Apply a stored event once: a second run (a redelivered job) finds it processed and changes nothing.
+
+    The job takes the workspace's other waiting events too (the oldest, up to JOB_EVENTS_MAX, skipping those
+    another job holds) and applies their messages together through the set-based path (`events_bulk`): under a
+    burst one job's reads and inserts serve many messages, and the jobs of the events it took find them processed.
+    When that path leaves the messages to this one, each event is applied on its own, as before."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:
         return None
     with transaction.atomic():
+        events = WebhookEvent.objects.for_workspace(workspace).select_related("channel")
         # Locked (a redelivered job waits, then finds it processed), with its channel in the same query.
-        event = (
-            WebhookEvent.objects.for_workspace(workspace)
-            .select_for_update(of=("self",))
-            .select_related("channel")
-            .filter(pk=event_id)
-            .first()
-        )
+        event = events.select_for_update(of=("self",)).filter(pk=event_id).first()
         if event is None:
             return None
         if event.processed_at is not None:
             return event
-        problems: list[str] = []
-        try:
-            payload = json.loads(event.body)
-        except ValueError:
-            payload = None
-            problems.append("The body is not JSON.")
-        phone_number_id = event.channel.phone_number_id if event.channel else ""
-        for value in _change_values(payload, problems):
-            metadata = value.get("metadata")
-            sent_to = str(metadata.get("phone_number_id", "")) if isinstance(metadata, dict) else ""
-            if phone_number_id and sent_to and sent_to != phone_number_id:
-                problems.append(f"A change for phone number id {sent_to[:40]}, not this channel's: skipped.")
-                continue
-            _value_apply(workspace=workspace, value=value, problems=problems)
+        waiting = list(
+            events.select_for_update(of=("self",), skip_locked=True)
+            .filter(processed_at__isnull=True)
+            .exclude(pk=event.pk)
+            .order_by("pk")[: JOB_EVENTS_MAX - 1]
+        )
+        _events_apply(workspace=workspace, events=sorted([event, *waiting], key=lambda row: row.pk))
+    return event
+
+
+@dataclass
+class _Read:
+    """A stored event as read: its problems so far, the messages it brings (as intents), its values."""
+
+    problems: list[str] = field(default_factory=list)
+    values: list[dict[str, Any]] = field(default_factory=list)
+    intents: list[MessageIntent] = field(default_factory=list)
+
+
+def _events_apply(*, workspace: Workspace, events: list[WebhookEvent]) -> None:
+    reads = [_event_read(event) for event in events]
+    together = _messages_apply_together(
+        workspace=workspace, intents=[intent for read in reads for intent in read.intents]
+    )
+    for event, read in zip(events, reads, strict=True):
+        problems = list(read.problems)
+        for value in read.values:
+            if together:
+                _statuses_apply(workspace=workspace, value=value, problems=problems)
+            else:
+                _value_apply(workspace=workspace, value=value, problems=problems)
         event.processed_at = timezone.now()
         event.error = "\n".join(problems)[:ERROR_MAX]
         event.save(update_fields=["processed_at", "error"])
-    return event
+
+
+def _event_read(event: WebhookEvent) -> _Read:
+    read = _Read()
+    try:
+        payload = json.loads(event.body)
+    except ValueError:
+        payload = None
+        read.problems.append("The body is not JSON.")
+    phone_number_id = event.channel.phone_number_id if event.channel else ""
+    for value in _change_values(payload, read.problems):
+        metadata = value.get("metadata")
+        sent_to = str(metadata.get("phone_number_id", "")) if isinstance(metadata, dict) else ""
+        if phone_number_id and sent_to and sent_to != phone_number_id:
+            read.problems.append(f"A change for phone number id {sent_to[:40]}, not this channel's: skipped.")
+            continue
+        read.values.append(value)
+        people = [_person(contact) for contact in _dicts(value.get("contacts"))]
+        for message in _dicts(value.get("messages")):
+            try:
+                read.intents.append(_message_intent(message=message, people=people))
+            except ValidationError as error:
+                read.problems.append(_message_problem(message, error))
+    return read
+
+
+def _messages_apply_together(*, workspace: Workspace, intents: list[MessageIntent]) -> bool:
+    """The events' messages through the set-based path, in a savepoint; False (nothing of it kept) when that path
+    leaves them to the one-event-at-a-time path."""
+    try:
+        with transaction.atomic():
+            plan = IngestPlan(workspace=workspace, actor=ACTOR)
+            plan.apply(list(intents))
+            new_ids = plan.write()
+            delivery_statuses_apply_pending_many(workspace=workspace, actor=ACTOR, provider_ids=new_ids)
+    except (PlanRefused, IntegrityError):
+        return False
+    except Exception:
+        # A fault of the set-based path must not lose the messages: the event-by-event path applies them, and
+        # notes on its event any message that still fails.
+        logger.exception("WhatsApp messages of workspace %s not applied together", workspace.pk)
+        return False
+    return True
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -130,12 +193,20 @@ def _value_apply(*, workspace: Workspace, value: dict[str, Any], problems: list[
             with transaction.atomic():
                 _message_apply(workspace=workspace, message=message, people=people)
         except ValidationError as error:
-            fields = validation_error_fields(error)
-            problems.append(f"Message {message_id}: {json.dumps(fields, ensure_ascii=False)}")
+            problems.append(_message_problem(message, error))
         except Exception:
             # One message that breaks something unforeseen must not lose the others, nor answer Meta with a 500.
             logger.exception("WhatsApp message %s of workspace %s not applied", message_id, workspace.pk)
             problems.append(f"Message {message_id}: not applied (an internal error, logged).")
+    _statuses_apply(workspace=workspace, value=value, problems=problems)
+
+
+def _message_problem(message: dict[str, Any], error: ValidationError) -> str:
+    message_id = _id(message.get("id")) or "(no readable id)"
+    return f"Message {message_id}: {json.dumps(validation_error_fields(error), ensure_ascii=False)}"
+
+
+def _statuses_apply(*, workspace: Workspace, value: dict[str, Any], problems: list[str]) -> None:
     for status in _dicts(value.get("statuses")):
         message_id = _id(status.get("id"))
         if not message_id:
@@ -197,7 +268,8 @@ def _sender(message: dict[str, Any], people: list[_Person]) -> _Person:
     return _Person(user_id=from_user_id, wa_id=from_phone)
 
 
-def _message_apply(*, workspace: Workspace, message: dict[str, Any], people: list[_Person]) -> None:
+def _message_checked(message: dict[str, Any], people: list[_Person]) -> tuple[_Person, str]:
+    """The sender and the message id, or ValidationError saying what is missing."""
     person = _sender(message, people)
     if not person.user_id and not person.wa_id:
         raise ValidationError({"from": ["The message names no sender (no from, no from_user_id)."]})
@@ -206,14 +278,18 @@ def _message_apply(*, workspace: Workspace, message: dict[str, Any], people: lis
         raise ValidationError(
             {"id": ["The message id is too long or holds a character that cannot be stored."]}
         )
+    return person, message_id
+
+
+def _message_apply(*, workspace: Workspace, message: dict[str, Any], people: list[_Person]) -> None:
+    person, message_id = _message_checked(message, people)
     customer = _customer(workspace=workspace, person=person)
     conversation = conversation_for_customer(
         workspace=workspace,
         actor=ACTOR,
         channel=Channel.WHATSAPP,
         customer_id=customer.pk,
-        # One conversation per WhatsApp user: by the business-scoped id, or the phone until Meta sends the id.
-        external_ids=(person.user_id[:200], person.wa_id[:200]),
+        external_ids=_chat_ids(person),
         reopen=True,
     )
     message_type = _clean(message.get("type"), MESSAGE_TYPE_MAX) or "unknown"
@@ -231,22 +307,48 @@ def _message_apply(*, workspace: Workspace, message: dict[str, Any], people: lis
         delivery_statuses_apply_pending(workspace=workspace, actor=ACTOR, provider_message_id=message_id)
 
 
-def _customer(*, workspace: Workspace, person: _Person) -> Customer:
-    """customer_resolve with WhatsApp's identifiers: the business-scoped id as the channel identity (it stays
-    when the user hides the phone), the username, the phone from `wa_id`, and the profile name."""
+def _message_intent(*, message: dict[str, Any], people: list[_Person]) -> MessageIntent:
+    """The message as the set-based path takes it: the same checks and values as `_message_apply`."""
+    person, message_id = _message_checked(message, people)
     try:
-        resolution = customer_resolve(
-            workspace=workspace,
-            actor=ACTOR,
-            identifiers=Identifiers(
-                channel=Channel.WHATSAPP,
-                external_id=person.user_id,
-                username=person.username,
-                # wa_id is the international number without its "+" (6281234567890).
-                phone=f"+{person.wa_id}" if person.wa_id.isdigit() else person.wa_id,
-                full_name=person.name,
-            ),
-        )
+        clean = identifiers_clean(_identifiers(person))
+    except ValidationError as error:
+        raise ValidationError({"contact": [str(message) for message in error.messages]}) from None
+    message_type = _clean(message.get("type"), MESSAGE_TYPE_MAX) or "unknown"
+    return MessageIntent(
+        contact=ContactIntent(cleans=(clean,)),
+        channel=Channel.WHATSAPP,
+        chat_ids=_chat_ids(person),
+        direction=Direction.INBOUND,
+        text=_message_text(message, message_type),
+        message_type=message_type,
+        sent_at=_timestamp(message.get("timestamp")),
+        provider_id=message_id,
+        reopen=True,
+    )
+
+
+def _chat_ids(person: _Person) -> tuple[str, ...]:
+    # One conversation per WhatsApp user: by the business-scoped id, or the phone until Meta sends the id.
+    return (person.user_id[:200], person.wa_id[:200])
+
+
+def _identifiers(person: _Person) -> Identifiers:
+    """WhatsApp's identifiers: the business-scoped id as the channel identity (it stays when the user hides the
+    phone), the username, the phone from `wa_id`, and the profile name."""
+    return Identifiers(
+        channel=Channel.WHATSAPP,
+        external_id=person.user_id,
+        username=person.username,
+        # wa_id is the international number without its "+" (6281234567890).
+        phone=f"+{person.wa_id}" if person.wa_id.isdigit() else person.wa_id,
+        full_name=person.name,
+    )
+
+
+def _customer(*, workspace: Workspace, person: _Person) -> Customer:
+    try:
+        resolution = customer_resolve(workspace=workspace, actor=ACTOR, identifiers=_identifiers(person))
     except ValidationError as error:
         raise ValidationError({"contact": [str(message) for message in error.messages]}) from None
     return resolution.customer

@@ -214,7 +214,7 @@ def _batch_apply(
                 results.append(result)
         provider_ids = planned[1] if planned is not None else list(state.provider_ids)
         if provider_ids:
-            _pending_statuses_apply(workspace=workspace, actor=actor, provider_ids=provider_ids)
+            delivery_statuses_apply_pending_many(workspace=workspace, actor=actor, provider_ids=provider_ids)
     finally:
         _BATCH.reset(token)
     ledger_rows = IngestedEvent.objects.for_workspace(workspace)
@@ -766,7 +766,9 @@ def delivery_status_record(
     return "pending"
 
 
-def _pending_statuses_apply(*, workspace: Workspace, actor: Actor, provider_ids: list[str]) -> None:
+def delivery_statuses_apply_pending_many(
+    *, workspace: Workspace, actor: Actor, provider_ids: list[str]
+) -> None:
     """The statuses that waited for the batch's new messages: one query finds whether any did."""
     waiting = (
         PendingDeliveryStatus.objects.for_workspace(workspace)
