@@ -48,7 +48,9 @@ def _payload(rng: random.Random, number: int, phone_number_id: str) -> dict[str,
 
 def _without_channels(state: dict[str, Any]) -> dict[str, Any]:
     # Each workspace's number has its own id: the audit row of its connection differs, and is not ingestion's.
-    state["audit"] = {key: rows for key, rows in state["audit"].items() if key[0] != "interactions.whatsappchannel"}
+    state["audit"] = {
+        key: rows for key, rows in state["audit"].items() if key[0] != "interactions.whatsappchannel"
+    }
     return state
 
 
@@ -88,7 +90,9 @@ def test_one_job_for_many_waiting_events_writes_what_one_job_per_event_writes(al
     # and both workspaces hold the same rows, and the events the same notes
     assert _without_channels(ingestion_state(together)) == _without_channels(ingestion_state(apart))
     notes = list(events.values_list("error", flat=True))
-    assert notes == list(WebhookEvent.objects.for_workspace(apart).order_by("pk").values_list("error", flat=True))
+    assert notes == list(
+        WebhookEvent.objects.for_workspace(apart).order_by("pk").values_list("error", flat=True)
+    )
     assert any("too long" in note for note in notes) == any(
         len(payload["entry"][0]["changes"][0]["value"]["messages"]) > 1 for payload in payloads
     )
