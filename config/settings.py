@@ -289,7 +289,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "relasi.customers.tasks.customer_jobs_recover_task",
         "schedule": JOBS_RECOVERY_INTERVAL_SECONDS,
     },
+    "recover-waiting-webhook-events": {
+        "task": "relasi.interactions.tasks.webhook_events_recover_task",
+        "schedule": JOBS_RECOVERY_INTERVAL_SECONDS,
+    },
 }
+# A WhatsApp webhook event still waiting after this long gets a job from the recovery (its own was lost).
+WEBHOOK_EVENTS_STALLED_SECONDS: int = env.int("WEBHOOK_EVENTS_STALLED_SECONDS", default=300)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

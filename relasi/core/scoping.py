@@ -28,6 +28,7 @@ UNSCOPED_ALLOWED: dict[str, str] = {
     "relasi.core.scoping": "defines the managers",
     "relasi.core.idempotency": "the hourly purge forgets the expired idempotency keys of every workspace",
     "relasi.customers.recovery": "the scheduled recovery finds the stalled imports and exports of every workspace",
+    "relasi.interactions.webhook_jobs": "the scheduled recovery finds the workspaces whose webhook events wait",
 }
 
 # Models with a workspace foreign key that do not derive from WorkspaceOwned, and why.

@@ -102,8 +102,9 @@ def whatsapp_channel_remove(
 
 
 def webhook_event_receive(*, channel: WhatsAppChannel, body: bytes) -> WebhookEvent:
-    """Keep a signed POST as it came and queue the job that reads it, once the row is committed."""
-    from relasi.interactions.tasks import webhook_event_process_task
+    """Keep a signed POST as it came and, once the row is committed, make sure a job will read it (one job per
+    burst: `webhook_jobs`)."""
+    from relasi.interactions.webhook_jobs import webhook_events_drain_request
 
     workspace = channel.workspace
     # Meta sends UTF-8 JSON; anything else is kept readable (and the job reports it) rather than refused.
@@ -112,5 +113,5 @@ def webhook_event_receive(*, channel: WhatsAppChannel, body: bytes) -> WebhookEv
         event = WebhookEvent.objects.for_workspace(workspace).create(
             channel=channel, body=text, received_at=timezone.now()
         )
-        transaction.on_commit(lambda: webhook_event_process_task.delay(workspace.pk, event.pk))
+        transaction.on_commit(lambda: webhook_events_drain_request(workspace_id=workspace.pk))
     return event

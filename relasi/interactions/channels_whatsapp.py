@@ -60,31 +60,50 @@ class _Person:
 
 
 def webhook_event_process(*, workspace_id: int, event_id: int) -> WebhookEvent | None:
-    """Apply a stored event once: a second run (a redelivered job) finds it processed and changes nothing.
-
-    The job takes the workspace's other waiting events too (the oldest, up to JOB_EVENTS_MAX, skipping those
-    another job holds) and applies their messages together through the set-based path (`events_bulk`): under a
-    burst one job's reads and inserts serve many messages, and the jobs of the events it took find them processed.
-    When that path leaves the messages to this one, each event is applied on its own, as before."""
+    """Apply a stored event once, with the workspace's other waiting events: a second run (a redelivered job)
+    finds it processed and changes nothing."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:
         return None
     with transaction.atomic():
-        events = WebhookEvent.objects.for_workspace(workspace).select_related("channel")
         # Locked (a redelivered job waits, then finds it processed), with its channel in the same query.
-        event = events.select_for_update(of=("self",)).filter(pk=event_id).first()
+        event = (
+            WebhookEvent.objects.for_workspace(workspace)
+            .select_for_update(of=("self",))
+            .select_related("channel")
+            .filter(pk=event_id)
+            .first()
+        )
         if event is None:
             return None
         if event.processed_at is not None:
             return event
-        waiting = list(
-            events.select_for_update(of=("self",), skip_locked=True)
-            .filter(processed_at__isnull=True)
-            .exclude(pk=event.pk)
-            .order_by("pk")[: JOB_EVENTS_MAX - 1]
-        )
-        _events_apply(workspace=workspace, events=sorted([event, *waiting], key=lambda row: row.pk))
+        _waiting_apply(workspace=workspace, first=[event])
     return event
+
+
+def webhook_events_apply_waiting(*, workspace: Workspace) -> int:
+    """Apply the workspace's oldest waiting events (up to JOB_EVENTS_MAX, skipping those another job holds) in one
+    transaction; how many."""
+    with transaction.atomic():
+        return _waiting_apply(workspace=workspace, first=[])
+
+
+def _waiting_apply(*, workspace: Workspace, first: list[WebhookEvent]) -> int:
+    """Their messages go through the set-based path together (`events_bulk`): one job's reads and inserts serve
+    many messages. When that path leaves them to the other, each event is applied on its own."""
+    waiting = list(
+        WebhookEvent.objects.for_workspace(workspace)
+        .select_related("channel")
+        .select_for_update(of=("self",), skip_locked=True)
+        .filter(processed_at__isnull=True)
+        .exclude(pk__in=[event.pk for event in first])
+        .order_by("pk")[: JOB_EVENTS_MAX - len(first)]
+    )
+    events = sorted([*first, *waiting], key=lambda row: row.pk)
+    if events:
+        _events_apply(workspace=workspace, events=events)
+    return len(events)
 
 
 @dataclass
@@ -101,6 +120,8 @@ def _events_apply(*, workspace: Workspace, events: list[WebhookEvent]) -> None:
     together = _messages_apply_together(
         workspace=workspace, intents=[intent for read in reads for intent in read.intents]
     )
+    now = timezone.now()
+    noted: list[WebhookEvent] = []
     for event, read in zip(events, reads, strict=True):
         problems = list(read.problems)
         for value in read.values:
@@ -108,9 +129,16 @@ def _events_apply(*, workspace: Workspace, events: list[WebhookEvent]) -> None:
                 _statuses_apply(workspace=workspace, value=value, problems=problems)
             else:
                 _value_apply(workspace=workspace, value=value, problems=problems)
-        event.processed_at = timezone.now()
+        event.processed_at = now
         event.error = "\n".join(problems)[:ERROR_MAX]
-        event.save(update_fields=["processed_at", "error"])
+        if event.error:
+            noted.append(event)
+    # One statement for the events applied without a note, one per event with its own.
+    WebhookEvent.objects.for_workspace(workspace).filter(pk__in=[event.pk for event in events]).update(
+        processed_at=now, error=""
+    )
+    for event in noted:
+        WebhookEvent.objects.for_workspace(workspace).filter(pk=event.pk).update(error=event.error)
 
 
 def _event_read(event: WebhookEvent) -> _Read:
@@ -140,6 +168,8 @@ def _event_read(event: WebhookEvent) -> _Read:
 def _messages_apply_together(*, workspace: Workspace, intents: list[MessageIntent]) -> bool:
     """The events' messages through the set-based path, in a savepoint; False (nothing of it kept) when that path
     leaves them to the one-event-at-a-time path."""
+    if not intents:
+        return True
     try:
         with transaction.atomic():
             plan = IngestPlan(workspace=workspace, actor=ACTOR)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from relasi.interactions import channels_whatsapp, tasks, webhook_jobs
 from relasi.interactions.channels import webhook_event_receive, whatsapp_channel_add
 from relasi.interactions.channels_whatsapp import webhook_event_process
 from relasi.interactions.models import Message, WebhookEvent
@@ -100,3 +103,72 @@ def test_one_job_for_many_waiting_events_writes_what_one_job_per_event_writes(al
     before = Message.objects.for_workspace(together).count()
     webhook_event_process(workspace_id=together.pk, event_id=stored[-1].pk)
     assert Message.objects.for_workspace(together).count() == before
+
+
+def _store(workspace: Any, channel: Any, count: int, *, start: int = 0) -> list[WebhookEvent]:
+    rng = random.Random(start)
+    return [
+        webhook_event_receive(channel=channel, body=json.dumps(_payload(rng, start + n, "")).encode())
+        for n in range(count)
+    ]
+
+
+@pytest.fixture
+def acme_channel(acme, alice):
+    return whatsapp_channel_add(
+        workspace=acme, actor=alice, phone_number_id="106540352242999", app_secret="s", verify_token="v"
+    )
+
+
+def test_a_burst_of_posts_queues_one_drain_job_and_it_applies_them_all(
+    acme, acme_channel, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    # given a drain job queued for acme and not started yet (its flag is set); the queue's jobs are recorded
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.webhook_events_drain_task, "delay", queued.append)
+    assert webhook_jobs.webhook_events_drain_request(workspace_id=acme.pk) is True
+    # when a burst of five POSTs is stored (their commit callbacks run)
+    with django_capture_on_commit_callbacks(execute=True):
+        stored = _store(acme, acme_channel, 5)
+    # then no other job was queued, and the five wait
+    assert queued == [acme.pk]
+    assert WebhookEvent.objects.for_workspace(acme).filter(processed_at__isnull=True).count() == 5
+    # when the queued job runs
+    applied = webhook_jobs.webhook_events_drain(workspace_id=acme.pk)
+    # then it applied all five, and the next POST queues a job again
+    assert applied == 5
+    assert WebhookEvent.objects.for_workspace(acme).filter(processed_at__isnull=True).count() == 0
+    assert Message.objects.for_workspace(acme).count() >= 1
+    with django_capture_on_commit_callbacks(execute=True):
+        _store(acme, acme_channel, 1, start=len(stored))
+    assert queued == [acme.pk, acme.pk]
+
+
+def test_a_drain_job_applies_more_than_one_round(acme, acme_channel, monkeypatch) -> None:
+    # given rounds of three events, and eight events waiting
+    monkeypatch.setattr(channels_whatsapp, "JOB_EVENTS_MAX", 3)
+    monkeypatch.setattr(webhook_jobs, "JOB_EVENTS_MAX", 3)
+    _store(acme, acme_channel, 8)
+    # when the drain job runs
+    applied = webhook_jobs.webhook_events_drain(workspace_id=acme.pk)
+    # then every event is applied, in three rounds of one job
+    assert applied == 8
+    assert WebhookEvent.objects.for_workspace(acme).filter(processed_at__isnull=True).count() == 0
+
+
+def test_the_recovery_queues_a_job_for_events_waiting_too_long(
+    acme, globex, acme_channel, monkeypatch, settings
+) -> None:
+    # given an acme event waiting for ten minutes (its job lost) and one stored just now
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.webhook_events_drain_task, "delay", queued.append)
+    [old, _new] = _store(acme, acme_channel, 2)
+    WebhookEvent.objects.for_workspace(acme).filter(pk=old.pk).update(
+        received_at=timezone.now() - timedelta(minutes=10)
+    )
+    settings.WEBHOOK_EVENTS_STALLED_SECONDS = 300
+    # when the recovery runs
+    recovered = webhook_jobs.webhook_events_recover()
+    # then acme's drain job is queued (whatever its flag says), and no other workspace's
+    assert recovered == [acme.pk]
+    assert queued == [acme.pk]

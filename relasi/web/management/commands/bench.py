@@ -45,7 +45,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batches", type=int, default=400, help="interactions: batches of 50 events sent."
         )
-        parser.add_argument("--clients", type=int, default=4, help="interactions: concurrent HTTP clients.")
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=2,
+            help="interactions: concurrent HTTP clients (one per web process).",
+        )
         parser.add_argument("--webhooks", type=int, default=3000, help="interactions: webhook POSTs sent.")
         parser.add_argument(
             "--naive-events", type=int, default=1000, help="interactions: events sent one request each."
