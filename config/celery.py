@@ -6,6 +6,7 @@
 - "eager" (the test suite): in the call itself, so a test sees the job's effect when the call returns.
 """
 
+import gc
 import os
 from typing import Any
 
@@ -28,6 +29,14 @@ class RelasiTask(Task):
 app = Celery("relasi", task_cls=RelasiTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_process_init.connect
+def _freeze_startup_objects(**_: object) -> None:
+    # As the web processes do (config/wsgi.py): what the worker made while starting is not walked by every full
+    # collection of the jobs' garbage.
+    gc.collect()
+    gc.freeze()
 
 
 @signals.worker_init.connect

@@ -296,6 +296,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 # A WhatsApp webhook event still waiting after this long gets a job from the recovery (its own was lost).
 WEBHOOK_EVENTS_STALLED_SECONDS: int = env.int("WEBHOOK_EVENTS_STALLED_SECONDS", default=300)
+# How long a WhatsApp webhook's job waits before it applies the events stored meanwhile, all together
+# (relasi/interactions/webhook_jobs.py): a message shows in the app this much later, and a burst costs one job.
+WEBHOOK_DRAIN_DELAY_SECONDS: float = env.float("WEBHOOK_DRAIN_DELAY_SECONDS", default=0.2)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -1,7 +1,10 @@
 """When the WhatsApp webhook's stored events are applied: one job per burst, not one per POST.
 
 A POST queues a drain job for its workspace unless one is queued already and has not started (a flag in the
-cache — Redis in production — set with an atomic add). The job clears the flag before it reads the waiting events,
+cache — Redis in production — set with an atomic add). The job starts WEBHOOK_DRAIN_DELAY_SECONDS later (0.2 s by
+default), so that it takes the events of that moment together: one set of reads and inserts for a burst instead
+of one per message, which leaves the web processes the CPU they need to answer Meta at once. The job clears the
+flag before it reads the waiting events,
 then applies them in rounds of up to JOB_EVENTS_MAX (`channels_whatsapp.webhook_events_apply_waiting`), so an event
 stored after that read queues a job of its own and none is left behind. A job lost with its flag (a Redis restart)
 is made good by the scheduled recovery: events waiting longer than WEBHOOK_EVENTS_STALLED_SECONDS get a drain job
@@ -36,7 +39,7 @@ def webhook_events_drain_request(*, workspace_id: int) -> bool:
 
     if not cache.add(_flag(workspace_id), 1, timeout=DRAIN_FLAG_SECONDS):
         return False
-    webhook_events_drain_task.delay(workspace_id)
+    webhook_events_drain_task.apply_async((workspace_id,), countdown=settings.WEBHOOK_DRAIN_DELAY_SECONDS)
     return True
 
 

@@ -125,7 +125,9 @@ def test_a_burst_of_posts_queues_one_drain_job_and_it_applies_them_all(
 ) -> None:
     # given a drain job queued for acme and not started yet (its flag is set); the queue's jobs are recorded
     queued: list[int] = []
-    monkeypatch.setattr(tasks.webhook_events_drain_task, "delay", queued.append)
+    monkeypatch.setattr(
+        tasks.webhook_events_drain_task, "apply_async", lambda args, countdown: queued.append(args[0])
+    )
     assert webhook_jobs.webhook_events_drain_request(workspace_id=acme.pk) is True
     # when a burst of five POSTs is stored (their commit callbacks run)
     with django_capture_on_commit_callbacks(execute=True):
