@@ -61,7 +61,7 @@ def timeline_rows(
     together (`timeline_rows_write`)."""
     who = actor_of(actor)
     moment = at or timezone.now()
-    shown = _summary_bounded(summary or {})
+    shown = timeline_summary_bounded(summary or {})
     return [
         TimelineEntry(
             workspace=workspace,
@@ -86,7 +86,8 @@ def timeline_rows_write(*, workspace: Workspace, rows: list[TimelineEntry]) -> i
     return len(rows)
 
 
-def _summary_bounded(summary: dict[str, Any]) -> dict[str, Any]:
+def timeline_summary_bounded(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary as a line keeps it: its texts cut to what a line can show."""
     return {key: _value_bounded(value) for key, value in summary.items()}
 
 
@@ -96,5 +97,5 @@ def _value_bounded(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_value_bounded(item) for item in value]
     if isinstance(value, dict):
-        return _summary_bounded(value)
+        return timeline_summary_bounded(value)
     return value

@@ -43,7 +43,7 @@ from relasi.interactions.models import (
     Kind,
     Message,
 )
-from relasi.interactions.services import changes_jsonable
+from relasi.interactions.services import record_changes_jsonable
 from relasi.tenancy.models import Workspace
 
 __all__ = ["ContactIntent", "IngestPlan", "MessageIntent", "PlanRefused", "events_apply_set_based"]
@@ -309,7 +309,7 @@ class IngestPlan:
         self.journal.audit(
             action=f"{Kind.CONVERSATION}.created",
             target=row,
-            changes=changes_jsonable({name: [None, value] for name, value in cleaned.items()}),
+            changes=record_changes_jsonable({name: [None, value] for name, value in cleaned.items()}),
         )
         self.journal.audit(
             action="association.added", target=row, changes=lambda: {"customer": [None, customer.pk]}

@@ -99,7 +99,7 @@ def record_create(
             actor=who,
             action=f"{kind}.created",
             target=record,
-            changes=changes_jsonable({name: [None, value] for name, value in cleaned.items()}),
+            changes=record_changes_jsonable({name: [None, value] for name, value in cleaned.items()}),
         )
         for customer_id in customers:
             _associate(spec=spec, workspace=workspace, who=who, record=record, customer_id=customer_id)
@@ -135,7 +135,7 @@ def record_update(
             return record
         record.updated_at = timezone.now()
         record.save()
-        shown = changes_jsonable(changes)
+        shown = record_changes_jsonable(changes)
         audit_record(workspace=workspace, actor=who, action=f"{kind}.updated", target=record, changes=shown)
         timeline_record(
             workspace=workspace,
@@ -285,7 +285,7 @@ def message_add(
     return message, True
 
 
-def changes_jsonable(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+def record_changes_jsonable(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
     """Changes as the audit log and the timeline keep them: related rows by id, dates as ISO text."""
     return {name.removesuffix("_id"): [_plain(value) for value in pair] for name, pair in changes.items()}
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from relasi.core.audit import audit_record_many
 from relasi.core.inputs import text_storable
 from relasi.core.models import AuditLog
-from relasi.customers.cleaning import customer_changes_apply
+from relasi.customers.cleaning import changes_jsonable, customer_changes_apply
 from relasi.customers.imports import reasons
 from relasi.customers.imports.job import ImportJob
 from relasi.customers.imports.matching import MatchIndex, Pending, Ref, attrs_merge, identity_of, ref_pk
@@ -31,7 +31,9 @@ from relasi.customers.models import (
     CustomerImportDuplicate,
     CustomerImportError,
     CustomerImportUpdate,
+    TimelineEntry,
 )
+from relasi.customers.timeline import timeline_summary_bounded
 
 
 class BatchSuperseded(Exception):
@@ -265,6 +267,7 @@ def _persist(job: ImportJob, plan: _Plan, now: datetime) -> None:
         changes=note,
         now=now,
     )
+    _timeline_lines(job, plan, now)
     CustomerImportError.objects.for_workspace(job.workspace).bulk_create(plan.errors, batch_size=1000)
     plan.counts.failed = len(plan.errors)
     CustomerImportDuplicate.objects.for_workspace(job.workspace).bulk_create(
@@ -400,6 +403,59 @@ def _audit_many(
             for target_type, target_id, label in targets
         ],
     )
+
+
+def _timeline_lines(job: ImportJob, plan: _Plan, now: datetime) -> None:
+    """Each created customer's "added" line and each updated one's changes, as a person's edit writes them."""
+    lines: list[tuple[int | None, str, dict[str, Any]]] = [
+        (pending.pk, "customer.created", {"name": pending.full_name}) for pending in plan.created
+    ]
+    for pk, customer in plan.updated.items():
+        lines.append(
+            (pk, "customer.updated", {"changes": _changes_since(plan.previous.get(pk, {}), customer)})
+        )
+    if not lines:
+        return
+    actor_id = job.actor.user.pk if job.actor.user is not None else None
+    rows = [
+        {
+            "workspace_id": job.workspace.pk,
+            "customer_id": customer_id,
+            "at": now,
+            "actor_id": actor_id,
+            "actor_label": job.actor.label,
+            "action": action,
+            "record_kind": "",
+            "record_id": None,
+            "summary": timeline_summary_bounded(summary),
+        }
+        for customer_id, action, summary in lines
+    ]
+    if connection.vendor == "postgresql":
+        _copy_insert(TimelineEntry, rows)
+    else:
+        TimelineEntry.objects.for_workspace(job.workspace).bulk_create(
+            [TimelineEntry(**row) for row in rows], batch_size=1000
+        )
+
+
+def _changes_since(previous: dict[str, Any], customer: Customer) -> dict[str, list[Any]]:
+    """{field: [before, after]} from the values the batch found (`_Plan.remember`) and the customer's now."""
+    changes: dict[str, list[Any]] = {}
+    before_properties: dict[str, Any] = {}
+    after_properties: dict[str, Any] = {}
+    for name, before in previous.items():
+        if name in ("phone_raw", "updated_at"):
+            continue
+        if name.startswith("properties."):
+            key = name.removeprefix("properties.")
+            before_properties[key] = before
+            after_properties[key] = customer.properties.get(key)
+            continue
+        changes[name.removesuffix("_id")] = [before, getattr(customer, name)]
+    if before_properties:
+        changes["properties"] = [before_properties, after_properties]
+    return changes_jsonable(changes)
 
 
 def _copy_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
