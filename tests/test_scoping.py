@@ -220,17 +220,23 @@ def _unique_and_indexed_field_lists(model: type) -> list[tuple[str, list[str]]]:
     for field in meta.concrete_fields:
         if field.unique and not field.primary_key:
             found.append(("unique", [field.name]))
+        elif field.db_index and not field.primary_key and not field.unique:
+            # Django's own index of a foreign key (or a field with db_index=True): one column.
+            found.append(("foreign key index" if field.is_relation else "index", [field.name]))
     return found
 
 
 def test_every_unique_key_and_index_of_a_tenant_table_starts_with_the_workspace() -> None:
-    # so that the tables can be distributed by workspace (docs/scaling.md): a row's keys are its workspace's
+    # so that the tables can be distributed by workspace (docs/scaling.md): a row's keys are its workspace's. The
+    # one exception by rule: Django's one-column index of a foreign key, by which deleting the row it points at (a
+    # user, a customer) finds the rows to cascade to, without a workspace; Citus keeps such non-unique indexes
+    # shard by shard. A field indexed on its own (db_index=True) is not a foreign key, and must not be.
     offenders = [
         (model._meta.label_lower, kind, fields)
         for model in apps.get_models()
         if issubclass(model, WorkspaceOwned)
         for kind, fields in _unique_and_indexed_field_lists(model)
-        if kind != "check"
+        if kind not in ("check", "foreign key index")
         and fields[0] != "workspace"
         and (model._meta.label_lower, fields[0]) not in UNIQUE_WITHOUT_WORKSPACE
     ]

@@ -310,7 +310,8 @@ class PropertyDefinition(WorkspaceOwned):
     """A customer field of a workspace. Built-in fields map to columns; custom ones to `Customer.properties`."""
 
     workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+")
-    key = models.SlugField(_("key"), max_length=60)
+    # Unique with the workspace (property_key_unique), which serves every lookup by key: no index of its own.
+    key = models.SlugField(_("key"), max_length=60, db_index=False)
     label = models.CharField(_("label"), max_length=100)
     kind = models.CharField(_("type"), max_length=12, choices=PropertyKind.choices, default=PropertyKind.TEXT)
     options = models.JSONField(_("options"), default=list, blank=True)

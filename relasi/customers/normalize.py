@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from relasi.core.formatting import format_phone
 
 DEFAULT_REGION = "ID"
-# Values people put in a field when they have nothing: never treat them as an identity.
+# Values people put in a field when they have nothing: a form or an import stores them as empty. A subset of the
+# values of data/junk_identifiers.json (relasi.customers.junk), which identity resolution never matches: the others
+# there ("test", "x", "?") are refused by a phone or email field as what they are, and a username may be "test".
 JUNK_VALUES = frozenset(
     {"", "0", "-", "--", "null", "none", "nil", "n/a", "na", "anonymous", "unknown", "tidak ada"}
 )

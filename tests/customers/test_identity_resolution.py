@@ -365,3 +365,11 @@ def test_out_of_bounds_values_are_refused_before_anything_is_looked_up(acme, ide
         resolve(acme, **identifiers)
     assert list(refused.value.error_dict) == [field]
     assert Customer.objects.for_workspace(acme).count() == 0
+
+
+def test_what_a_form_stores_as_empty_is_also_junk_to_resolution() -> None:
+    # the form's placeholders for "nothing" are a subset of the values resolution never matches
+    from relasi.customers.junk import junk_list
+    from relasi.customers.normalize import JUNK_VALUES
+
+    assert JUNK_VALUES.issubset(junk_list().values)
