@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0017_merged_into_index'),
+        ("customers", "0017_merged_into_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='propertydefinition',
-            name='key',
-            field=models.SlugField(db_index=False, max_length=60, verbose_name='key'),
+            model_name="propertydefinition",
+            name="key",
+            field=models.SlugField(db_index=False, max_length=60, verbose_name="key"),
         ),
     ]
