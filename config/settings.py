@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "relasi.partners",
     "relasi.customers",
     "relasi.interactions",
+    "relasi.billing",
     "relasi.web",
     "django.contrib.admin",
     "django.contrib.auth",

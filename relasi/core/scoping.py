@@ -29,6 +29,7 @@ UNSCOPED_ALLOWED: dict[str, str] = {
     "relasi.core.idempotency": "the hourly purge forgets the expired idempotency keys of every workspace",
     "relasi.customers.recovery": "the scheduled recovery finds the stalled imports and exports of every workspace",
     "relasi.interactions.webhook_jobs": "the scheduled recovery finds the workspaces whose webhook events wait",
+    "relasi.billing.checks": "`relasi billing check` proves every workspace's balances against their ledgers",
 }
 
 # Models with a workspace foreign key that do not derive from WorkspaceOwned, and why.

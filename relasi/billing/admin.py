@@ -1,0 +1,57 @@
+"""The back-office's view of balances and their ledger: read-only. A staff adjustment is a ledger entry written by
+`services.balance_change` (with its reason), never an edit of a row."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from relasi.billing.models import Balance, LedgerEntry
+from relasi.core.admin import ReadOnlyAdmin, backoffice
+
+
+@admin.register(Balance, site=backoffice)
+class BalanceAdmin(ReadOnlyAdmin):
+    list_display = ["workspace_name", "kind", "amount", "period_start", "period_total", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["workspace__name", "workspace__slug"]
+    list_select_related = ["workspace"]
+    fields = ["workspace_name", "kind", "amount", "period_start", "period_total", "updated_at"]
+    readonly_fields = ["workspace_name"]
+
+    @admin.display(description=_("workspace"), ordering="workspace__name")
+    def workspace_name(self, balance: Balance) -> str:
+        return str(balance.workspace)
+
+
+@admin.register(LedgerEntry, site=backoffice)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "workspace_name",
+        "kind",
+        "entry_type",
+        "amount",
+        "balance_after",
+        "reference",
+    ]
+    list_filter = ["kind", "entry_type"]
+    search_fields = ["workspace__name", "workspace__slug", "reference", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["workspace"]
+    fields = [
+        "created_at",
+        "workspace_name",
+        "kind",
+        "entry_type",
+        "amount",
+        "balance_after",
+        "reason",
+        "reference",
+        "actor_label",
+    ]
+    readonly_fields = ["workspace_name"]
+
+    @admin.display(description=_("workspace"), ordering="workspace__name")
+    def workspace_name(self, entry: LedgerEntry) -> str:
+        return str(entry.workspace)

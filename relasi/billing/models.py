@@ -1,0 +1,105 @@
+"""Prepaid usage: each workspace's two balances and their append-only ledger.
+
+A balance is a running total kept beside its ledger so that a page reads one row; the ledger is the record. The
+balance row changes only under `SELECT … FOR UPDATE`, in the transaction that writes its entry, and equals the sum
+of its entries at every commit (`relasi billing check` proves it). Entries are never changed (the model refuses,
+and a database trigger refuses an UPDATE from anywhere) nor deleted, but with their workspace: a correction is a
+new entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from relasi.core.scoping import WorkspaceOwned
+
+
+class BalanceKind(models.TextChoices):
+    # Monthly unique visitors: a count of people.
+    MUV = "muv", _("Unique visitors")
+    # WhatsApp: rupiah; may go below zero (outstanding), settled first by the next top-up.
+    WHATSAPP = "whatsapp", _("WhatsApp balance")
+
+
+class EntryType(models.TextChoices):
+    ALLOWANCE = "allowance", _("Monthly allowance")
+    TOP_UP = "top_up", _("Top-up")
+    USAGE = "usage", _("Usage")
+    RESET = "reset", _("Period reset")
+    SETTLEMENT = "settlement", _("Outstanding settled")
+    ADJUSTMENT = "adjustment", _("Adjustment by staff")
+
+
+class Balance(WorkspaceOwned):
+    workspace = models.ForeignKey(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(_("balance"), max_length=10, choices=BalanceKind.choices)
+    # Visitors or rupiah; the sum of the balance's ledger entries.
+    amount = models.BigIntegerField(_("remaining"), default=0)
+    # The current period: its first day, and what it brought (allowance and top-ups), the base of the low-balance
+    # notice.
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    period_total = models.BigIntegerField(_("period total"), default=0)
+    updated_at = models.DateTimeField(_("last change"), default=timezone.now)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("balance")
+        verbose_name_plural = _("balances")
+        constraints = [models.UniqueConstraint(fields=["workspace", "kind"], name="balance_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.amount}"
+
+
+class LedgerImmutable(RuntimeError):
+    pass
+
+
+class LedgerEntry(WorkspaceOwned):
+    workspace = models.ForeignKey(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(_("balance"), max_length=10, choices=BalanceKind.choices)
+    entry_type = models.CharField(_("type"), max_length=12, choices=EntryType.choices)
+    # Signed: a credit is positive, a debit negative.
+    amount = models.BigIntegerField(_("amount"))
+    balance_after = models.BigIntegerField(_("balance after"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # What the entry applies once (a message id, a payment, a period): a second entry with it is refused by the
+    # unique constraint, so a repeated event never counts twice. Empty for entries that need no such key.
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("by"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        indexes = [models.Index(fields=["workspace", "kind", "-id"], name="ledger_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "reference"],
+                condition=~Q(reference=""),
+                name="ledger_reference_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_entry_type_display()} {self.amount:+d}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise LedgerImmutable("Ledger entries are never changed: write a correcting entry.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise LedgerImmutable("Ledger entries are never deleted: write a correcting entry.")

@@ -1,0 +1,177 @@
+"""Changing a balance: the one way is an entry of its ledger, written with the balance after it under the
+balance's row lock, once per reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relasi.accounts.models import User
+from relasi.billing.models import Balance, BalanceKind, EntryType, LedgerEntry
+from relasi.core.audit import Actor, actor_of
+from relasi.core.inputs import text_checked
+from relasi.tenancy.models import Workspace
+
+# No single change is larger than this (a thousand trillion rupiah): a bigger number is a mistake or an attack,
+# refused before any arithmetic or the database sees it.
+AMOUNT_LIMIT = 10**15
+REASON_MAX = 300
+REFERENCE_MAX = 200
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to make: its type, its signed amount, and why."""
+
+    entry_type: str
+    amount: int
+    reason: str = ""
+
+
+def _checked(change: Change) -> Change:
+    errors: dict[str, list[str]] = {}
+    if (
+        isinstance(change.amount, bool)
+        or not isinstance(change.amount, int)
+        or abs(change.amount) > AMOUNT_LIMIT
+    ):
+        errors["amount"] = [_("Send a whole number of at most %d digits.") % len(str(AMOUNT_LIMIT))]
+    if change.entry_type not in EntryType.values:
+        errors["entry_type"] = [_("Unknown entry type.")]
+    try:
+        reason = text_checked(change.reason, max_length=REASON_MAX)
+    except ValidationError as error:
+        errors["reason"] = list(error.messages)
+        reason = ""
+    if change.entry_type == EntryType.ADJUSTMENT and not reason.strip():
+        errors["reason"] = [_("Say why the balance is adjusted.")]
+    if errors:
+        raise ValidationError(errors)
+    return Change(entry_type=change.entry_type, amount=change.amount, reason=reason)
+
+
+def _reference_checked(reference: str) -> str:
+    try:
+        return text_checked(reference, max_length=REFERENCE_MAX - 3)
+    except ValidationError as error:
+        raise ValidationError({"reference": error.messages}) from None
+
+
+def _balance_locked(*, workspace: Workspace, kind: str) -> Balance:
+    """The workspace's balance of `kind`, made when missing (the unique row decides, not a read), locked until the
+    transaction ends."""
+    if kind not in BalanceKind.values:
+        raise ValidationError({"kind": [_("Unknown balance.")]})
+    balances = Balance.objects.for_workspace(workspace)
+    balances.bulk_create([Balance(workspace=workspace, kind=kind)], ignore_conflicts=True)
+    return balances.select_for_update().get(kind=kind)
+
+
+def balance_change(
+    *, workspace: Workspace, actor: Actor | User | None, kind: str, changes: list[Change], reference: str = ""
+) -> list[LedgerEntry]:
+    """Apply the changes of one event to the balance in one transaction, in order, each as a ledger entry carrying
+    the balance after it. With a `reference` the event applies once: its first entry carries the reference (the
+    next ones `reference#2`, `#3`…), and an event whose reference was applied before writes nothing, whatever its
+    changes are this time (a repeated payment that finds the balance in another state). The entries written."""
+    checked = [_checked(change) for change in changes]
+    key = _reference_checked(reference)
+    who = actor_of(actor)
+    with transaction.atomic():
+        balance = _balance_locked(workspace=workspace, kind=kind)
+        now = timezone.now()
+        amount = balance.amount
+        entries = []
+        for position, change in enumerate(checked):
+            amount += change.amount
+            entries.append(
+                LedgerEntry(
+                    workspace=workspace,
+                    kind=kind,
+                    entry_type=change.entry_type,
+                    amount=change.amount,
+                    balance_after=amount,
+                    reason=change.reason,
+                    reference=key if not key or not position else f"{key}#{position + 1}",
+                    actor=who.user,
+                    actor_label=who.label,
+                    created_at=now,
+                )
+            )
+        if not entries:
+            return []
+        try:
+            with transaction.atomic():
+                LedgerEntry.objects.for_workspace(workspace).bulk_create(entries)
+        except IntegrityError:
+            if not key:
+                raise
+            return []  # applied before: the event counts once
+        balance.amount = amount
+        balance.updated_at = now
+        balance.period_total += sum(
+            entry.amount for entry in entries if entry.entry_type in (EntryType.ALLOWANCE, EntryType.TOP_UP)
+        )
+        balance.save(update_fields=["amount", "updated_at", "period_total"])
+    return entries
+
+
+def balance_top_up(
+    *, workspace: Workspace, actor: Actor | User | None, kind: str, amount: int, reference: str
+) -> list[LedgerEntry]:
+    """Credit a paid top-up once: the outstanding part of a balance below zero is settled first, the rest is
+    added (IDR 5,000 outstanding and a top-up of IDR 1,000,000: 5,000 settles it, 995,000 is added)."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= AMOUNT_LIMIT:
+        raise ValidationError({"amount": [_("A top-up is a positive whole number.")]})
+    with transaction.atomic():
+        balance = _balance_locked(workspace=workspace, kind=kind)
+        settled, added = top_up_split(balance=balance.amount, amount=amount)
+        changes = [Change(entry_type=EntryType.SETTLEMENT, amount=settled)] if settled else []
+        if added:
+            changes.append(Change(entry_type=EntryType.TOP_UP, amount=added))
+        return balance_change(
+            workspace=workspace, actor=actor, kind=kind, changes=changes, reference=reference
+        )
+
+
+def top_up_split(*, balance: int, amount: int) -> tuple[int, int]:
+    """(settles the outstanding, is added): the rule `balance_top_up` applies, for forms that show it first."""
+    settled = min(-balance, amount) if balance < 0 else 0
+    return settled, amount - settled
+
+
+def balance_period_open(
+    *,
+    workspace: Workspace,
+    actor: Actor | User | None,
+    kind: str,
+    starts_on: date,
+    allowance: int,
+    reset: bool,
+) -> list[LedgerEntry]:
+    """Start a period: with `reset`, what remains of a positive balance lapses first (an outstanding stays
+    owed); then the period's allowance is added. Once per period and balance."""
+    if isinstance(allowance, bool) or not isinstance(allowance, int) or not 0 <= allowance <= AMOUNT_LIMIT:
+        raise ValidationError({"allowance": [_("An allowance is a whole number, zero or more.")]})
+    reference = f"period:{starts_on.isoformat()}"
+    with transaction.atomic():
+        balance = _balance_locked(workspace=workspace, kind=kind)
+        if balance.period_start == starts_on:
+            return []
+        changes = (
+            [Change(entry_type=EntryType.RESET, amount=-balance.amount)]
+            if reset and balance.amount > 0
+            else []
+        )
+        changes.append(Change(entry_type=EntryType.ALLOWANCE, amount=allowance))
+        balance.period_start = starts_on
+        balance.period_total = 0
+        balance.save(update_fields=["period_start", "period_total"])
+        return balance_change(
+            workspace=workspace, actor=actor, kind=kind, changes=changes, reference=reference
+        )
