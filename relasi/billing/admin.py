@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from relasi.billing.models import Balance, LedgerEntry
+from relasi.billing.models import Balance, LedgerEntry, WhatsAppPrice
 from relasi.core.admin import ReadOnlyAdmin, backoffice
 
 
@@ -55,3 +58,17 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     @admin.display(description=_("workspace"), ordering="workspace__name")
     def workspace_name(self, entry: LedgerEntry) -> str:
         return str(entry.workspace)
+
+
+@admin.register(WhatsAppPrice, site=backoffice)
+class WhatsAppPriceAdmin(admin.ModelAdmin):
+    """The price table: a change of price is a new row from its date, so the old price stays for its days."""
+
+    list_display = ["category", "price", "effective_from"]
+    list_filter = ["category"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -6,3 +6,6 @@ class BillingConfig(AppConfig):
     name = "relasi.billing"
     label = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from relasi.billing import signals  # noqa: F401

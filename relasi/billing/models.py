@@ -103,3 +103,54 @@ class LedgerEntry(WorkspaceOwned):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise LedgerImmutable("Ledger entries are never deleted: write a correcting entry.")
+
+
+class MonthlyVisitor(WorkspaceOwned):
+    """A customer counted as a unique visitor of a month (the workspace's calendar month): the record that makes
+    the count exactly once, however many inbound messages the customer sends. The customer's id, not a foreign
+    key: a visit stays counted when the customer is deleted or merged."""
+
+    workspace = models.ForeignKey(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateField(_("month"))
+    customer_id = models.BigIntegerField(_("customer"))
+    first_at = models.DateTimeField(_("first message"))
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("unique visitor")
+        verbose_name_plural = _("unique visitors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "month", "customer_id"], name="monthly_visitor_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.month:%Y-%m}"
+
+
+class PricingCategory(models.TextChoices):
+    MARKETING = "marketing", _("Marketing")
+    UTILITY = "utility", _("Utility")
+    AUTHENTICATION = "authentication", _("Authentication")
+    SERVICE = "service", _("Service")
+
+
+class WhatsAppPrice(models.Model):
+    """What a billable WhatsApp message of a category costs, from a date on (platform staff keep the table)."""
+
+    category = models.CharField(_("category"), max_length=20, choices=PricingCategory.choices)
+    price = models.PositiveIntegerField(_("price (rupiah)"))
+    effective_from = models.DateField(_("effective from"))
+
+    class Meta:
+        verbose_name = _("WhatsApp price")
+        verbose_name_plural = _("WhatsApp prices")
+        ordering = ["category", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "effective_from"], name="whatsapp_price_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.price} from {self.effective_from}"

@@ -37,6 +37,7 @@ from relasi.interactions.events_bulk import ContactIntent, IngestPlan, MessageIn
 from relasi.interactions.events_parsing import MESSAGE_TEXT_MAX, MESSAGE_TYPE_MAX, PROVIDER_ID_MAX
 from relasi.interactions.models import Direction, WebhookEvent
 from relasi.interactions.services import message_add
+from relasi.interactions.usage import inbound_visits_report, whatsapp_pricing_report
 from relasi.tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -243,6 +244,8 @@ def _statuses_apply(*, workspace: Workspace, value: dict[str, Any], problems: li
             problems.append("A status without a readable message id: skipped.")
             continue
         pricing = status.get("pricing")
+        category = _clean(pricing.get("category"), 20) if isinstance(pricing, dict) else ""
+        at = _timestamp(status.get("timestamp"))
         try:
             with transaction.atomic():
                 delivery_status_record(
@@ -250,8 +253,15 @@ def _statuses_apply(*, workspace: Workspace, value: dict[str, Any], problems: li
                     actor=ACTOR,
                     provider_message_id=message_id,
                     status=_str(status.get("status"))[:10],
-                    status_at=_timestamp(status.get("timestamp")),
-                    pricing_category=_clean(pricing.get("category"), 20) if isinstance(pricing, dict) else "",
+                    status_at=at,
+                    pricing_category=category,
+                )
+                whatsapp_pricing_report(
+                    workspace=workspace,
+                    provider_message_id=message_id,
+                    category=category,
+                    billable=isinstance(pricing, dict) and pricing.get("billable") is True,
+                    at=at,
                 )
         except Exception:
             logger.exception("WhatsApp status of %s in workspace %s not applied", message_id, workspace.pk)
@@ -323,7 +333,7 @@ def _message_apply(*, workspace: Workspace, message: dict[str, Any], people: lis
         reopen=True,
     )
     message_type = _clean(message.get("type"), MESSAGE_TYPE_MAX) or "unknown"
-    _stored, new = message_add(
+    stored, new = message_add(
         workspace=workspace,
         actor=ACTOR,
         conversation_id=conversation.pk,
@@ -333,6 +343,8 @@ def _message_apply(*, workspace: Workspace, message: dict[str, Any], people: lis
         sent_at=_timestamp(message.get("timestamp")),
         provider_message_id=message_id,
     )
+    if new:
+        inbound_visits_report(workspace=workspace, visits=[(customer.pk, stored.sent_at)])
     if new and message_id:
         delivery_statuses_apply_pending(workspace=workspace, actor=ACTOR, provider_message_id=message_id)
 

@@ -56,6 +56,7 @@ from relasi.interactions.models import (
 )
 from relasi.interactions.models_ingestion import IngestResult
 from relasi.interactions.services import association_add, message_add, record_create, record_update
+from relasi.interactions.usage import inbound_visits_report
 from relasi.tenancy.models import Workspace
 
 # At most this many events in one request: a batch answers in well under a second, and a client with more sends
@@ -593,6 +594,8 @@ def _apply_message(workspace: Workspace, actor: Actor, data: dict[str, Any]) -> 
             provider_message_id=provider_id,
             sent_at=message.sent_at,
         )
+    if new and direction == Direction.INBOUND:
+        inbound_visits_report(workspace=workspace, visits=[(customer.pk, message.sent_at)])
     if new and provider_id:
         if state is not None:
             # Looked up once for the batch's messages, at its end (still in its transaction).

@@ -44,6 +44,7 @@ from relasi.interactions.models import (
     Message,
 )
 from relasi.interactions.services import record_changes_jsonable
+from relasi.interactions.usage import inbound_visits_report
 from relasi.tenancy.models import Workspace
 
 __all__ = ["ContactIntent", "IngestPlan", "MessageIntent", "PlanRefused", "events_apply_set_based"]
@@ -116,7 +117,7 @@ class IngestPlan:
     _latest_read: dict[tuple[int, str], _Thread | None] = field(default_factory=dict)
     _provider_ids: set[str] = field(default_factory=set)
     _new_provider_ids: list[str] = field(default_factory=list)
-    _messages: list[tuple[Message, _Thread]] = field(default_factory=list)
+    _messages: list[tuple[Message, _Thread, Customer]] = field(default_factory=list)
     _associations: list[tuple[_Thread, Customer]] = field(default_factory=list)
     _touches: int = 0
 
@@ -208,7 +209,7 @@ class IngestPlan:
                 provider_message_id=intent.provider_id,
                 author=self.actor.user if intent.direction == Direction.OUTBOUND else None,
             )
-            self._messages.append((message, thread))
+            self._messages.append((message, thread, customer))
             if intent.provider_id:
                 self._provider_ids.add(intent.provider_id)
                 self._new_provider_ids.append(intent.provider_id)
@@ -345,10 +346,10 @@ class IngestPlan:
             association.record = thread.row
             associations.append(association)
         ConversationCustomer.objects.for_workspace(self.workspace).bulk_create(associations)
-        for message, thread in self._messages:
+        for message, thread, _customer in self._messages:
             message.conversation = thread.row
         Message.objects.for_workspace(self.workspace).bulk_create(
-            [message for message, _thread in self._messages]
+            [message for message, _thread, _customer in self._messages]
         )
         for thread in self._threads:
             if thread.new or not thread.added:
@@ -361,6 +362,14 @@ class IngestPlan:
                 updated_at=timezone.now(),
             )
         self.journal.write()
+        inbound_visits_report(
+            workspace=self.workspace,
+            visits=[
+                (customer.pk, message.sent_at)
+                for message, _thread, customer in self._messages
+                if message.direction == Direction.INBOUND
+            ],
+        )
         return self._new_provider_ids
 
 

@@ -1,0 +1,105 @@
+"""Usage from the CDP: unique visitors and billable WhatsApp messages, each debited once.
+
+- A customer's first inbound message of a calendar month (in the workspace's time zone) counts one unique
+  visitor: a `MonthlyVisitor` row, unique per (workspace, month, customer), inserted with the batch's other
+  visitors by one `INSERT … ON CONFLICT DO NOTHING RETURNING`; the rows it inserted are debited from the MUV
+  balance as one usage entry per month, in the same transaction.
+- A WhatsApp status that Meta marks billable debits its category's price (the dated `WhatsAppPrice` table, the
+  price in force on the status's day; service conversations are free) from the WhatsApp balance, once per
+  message id: the ledger entry's reference is `wa:<message id>`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from relasi.billing.models import BalanceKind, EntryType, MonthlyVisitor, WhatsAppPrice
+from relasi.billing.services import Change, balance_change
+from relasi.core.audit import Actor
+from relasi.tenancy.models import Workspace
+
+METER = Actor(system="metering")
+
+
+def _month(moment: datetime, workspace: Workspace) -> date:
+    local = timezone.localtime(moment, workspace.zone)
+    return local.date().replace(day=1)
+
+
+def visitors_meter(*, workspace: Workspace, visits: list[tuple[int, datetime]]) -> int:
+    """Count the customers not yet counted in their message's month; how many were new."""
+    first: dict[tuple[date, int], datetime] = {}
+    for customer_id, moment in visits:
+        key = (_month(moment, workspace), customer_id)
+        first[key] = min(first.get(key, moment), moment)
+    if not first:
+        return 0
+    inserted = _visitors_insert(workspace=workspace, rows=sorted(first.items()))
+    per_month = Counter(month for month in inserted)
+    for month, count in sorted(per_month.items()):
+        balance_change(
+            workspace=workspace,
+            actor=METER,
+            kind=BalanceKind.MUV,
+            changes=[Change(EntryType.USAGE, -count, reason=f"{count} unique visitor(s), {month:%Y-%m}")],
+        )
+    return sum(per_month.values())
+
+
+def _visitors_insert(*, workspace: Workspace, rows: list[tuple[tuple[date, int], datetime]]) -> list[date]:
+    """Insert the visitors; the months of those inserted (a visitor already there is not). Sorted, so that two
+    batches naming the same visitors wait for each other instead of deadlocking. Scoped by hand."""
+    table = connection.ops.quote_name(MonthlyVisitor._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = []
+    for (month, customer_id), moment in rows:
+        params += [
+            workspace.pk,
+            connection.ops.adapt_datefield_value(month),
+            customer_id,
+            connection.ops.adapt_datetimefield_value(moment),
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (workspace_id, month, customer_id, first_at) VALUES {values} "
+            "ON CONFLICT DO NOTHING RETURNING month",
+            params,
+        )
+        found = cursor.fetchall()
+    return [month if isinstance(month, date) else date.fromisoformat(str(month)) for (month,) in found]
+
+
+def whatsapp_price(*, category: str, on: date) -> int | None:
+    """The price in force on the day for the category; None when the table has none."""
+    row = (
+        WhatsAppPrice.objects.filter(category=category, effective_from__lte=on)
+        .order_by("-effective_from")
+        .values_list("price", flat=True)
+        .first()
+    )
+    return row
+
+
+def whatsapp_status_meter(
+    *, workspace: Workspace, provider_message_id: str, category: str, billable: bool, at: datetime
+) -> bool:
+    """Debit a billable message's price once; whether this status debited it."""
+    if not billable:
+        return False
+    price = whatsapp_price(category=category, on=timezone.localtime(at, workspace.zone).date())
+    if not price:
+        return False
+    with transaction.atomic():
+        written = balance_change(
+            workspace=workspace,
+            actor=METER,
+            kind=BalanceKind.WHATSAPP,
+            changes=[Change(EntryType.USAGE, -price, reason=f"WhatsApp {category}")],
+            reference=f"wa:{provider_message_id}",
+        )
+    return bool(written)
