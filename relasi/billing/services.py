@@ -68,8 +68,11 @@ def _balance_locked(*, workspace: Workspace, kind: str) -> Balance:
     if kind not in BalanceKind.values:
         raise ValidationError({"kind": [_("Unknown balance.")]})
     balances = Balance.objects.for_workspace(workspace)
-    balances.bulk_create([Balance(workspace=workspace, kind=kind)], ignore_conflicts=True)
-    return balances.select_for_update().get(kind=kind)
+    balance = balances.select_for_update().filter(kind=kind).first()
+    if balance is None:
+        balances.bulk_create([Balance(workspace=workspace, kind=kind)], ignore_conflicts=True)
+        balance = balances.select_for_update().get(kind=kind)
+    return balance
 
 
 def balance_change(
