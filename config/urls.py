@@ -20,6 +20,7 @@ urlpatterns = [
     path("hooks/whatsapp/<str:token>", whatsapp_webhook, name="whatsapp_webhook"),
     path("app/<slug:workspace_slug>/customers/", include("relasi.customers.urls")),
     path("app/<slug:workspace_slug>/", include("relasi.interactions.urls")),
+    path("app/<slug:workspace_slug>/", include("relasi.billing.urls")),
     path("", include("relasi.web.urls")),
 ]
 

@@ -12,6 +12,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from relasi.accounts.models import User
+from relasi.billing.checks import ledger_drifts
+from relasi.billing.selectors import balances_of
 from relasi.cli import beat_argv, gunicorn_argv, main, worker_argv
 from relasi.customers.models import Customer, PossibleDuplicate
 from relasi.interactions.kinds import kind_spec
@@ -50,6 +52,11 @@ def test_demo_data_is_idempotent(db) -> None:
     assert list(
         WhatsAppChannel.objects.for_workspace(workspace).values_list("phone_number_id", flat=True)
     ) == ["100000000002026"]
+    # and this month's balances, WhatsApp below 40% of its period, written once
+    balances = balances_of(workspace=workspace)
+    assert (balances["whatsapp"].amount, balances["whatsapp"].period_total) == (375_000, 1_000_000)
+    assert balances["muv"].period_total == 5_000
+    assert ledger_drifts() == []
 
 
 def test_demo_prints_its_sign_in_links_at_the_site_address(db, settings) -> None:

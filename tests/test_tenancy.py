@@ -12,7 +12,7 @@ from relasi.tenancy.services import api_key_create
 
 WORKSPACE_PAGES = [
     "web:workspace_home",
-    "web:package_usage",
+    "billing:package_usage",
     "web:settings_subscription",
     "web:settings_members",
     "web:settings_api_keys",
@@ -54,7 +54,16 @@ def test_anonymous_is_sent_to_sign_in(name: str, acme, client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "agent_status"), [(n, 403 if n == "web:settings_api_keys" else 200) for n in WORKSPACE_PAGES]
+    ("name", "agent_status"),
+    [
+        (
+            n,
+            403
+            if n in ("web:settings_api_keys", "billing:package_usage", "web:settings_subscription")
+            else 200,
+        )
+        for n in WORKSPACE_PAGES
+    ],
 )
 def test_owner_admin_and_agent_open_workspace_pages(
     name: str, agent_status: int, acme, alice, dave, bob, client_for

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+
 from django.db.models import QuerySet
 
-from relasi.billing.models import Balance, BalanceKind, LedgerEntry
+from relasi.billing.models import Balance, BalanceKind, EntryType, LedgerEntry, MonthlyVisitor
 from relasi.tenancy.models import Workspace
+
+LEDGER_PAGE_SIZE = 25
 
 
 def balances_of(*, workspace: Workspace) -> dict[str, Balance]:
@@ -20,3 +25,61 @@ def ledger_entries(*, workspace: Workspace, kind: str | None = None) -> QuerySet
     if kind is not None:
         entries = entries.filter(kind=kind)
     return entries.order_by("-id")
+
+
+@dataclass(frozen=True)
+class BalanceSummary:
+    kind: str
+    remaining: int
+    period_start: date | None
+    period_end: date | None
+    # What the period brought (allowance and top-ups); what of it is gone; what is left of it, 0 to 100.
+    period_total: int
+    used: int
+    remaining_percent: int | None
+
+
+def _month_end(start: date) -> date:
+    following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def balance_summary(balance: Balance) -> BalanceSummary:
+    total = balance.period_total
+    percent = max(0, min(100, balance.amount * 100 // total)) if total > 0 else None
+    return BalanceSummary(
+        kind=balance.kind,
+        remaining=balance.amount,
+        period_start=balance.period_start,
+        period_end=_month_end(balance.period_start) if balance.period_start else None,
+        period_total=total,
+        used=max(0, total - balance.amount),
+        remaining_percent=percent,
+    )
+
+
+def visitors_of_month(*, workspace: Workspace, month: date) -> int:
+    """How many unique visitors the month counted."""
+    return MonthlyVisitor.objects.for_workspace(workspace).filter(month=month.replace(day=1)).count()
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    entries: list[LedgerEntry]
+    # The id to read older entries from, or None on the last page.
+    older_than: int | None
+
+
+def ledger_page(
+    *, workspace: Workspace, kind: str = "", entry_type: str = "", older_than: int | None = None
+) -> LedgerPage:
+    """One page of the ledger, newest first, by id (a keyset: page 1,000 costs what page 1 does)."""
+    entries = ledger_entries(workspace=workspace, kind=kind if kind in BalanceKind.values else None)
+    if entry_type in EntryType.values:
+        entries = entries.filter(entry_type=entry_type)
+    if older_than is not None:
+        entries = entries.filter(id__lt=older_than)
+    rows = list(entries[: LEDGER_PAGE_SIZE + 1])
+    more = len(rows) > LEDGER_PAGE_SIZE
+    rows = rows[:LEDGER_PAGE_SIZE]
+    return LedgerPage(entries=rows, older_than=rows[-1].pk if more else None)

@@ -33,6 +33,8 @@ class Permission(StrEnum):
     BULK_DELETE_CUSTOMERS = "bulk_delete_customers"
     # Error files and exports hold other people's data: their creator may always fetch them, others need this.
     READ_OTHERS_FILES = "read_others_files"
+    # Balances, their ledger, orders and invoices: what the workspace spends is for owners and admins.
+    VIEW_BILLING = "view_billing"
 
 
 BULK_ACTIONS = frozenset(
@@ -96,6 +98,7 @@ DENIED_MESSAGES: dict[Permission, Promise] = {
         "Only owners and admins can delete several customers at once, unless the owner allows agents."
     ),
     Permission.READ_OTHERS_FILES: _("Only the person who made this file, owners and admins can download it."),
+    Permission.VIEW_BILLING: _("Only owners and admins can see the workspace's balances and billing."),
 }
 
 

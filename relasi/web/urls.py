@@ -6,7 +6,6 @@ app_name = "web"
 
 workspace_patterns = [
     path("", views.workspace_home, name="workspace_home"),
-    path("usage/", views.package_usage, name="package_usage"),
     path("settings/subscription/", views.settings_subscription, name="settings_subscription"),
     path("settings/members/", views.settings_members, name="settings_members"),
     path(

@@ -60,12 +60,7 @@ def workspace_home(request: WorkspacePageRequest) -> HttpResponse:
     return redirect("customers:list", workspace_slug=request.workspace.slug)
 
 
-@workspace_page()
-def package_usage(request: WorkspacePageRequest) -> HttpResponse:
-    return render(request, "web/not_yet.html", {"section": "usage", "title": _("Package usage")})
-
-
-@workspace_page()
+@workspace_page(permission=Permission.VIEW_BILLING)
 def settings_subscription(request: WorkspacePageRequest) -> HttpResponse:
     return render(request, "web/not_yet.html", {"section": "subscription", "title": _("Subscription")})
 

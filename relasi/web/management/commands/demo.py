@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from relasi.accounts.models import User
 from relasi.accounts.services import user_create
+from relasi.billing.demo import billing_create_sample
 from relasi.customers.services import customers_create_sample
 from relasi.interactions.channels import whatsapp_channel_add
 from relasi.interactions.channels_selectors import whatsapp_channels_of_workspace, whatsapp_webhook_url
@@ -93,6 +94,7 @@ class Command(BaseCommand):
             interactions_create_sample(
                 workspace=workspace, actor=owner, members=[owner, agent], now=timezone.now(), seed=2026
             )
+            billing_create_sample(workspace=workspace, now=timezone.now())
             channel = whatsapp_channels_of_workspace(workspace=workspace).first()
             if channel is None:
                 # A demo number: Meta never calls it, but the webhook can be tried with a signed POST (the secret

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from relasi.billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("usage/", views.package_usage, name="package_usage"),
+]
