@@ -120,6 +120,12 @@ def test_an_empty_ledger_says_so(acme, alice, client_for) -> None:
 
 def test_the_page_speaks_indonesian(usage, alice, client_for) -> None:
     html = client_for(alice).get(_url(), HTTP_ACCEPT_LANGUAGE="id").content.decode()
-    for words in ("Buku besar", "Saldo WhatsApp", "Rp 300.000", "Periode 1 Des 2026 – 31 Des 2026", "Kuota bulanan"):
+    for words in (
+        "Buku besar",
+        "Saldo WhatsApp",
+        "Rp 300.000",
+        "Periode 1 Des 2026 – 31 Des 2026",
+        "Kuota bulanan",
+    ):
         assert words in html, words
     assert "Ledger" not in html and "this period" not in html
