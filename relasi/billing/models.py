@@ -36,6 +36,10 @@ class EntryType(models.TextChoices):
     ADJUSTMENT = "adjustment", _("Adjustment by staff")
 
 
+# Below this share of its period's total (allowance and top-ups), a balance is low: a banner and one email.
+LOW_BALANCE_PERCENT = 40
+
+
 class Balance(WorkspaceOwned):
     workspace = models.ForeignKey(
         "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
@@ -47,6 +51,9 @@ class Balance(WorkspaceOwned):
     # notice.
     period_start = models.DateField(_("period start"), null=True, blank=True)
     period_total = models.BigIntegerField(_("period total"), default=0)
+    # The low-balance notice of the current crossing below LOW_BALANCE_PERCENT was sent; cleared when the balance
+    # is back above it, so that the next crossing notifies again.
+    low_notice_sent = models.BooleanField(default=False)
     updated_at = models.DateTimeField(_("last change"), default=timezone.now)
 
     class Meta(WorkspaceOwned.Meta):
@@ -56,6 +63,10 @@ class Balance(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.amount}"
+
+    @property
+    def is_low(self) -> bool:
+        return self.period_total > 0 and self.amount * 100 < LOW_BALANCE_PERCENT * self.period_total
 
 
 class LedgerImmutable(RuntimeError):

@@ -8,14 +8,16 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
-from relasi.billing.models import Balance, BalanceKind, EntryType, LedgerEntry
-from relasi.core.audit import Actor, actor_of
+from relasi.billing.models import LOW_BALANCE_PERCENT, Balance, BalanceKind, EntryType, LedgerEntry
+from relasi.core.audit import Actor, actor_of, audit_record
+from relasi.core.emails import email_send_templated, site_link
 from relasi.core.inputs import text_checked
-from relasi.tenancy.models import Workspace
+from relasi.tenancy.models import Membership, Role, Workspace
 
 # No single change is larger than this (a thousand trillion rupiah): a bigger number is a mistake or an attack,
 # refused before any arithmetic or the database sees it.
@@ -120,8 +122,43 @@ def balance_change(
         balance.period_total += sum(
             entry.amount for entry in entries if entry.entry_type in (EntryType.ALLOWANCE, EntryType.TOP_UP)
         )
-        balance.save(update_fields=["amount", "updated_at", "period_total"])
+        notify = balance.is_low and not balance.low_notice_sent
+        if balance.is_low != balance.low_notice_sent:
+            balance.low_notice_sent = balance.is_low
+        balance.save(update_fields=["amount", "updated_at", "period_total", "low_notice_sent"])
+        if notify:
+            low_balance_notify(workspace=workspace, balance=balance)
     return entries
+
+
+def low_balance_notify(*, workspace: Workspace, balance: Balance) -> None:
+    """One email to the workspace's owners and admins for this crossing, after the commit, and an audit row."""
+    audit_record(
+        workspace=workspace,
+        actor=Actor(system="billing"),
+        action="balance.low",
+        target=balance,
+        changes={"kind": balance.kind, "remaining": balance.amount, "period_total": balance.period_total},
+    )
+    recipients = sorted(
+        Membership.objects.for_workspace(workspace)
+        .filter(role__in=[Role.OWNER, Role.ADMIN])
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    email_send_templated(
+        to=recipients,
+        template="low_balance",
+        context={
+            "workspace_name": workspace.name,
+            "kind": balance.kind,
+            "remaining": balance.amount,
+            "period_total": balance.period_total,
+            "percent": LOW_BALANCE_PERCENT,
+            "url": site_link(reverse("billing:package_usage", kwargs={"workspace_slug": workspace.slug})),
+        },
+    )
 
 
 def balance_top_up(
