@@ -294,6 +294,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "relasi.interactions.tasks.webhook_events_recover_task",
         "schedule": JOBS_RECOVERY_INTERVAL_SECONDS,
     },
+    # Hourly: each workspace's month starts at its own midnight; a period opens once however often this runs.
+    "open-billing-periods": {
+        "task": "relasi.billing.tasks.periods_open_due_task",
+        "schedule": 60 * 60,
+    },
 }
 # A WhatsApp webhook event still waiting after this long gets a job from the recovery (its own was lost).
 WEBHOOK_EVENTS_STALLED_SECONDS: int = env.int("WEBHOOK_EVENTS_STALLED_SECONDS", default=300)

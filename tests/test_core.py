@@ -222,6 +222,7 @@ def test_every_scheduled_job_names_a_registered_task(settings) -> None:
         "purge-idempotency-keys": "relasi.core.tasks.idempotent_requests_purge_task",
         "recover-stalled-jobs": "relasi.customers.tasks.customer_jobs_recover_task",
         "recover-waiting-webhook-events": "relasi.interactions.tasks.webhook_events_recover_task",
+        "open-billing-periods": "relasi.billing.tasks.periods_open_due_task",
     }
     assert all(task in app.tasks for task in schedule.values())
 

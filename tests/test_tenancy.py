@@ -13,7 +13,7 @@ from relasi.tenancy.services import api_key_create
 WORKSPACE_PAGES = [
     "web:workspace_home",
     "billing:package_usage",
-    "web:settings_subscription",
+    "billing:subscription",
     "web:settings_members",
     "web:settings_api_keys",
     "customers:list",
@@ -58,9 +58,7 @@ def test_anonymous_is_sent_to_sign_in(name: str, acme, client) -> None:
     [
         (
             n,
-            403
-            if n in ("web:settings_api_keys", "billing:package_usage", "web:settings_subscription")
-            else 200,
+            403 if n in ("web:settings_api_keys", "billing:package_usage", "billing:subscription") else 200,
         )
         for n in WORKSPACE_PAGES
     ],

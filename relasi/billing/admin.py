@@ -9,7 +9,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from relasi.billing.models import Balance, LedgerEntry, WhatsAppPrice
+from relasi.billing.models import (
+    Balance,
+    LedgerEntry,
+    Package,
+    Subscription,
+    SubscriptionPayment,
+    WhatsAppPrice,
+)
 from relasi.core.admin import ReadOnlyAdmin, backoffice
 
 
@@ -72,3 +79,47 @@ class WhatsAppPriceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Package, site=backoffice)
+class PackageAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "price",
+        "term",
+        "muv_allowance",
+        "whatsapp_allowance",
+        "resets_monthly",
+        "active",
+    ]
+    list_filter = ["term", "active"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A package someone subscribed to stays (the subscription points at it); take it off sale instead.
+        return False
+
+
+class SubscriptionPaymentInline(admin.TabularInline):
+    model = SubscriptionPayment
+    fields = ["paid_at", "amount", "covers_from", "covers_to", "status", "reference"]
+    readonly_fields = ["paid_at", "amount", "covers_from", "covers_to", "status", "reference"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscription, site=backoffice)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["workspace_name", "package", "term", "started_on", "status"]
+    list_filter = ["status", "term"]
+    search_fields = ["workspace__name", "workspace__slug"]
+    list_select_related = ["workspace", "package"]
+    fields = ["workspace_name", "package", "term", "started_on", "status"]
+    readonly_fields = ["workspace_name"]
+    inlines = [SubscriptionPaymentInline]
+
+    @admin.display(description=_("workspace"), ordering="workspace__name")
+    def workspace_name(self, subscription: Subscription) -> str:
+        return str(subscription.workspace)

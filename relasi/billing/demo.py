@@ -1,30 +1,50 @@
-"""The demo workspace's balances: this month's period of both, with usage that leaves WhatsApp below 40%."""
+"""The demo workspace's billing: the Growth package, subscribed from this month with its payment, and usage that
+leaves WhatsApp below 40% of the period."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.utils import timezone
-
-from relasi.billing.models import BalanceKind, EntryType
-from relasi.billing.services import Change, balance_change, balance_period_open
+from relasi.billing.models import BalanceKind, EntryType, Package, SubscriptionStatus, Term
+from relasi.billing.selectors import subscription_current
+from relasi.billing.services import Change, balance_change
+from relasi.billing.subscriptions import month_of, subscription_payment_record, subscription_start
 from relasi.core.audit import Actor
 from relasi.tenancy.models import Workspace
 
 DEMO = Actor(system="demo")
-MUV_ALLOWANCE = 5_000
-WHATSAPP_ALLOWANCE = 1_000_000
+PACKAGE = {
+    "price": 1_500_000,
+    "term": Term.MONTHLY,
+    "muv_allowance": 5_000,
+    "whatsapp_allowance": 1_000_000,
+    "resets_monthly": True,
+}
 # (reference, rupiah): marketing broadcasts of the month, once each however often the demo is loaded.
 WHATSAPP_USAGE = [(f"demo:broadcast:{number}", 125_000) for number in range(5)]
 
 
 def billing_create_sample(*, workspace: Workspace, now: datetime) -> None:
-    """Open this month's period of both balances and record the month's broadcasts (idempotent)."""
-    month = timezone.localtime(now, workspace.zone).date().replace(day=1)
-    for kind, allowance in ((BalanceKind.MUV, MUV_ALLOWANCE), (BalanceKind.WHATSAPP, WHATSAPP_ALLOWANCE)):
-        balance_period_open(
-            workspace=workspace, actor=DEMO, kind=kind, starts_on=month, allowance=allowance, reset=True
+    """Subscribe the workspace to Growth from this month, record the month's payment and broadcasts
+    (idempotent)."""
+    package, _created = Package.objects.get_or_create(name="Growth", defaults=PACKAGE)
+    month = month_of(workspace=workspace, moment=now)
+    subscription = subscription_current(workspace=workspace)
+    if subscription is None or subscription.status != SubscriptionStatus.ACTIVE:
+        subscription = subscription_start(
+            workspace=workspace, actor=DEMO, package_id=package.pk, starts_on=month
         )
+    month_end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    subscription_payment_record(
+        workspace=workspace,
+        actor=DEMO,
+        subscription_id=subscription.pk,
+        amount=package.price,
+        paid_at=now,
+        covers_from=month,
+        covers_to=month_end,
+        reference=f"demo:payment:{month:%Y-%m}",
+    )
     for reference, amount in WHATSAPP_USAGE:
         balance_change(
             workspace=workspace,

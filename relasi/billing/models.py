@@ -165,3 +165,101 @@ class WhatsAppPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} {self.price} from {self.effective_from}"
+
+
+class Term(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    YEARLY = "yearly", _("Yearly, paid in full")
+    INSTALMENTS = "instalments", _("Yearly, in instalments")
+
+
+class Package(models.Model):
+    """What the platform sells (staff keep the list): a price per term and what each month brings."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    price = models.BigIntegerField(_("price (rupiah)"))
+    term = models.CharField(_("term"), max_length=12, choices=Term.choices, default=Term.MONTHLY)
+    muv_allowance = models.PositiveIntegerField(_("unique visitors per month"))
+    whatsapp_allowance = models.PositiveBigIntegerField(_("WhatsApp balance per month (rupiah)"))
+    # At each period's start what remains of the last one lapses (an outstanding stays owed); else it carries over.
+    resets_monthly = models.BooleanField(_("what remains lapses each month"), default=True)
+    active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        verbose_name = _("package")
+        verbose_name_plural = _("packages")
+        ordering = ["price", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Subscription(WorkspaceOwned):
+    workspace = models.ForeignKey(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, related_name="+", verbose_name=_("package")
+    )
+    term = models.CharField(_("term"), max_length=12, choices=Term.choices)
+    started_on = models.DateField(_("started"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        indexes = [models.Index(fields=["workspace", "-started_on"], name="subscription_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace"], condition=Q(status="active"), name="subscription_one_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package} ({self.get_status_display()})"
+
+
+class PaymentStatus(models.TextChoices):
+    PAID = "paid", _("Paid")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class SubscriptionPayment(WorkspaceOwned):
+    """A payment of a subscription: first-class, since the partner program computes commissions from them."""
+
+    workspace = models.ForeignKey(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="payments", verbose_name=_("subscription")
+    )
+    amount = models.BigIntegerField(_("amount (rupiah)"))
+    paid_at = models.DateTimeField(_("paid"))
+    covers_from = models.DateField(_("covers from"))
+    covers_to = models.DateField(_("covers to"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PAID
+    )
+    # The payment's own id (a gateway's, a bank transfer's): recorded once.
+    reference = models.CharField(_("reference"), max_length=200)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("subscription payment")
+        verbose_name_plural = _("subscription payments")
+        indexes = [models.Index(fields=["workspace", "-paid_at"], name="subscription_payment_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "reference"], name="subscription_payment_reference_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.paid_at:%Y-%m-%d}"

@@ -7,7 +7,16 @@ from datetime import date, timedelta
 
 from django.db.models import QuerySet
 
-from relasi.billing.models import Balance, BalanceKind, EntryType, LedgerEntry, MonthlyVisitor
+from relasi.billing.models import (
+    Balance,
+    BalanceKind,
+    EntryType,
+    LedgerEntry,
+    MonthlyVisitor,
+    Subscription,
+    SubscriptionPayment,
+    SubscriptionStatus,
+)
 from relasi.tenancy.models import Workspace
 
 LEDGER_PAGE_SIZE = 25
@@ -83,3 +92,21 @@ def ledger_page(
     more = len(rows) > LEDGER_PAGE_SIZE
     rows = rows[:LEDGER_PAGE_SIZE]
     return LedgerPage(entries=rows, older_than=rows[-1].pk if more else None)
+
+
+def subscription_current(*, workspace: Workspace) -> Subscription | None:
+    """The active subscription, else the latest one."""
+    subscriptions = Subscription.objects.for_workspace(workspace).select_related("package")
+    return (
+        subscriptions.filter(status=SubscriptionStatus.ACTIVE).first()
+        or subscriptions.order_by("-started_on", "-id").first()
+    )
+
+
+def subscription_payments(*, workspace: Workspace, limit: int = 100) -> list[SubscriptionPayment]:
+    """The workspace's subscription payments, newest first."""
+    return list(
+        SubscriptionPayment.objects.for_workspace(workspace)
+        .select_related("subscription__package")
+        .order_by("-paid_at", "-id")[:limit]
+    )

@@ -6,4 +6,5 @@ app_name = "billing"
 
 urlpatterns = [
     path("usage/", views.package_usage, name="package_usage"),
+    path("settings/subscription/", views.subscription, name="subscription"),
 ]

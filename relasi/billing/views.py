@@ -8,7 +8,14 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from relasi.billing.models import BalanceKind, EntryType
-from relasi.billing.selectors import balance_summary, balances_of, ledger_page, visitors_of_month
+from relasi.billing.selectors import (
+    balance_summary,
+    balances_of,
+    ledger_page,
+    subscription_current,
+    subscription_payments,
+    visitors_of_month,
+)
 from relasi.core.ids import LARGEST_ID
 from relasi.tenancy.access import workspace_page
 from relasi.tenancy.permissions import Permission
@@ -54,5 +61,19 @@ def package_usage(request: WorkspacePageRequest) -> HttpResponse:
             "kinds": BalanceKind.choices,
             "entry_types": EntryType.choices,
             "filtered": bool(kind or entry_type),
+        },
+    )
+
+
+@workspace_page(permission=Permission.VIEW_BILLING)
+def subscription(request: WorkspacePageRequest) -> HttpResponse:
+    workspace = request.workspace
+    return render(
+        request,
+        "billing/subscription.html",
+        {
+            "section": "subscription",
+            "subscription": subscription_current(workspace=workspace),
+            "payments": subscription_payments(workspace=workspace),
         },
     )

@@ -30,6 +30,7 @@ UNSCOPED_ALLOWED: dict[str, str] = {
     "relasi.customers.recovery": "the scheduled recovery finds the stalled imports and exports of every workspace",
     "relasi.interactions.webhook_jobs": "the scheduled recovery finds the workspaces whose webhook events wait",
     "relasi.billing.checks": "`relasi billing check` proves every workspace's balances against their ledgers",
+    "relasi.billing.periods": "the scheduled job opens the monthly period of every subscribed workspace",
 }
 
 # Models with a workspace foreign key that do not derive from WorkspaceOwned, and why.

@@ -6,7 +6,6 @@ app_name = "web"
 
 workspace_patterns = [
     path("", views.workspace_home, name="workspace_home"),
-    path("settings/subscription/", views.settings_subscription, name="settings_subscription"),
     path("settings/members/", views.settings_members, name="settings_members"),
     path(
         "settings/members/<int:membership_id>/", views.settings_member_update, name="settings_member_update"

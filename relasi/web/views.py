@@ -60,11 +60,6 @@ def workspace_home(request: WorkspacePageRequest) -> HttpResponse:
     return redirect("customers:list", workspace_slug=request.workspace.slug)
 
 
-@workspace_page(permission=Permission.VIEW_BILLING)
-def settings_subscription(request: WorkspacePageRequest) -> HttpResponse:
-    return render(request, "web/not_yet.html", {"section": "subscription", "title": _("Subscription")})
-
-
 @workspace_page()
 def settings_members(request: WorkspacePageRequest) -> HttpResponse:
     """Everyone sees the members; owners invite (the service refuses anyone else)."""

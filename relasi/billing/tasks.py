@@ -1,0 +1,12 @@
+"""Celery tasks of billing: thin wrappers around its services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task
+def periods_open_due_task() -> int:
+    from relasi.billing.periods import periods_open_due
+
+    return periods_open_due()
