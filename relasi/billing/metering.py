@@ -15,8 +15,10 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from relasi.billing.models import BalanceKind, EntryType, MonthlyVisitor, WhatsAppPrice
 from relasi.billing.services import Change, balance_change
@@ -103,3 +105,35 @@ def whatsapp_status_meter(
             reference=f"wa:{provider_message_id}",
         )
     return bool(written)
+
+
+def usage_event_record(
+    *,
+    workspace: Workspace,
+    actor: Actor,
+    event_id: str,
+    event_type: str,
+    customer_id: int | None = None,
+    category: str = "",
+    at: datetime | None = None,
+) -> bool:
+    """Usage reported by an outside system, metered as ingestion's own: a `visitor` counts its customer once per
+    month, a `whatsapp_message` debits its category's price once per event id. Whether it changed a balance
+    (False for a repeat)."""
+    moment = at or timezone.now()
+    if event_type == "visitor":
+        if customer_id is None:
+            raise ValidationError({"customer_id": [_("A visitor names its customer.")]})
+        with transaction.atomic():
+            return visitors_meter(workspace=workspace, visits=[(customer_id, moment)]) > 0
+    if event_type == "whatsapp_message":
+        if whatsapp_price(category=category, on=timezone.localtime(moment, workspace.zone).date()) is None:
+            raise ValidationError({"category": [_("No price for this category on that day.")]})
+        return whatsapp_status_meter(
+            workspace=workspace,
+            provider_message_id=f"api:{event_id}",
+            category=category,
+            billable=True,
+            at=moment,
+        )
+    raise ValidationError({"type": [_("Use visitor or whatsapp_message.")]})

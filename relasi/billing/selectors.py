@@ -17,9 +17,11 @@ from relasi.billing.models import (
     SubscriptionPayment,
     SubscriptionStatus,
 )
+from relasi.core.pagination import Page, keyset_page
 from relasi.tenancy.models import Workspace
 
 LEDGER_PAGE_SIZE = 25
+LEDGER_MAX_PAGE_SIZE = 200
 
 
 def balances_of(*, workspace: Workspace) -> dict[str, Balance]:
@@ -109,4 +111,22 @@ def subscription_payments(*, workspace: Workspace, limit: int = 100) -> list[Sub
         SubscriptionPayment.objects.for_workspace(workspace)
         .select_related("subscription__package")
         .order_by("-paid_at", "-id")[:limit]
+    )
+
+
+def ledger_keyset_page(
+    *, workspace: Workspace, kind: str = "", entry_type: str = "", cursor: str | None, limit: int
+) -> Page[LedgerEntry]:
+    """The API's pages of the ledger, newest first, with signed cursors both ways (relasi.core.pagination)."""
+    entries = LedgerEntry.objects.for_workspace(workspace)
+    if kind in BalanceKind.values:
+        entries = entries.filter(kind=kind)
+    if entry_type in EntryType.values:
+        entries = entries.filter(entry_type=entry_type)
+    return keyset_page(
+        entries,
+        ordering=["-id"],
+        cursor=cursor,
+        limit=max(1, min(limit, LEDGER_MAX_PAGE_SIZE)),
+        scope=f"ledger:{workspace.pk}:{kind}:{entry_type}",
     )

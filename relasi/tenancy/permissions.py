@@ -35,6 +35,8 @@ class Permission(StrEnum):
     READ_OTHERS_FILES = "read_others_files"
     # Balances, their ledger, orders and invoices: what the workspace spends is for owners and admins.
     VIEW_BILLING = "view_billing"
+    # Usage reported from outside systems debits the balances.
+    RECORD_USAGE = "record_usage"
 
 
 BULK_ACTIONS = frozenset(
@@ -49,7 +51,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 
 # An API key is made by an owner or admin and acts for the workspace, but cannot manage people or keys, and
 # reads only the files it made itself (an integration has no business with a person's failed import rows).
-API_KEY_PERMISSIONS = BULK_ACTIONS | {Permission.MANAGE_PROPERTIES}
+API_KEY_PERMISSIONS = BULK_ACTIONS | {
+    Permission.MANAGE_PROPERTIES,
+    # An integration checks the balances before it sends, and reports the usage it caused.
+    Permission.VIEW_BILLING,
+    Permission.RECORD_USAGE,
+}
 
 
 def permissions_of_role(*, workspace: Workspace, role: str) -> frozenset[Permission]:
@@ -99,6 +106,7 @@ DENIED_MESSAGES: dict[Permission, Promise] = {
     ),
     Permission.READ_OTHERS_FILES: _("Only the person who made this file, owners and admins can download it."),
     Permission.VIEW_BILLING: _("Only owners and admins can see the workspace's balances and billing."),
+    Permission.RECORD_USAGE: _("Only owners, admins and API keys can record usage."),
 }
 
 
