@@ -176,4 +176,6 @@ def usage_event_create(request: WorkspaceRequest, payload: UsageEventIn) -> Stat
         category=payload.category or "",
         at=datetime_checked(payload.at) if payload.at else None,
     )
-    return Status(201 if recorded else 200, {"id": event_id, "status": "recorded" if recorded else "duplicate"})
+    return Status(
+        201 if recorded else 200, {"id": event_id, "status": "recorded" if recorded else "duplicate"}
+    )
