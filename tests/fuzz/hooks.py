@@ -46,6 +46,10 @@ for _plural in ("conversations", "campaigns", "companies", "tickets", "deals", "
     DATA_DEPENDENT[("GET", f"/api/v1/{_plural}")] = ({400}, {"cursor"})
 DATA_DEPENDENT[("GET", "/api/v1/conversations/{conversation_id}/messages")] = ({400}, {"cursor"})
 DATA_DEPENDENT[("GET", "/api/v1/customers/{customer_id}/timeline")] = ({400}, {"cursor"})
+DATA_DEPENDENT[("GET", "/api/v1/ledger-entries")] = ({400}, {"cursor"})
+# A visitor names its customer and a WhatsApp message its category (rules between fields); a category has a price
+# only from the price table's first date; `at` must be a real moment of the years Relasi accepts.
+DATA_DEPENDENT[("POST", "/api/v1/usage-events")] = ({422}, {"customer_id", "category", "at", "type"})
 # The date filters a mode needs; refused as missing only when the request left them out.
 DATE_MODE_NEEDS = {"day": {"day"}, "month": {"month"}, "custom": {"from", "to"}}
 
