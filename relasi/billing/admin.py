@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
 from relasi.billing.models import (
     Balance,
@@ -17,11 +16,11 @@ from relasi.billing.models import (
     SubscriptionPayment,
     WhatsAppPrice,
 )
-from relasi.core.admin import ReadOnlyAdmin, backoffice
+from relasi.core.admin import ReadOnlyAdmin, WorkspaceColumn, backoffice
 
 
 @admin.register(Balance, site=backoffice)
-class BalanceAdmin(ReadOnlyAdmin):
+class BalanceAdmin(WorkspaceColumn, ReadOnlyAdmin):
     list_display = ["workspace_name", "kind", "amount", "period_start", "period_total", "updated_at"]
     list_filter = ["kind"]
     search_fields = ["workspace__name", "workspace__slug"]
@@ -29,13 +28,9 @@ class BalanceAdmin(ReadOnlyAdmin):
     fields = ["workspace_name", "kind", "amount", "period_start", "period_total", "updated_at"]
     readonly_fields = ["workspace_name"]
 
-    @admin.display(description=_("workspace"), ordering="workspace__name")
-    def workspace_name(self, balance: Balance) -> str:
-        return str(balance.workspace)
-
 
 @admin.register(LedgerEntry, site=backoffice)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(WorkspaceColumn, ReadOnlyAdmin):
     list_display = [
         "created_at",
         "workspace_name",
@@ -61,10 +56,6 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "actor_label",
     ]
     readonly_fields = ["workspace_name"]
-
-    @admin.display(description=_("workspace"), ordering="workspace__name")
-    def workspace_name(self, entry: LedgerEntry) -> str:
-        return str(entry.workspace)
 
 
 @admin.register(WhatsAppPrice, site=backoffice)
@@ -111,7 +102,7 @@ class SubscriptionPaymentInline(admin.TabularInline):
 
 
 @admin.register(Subscription, site=backoffice)
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SubscriptionAdmin(WorkspaceColumn, ReadOnlyAdmin):
     list_display = ["workspace_name", "package", "term", "started_on", "status"]
     list_filter = ["status", "term"]
     search_fields = ["workspace__name", "workspace__slug"]
@@ -119,7 +110,3 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     fields = ["workspace_name", "package", "term", "started_on", "status"]
     readonly_fields = ["workspace_name"]
     inlines = [SubscriptionPaymentInline]
-
-    @admin.display(description=_("workspace"), ordering="workspace__name")
-    def workspace_name(self, subscription: Subscription) -> str:
-        return str(subscription.workspace)

@@ -33,8 +33,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class WorkspaceColumn:
+    """A "workspace" column for a model with a workspace: the foreign key carries no translated name of its own."""
+
+    @admin.display(description=_("workspace"), ordering="workspace__name")
+    def workspace_name(self, row: Any) -> str:
+        return str(row.workspace) if row.workspace is not None else "—"
+
+
 @admin.register(AuditLog, site=backoffice)
-class AuditLogAdmin(ReadOnlyAdmin):
+class AuditLogAdmin(WorkspaceColumn, ReadOnlyAdmin):
     list_display = ["created_at", "actor_label", "action", "target_type", "target_label", "workspace_name"]
     list_filter = ["action", "target_type"]
     search_fields = ["actor_label", "action", "target_id", "target_label"]
@@ -52,7 +60,3 @@ class AuditLogAdmin(ReadOnlyAdmin):
         "workspace_name",
     ]
     readonly_fields = ["created_at", "workspace_name"]
-
-    @admin.display(description=_("workspace"), ordering="workspace__name")
-    def workspace_name(self, entry: AuditLog) -> str:
-        return str(entry.workspace) if entry.workspace is not None else "—"
