@@ -12,7 +12,7 @@ def test_demo_owner_signs_in_sees_the_shell_and_switches_to_bahasa_indonesia(pag
     expect(page).to_have_url(re.compile(r"/app/demo/customers/$"))
     nav = page.get_by_test_id("app-nav")
     expect(nav.get_by_role("link", name="All customers")).to_be_visible()
-    expect(page.get_by_role("link", name="Package usage")).to_be_visible()
+    expect(page.get_by_role("link", name="Package usage", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Members")).to_be_visible()
     expect(page.get_by_role("link", name="API keys")).to_be_visible()
     expect(page.get_by_test_id("workspace-name")).to_have_text("Toko Nusantara")
@@ -20,7 +20,7 @@ def test_demo_owner_signs_in_sees_the_shell_and_switches_to_bahasa_indonesia(pag
     page.get_by_label("Language").select_option("id")
 
     expect(page.get_by_role("link", name="Semua pelanggan")).to_be_visible()
-    expect(page.get_by_role("link", name="Pemakaian paket")).to_be_visible()
+    expect(page.get_by_role("link", name="Pemakaian paket", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Anggota")).to_be_visible()
     expect(page.get_by_role("button", name="Keluar")).to_be_visible()
 
