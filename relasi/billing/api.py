@@ -149,7 +149,10 @@ class UsageEventIn(InputSchema):
 
 class UsageEventOut(Schema):
     id: str
-    status: Literal["recorded", "duplicate"] = Field(description="duplicate: nothing changed.")
+    status: Literal["recorded", "duplicate", "not_billable"] = Field(
+        description="recorded: a balance changed; duplicate: a repeat, nothing changed; not_billable: a category "
+        "that costs nothing (service messages), nothing changed."
+    )
 
 
 @router.post(
@@ -159,7 +162,8 @@ class UsageEventOut(Schema):
     description=(
         "Metered as Relasi's own ingestion: a visitor counts one unique visitor per customer and month (in the "
         "workspace's time zone), a WhatsApp message debits its category's price once per event id. 201 when it "
-        "changed a balance, 200 for a repeat (nothing changed). Owners, admins and API keys."
+        "changed a balance, 200 for a repeat or a message that costs nothing (nothing changed). Owners, admins and API "
+        "keys."
     ),
 )
 def usage_event_create(request: WorkspaceRequest, payload: UsageEventIn) -> Status:
@@ -167,7 +171,7 @@ def usage_event_create(request: WorkspaceRequest, payload: UsageEventIn) -> Stat
     event_id = text_checked(payload.id, max_length=EVENT_ID_MAX).strip()
     if not event_id:
         raise ValidationError({"id": [_("Send your own id of the event.")]})
-    recorded = usage_event_record(
+    outcome = usage_event_record(
         workspace=request.workspace,
         actor=request.actor,
         event_id=event_id,
@@ -176,6 +180,4 @@ def usage_event_create(request: WorkspaceRequest, payload: UsageEventIn) -> Stat
         category=payload.category or "",
         at=datetime_checked(payload.at) if payload.at else None,
     )
-    return Status(
-        201 if recorded else 200, {"id": event_id, "status": "recorded" if recorded else "duplicate"}
-    )
+    return Status(201 if outcome == "recorded" else 200, {"id": event_id, "status": outcome})

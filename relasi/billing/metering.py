@@ -21,15 +21,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relasi.billing.models import BalanceKind, EntryType, MonthlyVisitor, WhatsAppPrice
-from relasi.billing.services import Change, balance_change
+from relasi.billing.services import Change, balance_change, reference_of
 from relasi.core.audit import Actor
 from relasi.tenancy.models import Workspace
 
 METER = Actor(system="metering")
 
 
+def _aware(moment: datetime, workspace: Workspace) -> datetime:
+    # A time without an offset is the workspace's own, as the event API reads it.
+    return timezone.make_aware(moment, workspace.zone) if timezone.is_naive(moment) else moment
+
+
 def _month(moment: datetime, workspace: Workspace) -> date:
-    local = timezone.localtime(moment, workspace.zone)
+    local = timezone.localtime(_aware(moment, workspace), workspace.zone)
     return local.date().replace(day=1)
 
 
@@ -37,8 +42,8 @@ def visitors_meter(*, workspace: Workspace, visits: list[tuple[int, datetime]]) 
     """Count the customers not yet counted in their message's month; how many were new."""
     first: dict[tuple[date, int], datetime] = {}
     for customer_id, moment in visits:
-        key = (_month(moment, workspace), customer_id)
-        first[key] = min(first.get(key, moment), moment)
+        # The first message counted, in the order given (the event-by-event path counts in the same order).
+        first.setdefault((_month(moment, workspace), customer_id), _aware(moment, workspace))
     if not first:
         return 0
     inserted = _visitors_insert(workspace=workspace, rows=sorted(first.items()))
@@ -93,7 +98,9 @@ def whatsapp_status_meter(
     """Debit a billable message's price once; whether this status debited it."""
     if not billable:
         return False
-    price = whatsapp_price(category=category, on=timezone.localtime(at, workspace.zone).date())
+    price = whatsapp_price(
+        category=category, on=timezone.localtime(_aware(at, workspace), workspace.zone).date()
+    )
     if not price:
         return False
     with transaction.atomic():
@@ -102,7 +109,7 @@ def whatsapp_status_meter(
             actor=METER,
             kind=BalanceKind.WHATSAPP,
             changes=[Change(EntryType.USAGE, -price, reason=f"WhatsApp {category}")],
-            reference=f"wa:{provider_message_id}",
+            reference=reference_of("wa", provider_message_id),
         )
     return bool(written)
 
@@ -116,24 +123,32 @@ def usage_event_record(
     customer_id: int | None = None,
     category: str = "",
     at: datetime | None = None,
-) -> bool:
+) -> str:
     """Usage reported by an outside system, metered as ingestion's own: a `visitor` counts its customer once per
-    month, a `whatsapp_message` debits its category's price once per event id. Whether it changed a balance
-    (False for a repeat)."""
-    moment = at or timezone.now()
+    month, a `whatsapp_message` debits its category's price once per event id. "recorded" when it changed a
+    balance, "duplicate" for a repeat, "not_billable" for a category whose price is 0 (service messages)."""
+    moment = _aware(at, workspace) if at is not None else timezone.now()
     if event_type == "visitor":
         if customer_id is None:
             raise ValidationError({"customer_id": [_("A visitor names its customer.")]})
         with transaction.atomic():
-            return visitors_meter(workspace=workspace, visits=[(customer_id, moment)]) > 0
+            return (
+                "recorded"
+                if visitors_meter(workspace=workspace, visits=[(customer_id, moment)])
+                else "duplicate"
+            )
     if event_type == "whatsapp_message":
-        if whatsapp_price(category=category, on=timezone.localtime(moment, workspace.zone).date()) is None:
+        price = whatsapp_price(category=category, on=timezone.localtime(moment, workspace.zone).date())
+        if price is None:
             raise ValidationError({"category": [_("No price for this category on that day.")]})
-        return whatsapp_status_meter(
+        if price == 0:
+            return "not_billable"
+        debited = whatsapp_status_meter(
             workspace=workspace,
             provider_message_id=f"api:{event_id}",
             category=category,
             billable=True,
             at=moment,
         )
+        return "recorded" if debited else "duplicate"
     raise ValidationError({"type": [_("Use visitor or whatsapp_message.")]})

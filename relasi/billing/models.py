@@ -86,8 +86,15 @@ class LedgerEntry(WorkspaceOwned):
     # What the entry applies once (a message id, a payment, a period): a second entry with it is refused by the
     # unique constraint, so a repeated event never counts twice. Empty for entries that need no such key.
     reference = models.CharField(_("reference"), max_length=200, blank=True)
+    # Who, by id and as shown then: no constraint, since a deleted user must not change an entry (its actor_label
+    # keeps who it was).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     actor_label = models.CharField(_("by"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)

@@ -3,6 +3,7 @@ balance's row lock, once per reference."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,10 +59,25 @@ def _checked(change: Change) -> Change:
 
 
 def _reference_checked(reference: str) -> str:
+    """An event's reference as given; "#" is refused, since `#2`, `#3` name the event's later entries."""
     try:
-        return text_checked(reference, max_length=REFERENCE_MAX - 3)
+        key = text_checked(reference, max_length=REFERENCE_MAX - 3)
     except ValidationError as error:
         raise ValidationError({"reference": error.messages}) from None
+    if "#" in key:
+        raise ValidationError({"reference": [_("A reference holds no “#”.")]})
+    return key
+
+
+def reference_of(prefix: str, value: str) -> str:
+    """A ledger reference made of an outside id (a provider's message id, a client's event id): "#" and "%"
+    escaped as in a URL, and an id too long for the column replaced by its SHA-256, so any id makes a valid,
+    distinct reference."""
+    escaped = value.replace("%", "%25").replace("#", "%23")
+    reference = f"{prefix}:{escaped}"
+    if len(reference) > REFERENCE_MAX - 3:
+        reference = f"{prefix}:sha256:{hashlib.sha256(value.encode()).hexdigest()}"
+    return reference
 
 
 def _balance_locked(*, workspace: Workspace, kind: str) -> Balance:
@@ -201,7 +217,11 @@ def balance_period_open(
     reference = f"period:{starts_on.isoformat()}"
     with transaction.atomic():
         balance = _balance_locked(workspace=workspace, kind=kind)
-        if balance.period_start == starts_on:
+        # A period opens once, and never before the current one (a job that runs late, a zone changed backwards);
+        # both are read under the balance's lock, so a concurrent opening waits and then finds it done.
+        if balance.period_start is not None and starts_on <= balance.period_start:
+            return []
+        if LedgerEntry.objects.for_workspace(workspace).filter(kind=kind, reference=reference).exists():
             return []
         changes = (
             [Change(entry_type=EntryType.RESET, amount=-balance.amount)]

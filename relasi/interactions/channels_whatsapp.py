@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from relasi.core.audit import Actor
@@ -28,6 +28,7 @@ from relasi.core.validation import validation_error_fields
 from relasi.customers.identity import IDENTIFIER_LIMITS, Identifiers, customer_resolve, identifiers_clean
 from relasi.customers.models import Channel, Customer
 from relasi.interactions.events import (
+    RETRYABLE_SQLSTATES,
     conversation_for_customer,
     delivery_status_record,
     delivery_statuses_apply_pending,
@@ -50,6 +51,7 @@ ERROR_MAX = 4000
 CAPTIONED = ("image", "video", "document")
 # A job applies at most this many waiting events together.
 JOB_EVENTS_MAX = 100
+ROUND_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,28 @@ def webhook_event_process(*, workspace_id: int, event_id: int) -> WebhookEvent |
     return event
 
 
+def _must_retry(error: Exception) -> bool:
+    """A deadlock or a serialization failure: PostgreSQL aborted the transaction, not the item. Noting it on the
+    event and going on would commit the job without the items it took back; the round is run again instead."""
+    return (
+        isinstance(error, OperationalError)
+        and getattr(error.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
+    )
+
+
 def webhook_events_apply_waiting(*, workspace: Workspace) -> int:
     """Apply the workspace's oldest waiting events (up to JOB_EVENTS_MAX, skipping those another job holds) in one
-    transaction; how many."""
-    with transaction.atomic():
-        return _waiting_apply(workspace=workspace, first=[])
+    transaction; how many. A round that a deadlock aborts (two jobs of one workspace locking customers and
+    balances in opposite orders) is run again, up to ROUND_ATTEMPTS times; then the error goes up, the events stay
+    waiting, and the recovery gives them a job."""
+    for attempt in range(1, ROUND_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _waiting_apply(workspace=workspace, first=[])
+        except OperationalError as error:
+            if attempt == ROUND_ATTEMPTS or not _must_retry(error):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _waiting_apply(*, workspace: Workspace, first: list[WebhookEvent]) -> int:
@@ -179,7 +198,9 @@ def _messages_apply_together(*, workspace: Workspace, intents: list[MessageInten
             delivery_statuses_apply_pending_many(workspace=workspace, actor=ACTOR, provider_ids=new_ids)
     except (PlanRefused, IntegrityError):
         return False
-    except Exception:
+    except Exception as error:
+        if _must_retry(error):
+            raise
         # A fault of the set-based path must not lose the messages: the event-by-event path applies them, and
         # notes on its event any message that still fails.
         logger.exception("WhatsApp messages of workspace %s not applied together", workspace.pk)
@@ -225,7 +246,9 @@ def _value_apply(*, workspace: Workspace, value: dict[str, Any], problems: list[
                 _message_apply(workspace=workspace, message=message, people=people)
         except ValidationError as error:
             problems.append(_message_problem(message, error))
-        except Exception:
+        except Exception as error:
+            if _must_retry(error):
+                raise
             # One message that breaks something unforeseen must not lose the others, nor answer Meta with a 500.
             logger.exception("WhatsApp message %s of workspace %s not applied", message_id, workspace.pk)
             problems.append(f"Message {message_id}: not applied (an internal error, logged).")
@@ -263,7 +286,9 @@ def _statuses_apply(*, workspace: Workspace, value: dict[str, Any], problems: li
                     billable=isinstance(pricing, dict) and pricing.get("billable") is True,
                     at=at,
                 )
-        except Exception:
+        except Exception as error:
+            if _must_retry(error):
+                raise
             logger.exception("WhatsApp status of %s in workspace %s not applied", message_id, workspace.pk)
             problems.append(f"Status of {message_id}: not applied (an internal error, logged).")
 
