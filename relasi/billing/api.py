@@ -18,6 +18,7 @@ from relasi.core.api_fields import InputSchema, text_rules
 from relasi.core.api_responses import COMMON_ERRORS
 from relasi.core.inputs import datetime_checked, text_checked
 from relasi.core.problems import ProblemOut
+from relasi.interactions.schemas import DATETIME_DESCRIPTION, DATETIME_SCHEMA, DateTimeText
 from relasi.tenancy.permissions import Permission, permission_require
 from relasi.tenancy.requests import WorkspaceRequest
 
@@ -144,7 +145,11 @@ class UsageEventIn(InputSchema):
     category: Literal[tuple(PricingCategory.values)] | None = Field(  # type: ignore[valid-type]
         None, description="whatsapp_message: Meta's pricing category."
     )
-    at: str | None = Field(None, description="When it happened, ISO 8601 (now when left out).")
+    at: DateTimeText | None = Field(
+        None,
+        description=f"When it happened: {DATETIME_DESCRIPTION} Now when left out.",
+        json_schema_extra=DATETIME_SCHEMA,
+    )
 
 
 class UsageEventOut(Schema):
@@ -171,6 +176,10 @@ def usage_event_create(request: WorkspaceRequest, payload: UsageEventIn) -> Stat
     event_id = text_checked(payload.id, max_length=EVENT_ID_MAX).strip()
     if not event_id:
         raise ValidationError({"id": [_("Send your own id of the event.")]})
+    try:
+        moment = datetime_checked(payload.at) if payload.at else None
+    except ValidationError as error:
+        raise ValidationError({"at": error.messages}) from None
     outcome = usage_event_record(
         workspace=request.workspace,
         actor=request.actor,
@@ -178,6 +187,6 @@ def usage_event_create(request: WorkspaceRequest, payload: UsageEventIn) -> Stat
         event_type=payload.type,
         customer_id=payload.customer_id,
         category=payload.category or "",
-        at=datetime_checked(payload.at) if payload.at else None,
+        at=moment,
     )
     return Status(201 if outcome == "recorded" else 200, {"id": event_id, "status": outcome})

@@ -78,15 +78,18 @@ def test_a_reference_with_a_hash_is_refused_and_outside_ids_are_escaped(acme) ->
     assert balances_of(workspace=acme)[WA].amount == 1_495_000
 
 
-def test_a_usage_event_without_an_offset_is_the_workspaces_time(acme, alice, client, acme_key) -> None:
+def test_a_usage_event_time_needs_its_offset_and_counts_in_the_workspaces_month(
+    acme, alice, client, acme_key
+) -> None:
     budi = customer_create(workspace=acme, actor=alice, data={"full_name": "Budi"})
-    answer = client.post(
-        "/api/v1/usage-events",
-        {"id": "v", "type": "visitor", "customer_id": budi.pk, "at": "2026-12-01T00:30:00"},
-        content_type="application/json",
-        **acme_key,
-    )
-    assert answer.status_code == 201
+    event = {"id": "v", "type": "visitor", "customer_id": budi.pk, "at": "2026-12-01T00:30:00"}
+    refused = client.post("/api/v1/usage-events", event, content_type="application/json", **acme_key)
+    assert (refused.status_code, list(refused.json()["errors"])) == (422, ["at"])
+    assert LedgerEntry.objects.for_workspace(acme).count() == 0
+    # and metering reads a time without an offset (from inside Relasi) in the workspace's zone
+    from relasi.billing.metering import visitors_meter
+
+    visitors_meter(workspace=acme, visits=[(budi.pk, datetime(2026, 12, 1, 0, 30))])
     # 00:30 on 1 December in Jakarta: December's visitor
     assert LedgerEntry.objects.for_workspace(acme).get().reason == "1 unique visitor(s), 2026-12"
 
