@@ -299,6 +299,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "relasi.billing.tasks.periods_open_due_task",
         "schedule": 60 * 60,
     },
+    # An invoice past its deadline can no longer be paid: expired within a minute.
+    "expire-invoices": {
+        "task": "relasi.billing.tasks.invoices_expire_due_task",
+        "schedule": JOBS_RECOVERY_INTERVAL_SECONDS,
+    },
 }
 # A WhatsApp webhook event still waiting after this long gets a job from the recovery (its own was lost).
 WEBHOOK_EVENTS_STALLED_SECONDS: int = env.int("WEBHOOK_EVENTS_STALLED_SECONDS", default=300)

@@ -223,6 +223,7 @@ def test_every_scheduled_job_names_a_registered_task(settings) -> None:
         "recover-stalled-jobs": "relasi.customers.tasks.customer_jobs_recover_task",
         "recover-waiting-webhook-events": "relasi.interactions.tasks.webhook_events_recover_task",
         "open-billing-periods": "relasi.billing.tasks.periods_open_due_task",
+        "expire-invoices": "relasi.billing.tasks.invoices_expire_due_task",
     }
     assert all(task in app.tasks for task in schedule.values())
 

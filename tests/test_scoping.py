@@ -201,6 +201,7 @@ UNIQUE_WITHOUT_WORKSPACE = {
         "phone_number_id",
     ): "Meta's id of a number: one workspace may connect it",
     ("interactions.whatsappchannel", "url_token"): "the webhook URL is how a POST finds its workspace",
+    ("billing.invoice", "number"): "invoice numbers are the platform's, the seller's: one sequence for all",
 }
 
 

@@ -10,10 +10,12 @@ from django.http import HttpRequest
 
 from relasi.billing.models import (
     Balance,
+    Invoice,
     LedgerEntry,
     Package,
     Subscription,
     SubscriptionPayment,
+    TopUpOrder,
     WhatsAppPrice,
 )
 from relasi.core.admin import ReadOnlyAdmin, WorkspaceColumn, backoffice
@@ -110,3 +112,23 @@ class SubscriptionAdmin(WorkspaceColumn, ReadOnlyAdmin):
     fields = ["workspace_name", "package", "term", "started_on", "status"]
     readonly_fields = ["workspace_name"]
     inlines = [SubscriptionPaymentInline]
+
+
+@admin.register(TopUpOrder, site=backoffice)
+class TopUpOrderAdmin(WorkspaceColumn, ReadOnlyAdmin):
+    list_display = ["created_at", "workspace_name", "total", "status", "billing_email"]
+    list_filter = ["status"]
+    search_fields = ["workspace__name", "workspace__slug", "billing_email"]
+    list_select_related = ["workspace"]
+    fields = ["created_at", "workspace_name", "lines", "notices", "subtotal", "vat_rate", "vat", "total", "status"]
+    readonly_fields = ["workspace_name"]
+
+
+@admin.register(Invoice, site=backoffice)
+class InvoiceAdmin(WorkspaceColumn, ReadOnlyAdmin):
+    list_display = ["number", "workspace_name", "amount", "status", "due_at", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["number", "workspace__name", "workspace__slug"]
+    list_select_related = ["workspace"]
+    fields = ["number", "workspace_name", "amount", "status", "due_at", "created_at", "status_changed_at"]
+    readonly_fields = ["workspace_name"]

@@ -270,3 +270,84 @@ class SubscriptionPayment(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.paid_at:%Y-%m-%d}"
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class TopUpOrder(WorkspaceOwned):
+    """A top-up as asked and priced (relasi.billing.pricing): the lines, VAT and total it was quoted, kept as
+    quoted; confirming it makes its invoice."""
+
+    workspace = models.ForeignKey(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    muv_visitors = models.PositiveIntegerField(_("unique visitors"), default=0)
+    whatsapp_amount = models.PositiveBigIntegerField(_("WhatsApp balance (rupiah)"), default=0)
+    # [{"kind": "muv" | "whatsapp", "quantity": …, "price": …}], as quoted.
+    lines = models.JSONField(default=list)
+    notices = models.JSONField(default=list)
+    subtotal = models.BigIntegerField()
+    vat_rate = models.CharField(max_length=10)
+    vat_base = models.BigIntegerField()
+    vat = models.BigIntegerField()
+    total = models.BigIntegerField()
+    billing_email = models.EmailField(_("billing email"), max_length=254)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.DRAFT
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("top-up order")
+        verbose_name_plural = _("top-up orders")
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="topup_order_recent")]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk}: {self.total}"
+
+
+class InvoiceStatus(models.TextChoices):
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    IN_REVIEW = "in_review", _("In review by support")
+
+
+class Invoice(WorkspaceOwned):
+    workspace = models.ForeignKey(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    order = models.ForeignKey(TopUpOrder, on_delete=models.PROTECT, related_name="+")
+    # INV/2026/12/000042: the year and month it was made, and its id.
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.AWAITING_PAYMENT
+    )
+    amount = models.BigIntegerField(_("amount (rupiah)"))
+    due_at = models.DateTimeField(_("pay by"))
+    created_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"], name="invoice_recent"),
+            models.Index(
+                fields=["workspace", "due_at"],
+                condition=Q(status="awaiting_payment"),
+                name="invoice_awaiting_due",
+            ),
+        ]
+        # One invoice per order.
+        constraints = [models.UniqueConstraint(fields=["workspace", "order"], name="invoice_order_unique")]
+
+    def __str__(self) -> str:
+        return self.number

@@ -31,6 +31,7 @@ UNSCOPED_ALLOWED: dict[str, str] = {
     "relasi.interactions.webhook_jobs": "the scheduled recovery finds the workspaces whose webhook events wait",
     "relasi.billing.checks": "`relasi billing check` proves every workspace's balances against their ledgers",
     "relasi.billing.periods": "the scheduled job opens the monthly period of every subscribed workspace",
+    "relasi.billing.orders": "the scheduled job expires every workspace's invoices past their deadline",
 }
 
 # Models with a workspace foreign key that do not derive from WorkspaceOwned, and why.
