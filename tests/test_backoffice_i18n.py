@@ -93,7 +93,15 @@ def test_the_index_is_in_indonesian(staff) -> None:
     assert _sections(html) == {
         "Akun": ["Pengguna"],
         "Audit": ["Log audit"],
-        "Tagihan": ["Entri buku besar", "Faktur", "Harga WhatsApp", "Langganan", "Paket", "Pesanan isi ulang", "Saldo"],
+        "Tagihan": [
+            "Entri buku besar",
+            "Faktur",
+            "Harga WhatsApp",
+            "Langganan",
+            "Paket",
+            "Pesanan isi ulang",
+            "Saldo",
+        ],
         "Mitra": ["Mitra"],
         "Ruang kerja": ["Anggota", "Kunci API", "Ruang kerja"],
     }
@@ -107,7 +115,15 @@ def test_the_index_stays_english_in_english(staff) -> None:
     assert _sections(html) == {
         "Accounts": ["Users"],
         "Audit": ["Audit log"],
-        "Billing": ["Balances", "Invoices", "Ledger entries", "Packages", "Subscriptions", "Top-up orders", "WhatsApp prices"],
+        "Billing": [
+            "Balances",
+            "Invoices",
+            "Ledger entries",
+            "Packages",
+            "Subscriptions",
+            "Top-up orders",
+            "WhatsApp prices",
+        ],
         "Partners": ["Partners"],
         "Workspaces": ["API keys", "Members", "Workspaces"],
     }

@@ -120,7 +120,17 @@ class TopUpOrderAdmin(WorkspaceColumn, ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["workspace__name", "workspace__slug", "billing_email"]
     list_select_related = ["workspace"]
-    fields = ["created_at", "workspace_name", "lines", "notices", "subtotal", "vat_rate", "vat", "total", "status"]
+    fields = [
+        "created_at",
+        "workspace_name",
+        "lines",
+        "notices",
+        "subtotal",
+        "vat_rate",
+        "vat",
+        "total",
+        "status",
+    ]
     readonly_fields = ["workspace_name"]
 
 

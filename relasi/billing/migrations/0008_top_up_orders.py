@@ -8,82 +8,150 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0007_ledger_actor_without_constraint'),
-        ('tenancy', '0003_membership_invitation_sent_at'),
+        ("billing", "0007_ledger_actor_without_constraint"),
+        ("tenancy", "0003_membership_invitation_sent_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TopUpOrder',
+            name="TopUpOrder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('muv_visitors', models.PositiveIntegerField(default=0, verbose_name='unique visitors')),
-                ('whatsapp_amount', models.PositiveBigIntegerField(default=0, verbose_name='WhatsApp balance (rupiah)')),
-                ('lines', models.JSONField(default=list)),
-                ('notices', models.JSONField(default=list)),
-                ('subtotal', models.BigIntegerField()),
-                ('vat_rate', models.CharField(max_length=10)),
-                ('vat_base', models.BigIntegerField()),
-                ('vat', models.BigIntegerField()),
-                ('total', models.BigIntegerField()),
-                ('billing_email', models.EmailField(max_length=254, verbose_name='billing email')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('confirmed', 'Confirmed')], default='draft', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("muv_visitors", models.PositiveIntegerField(default=0, verbose_name="unique visitors")),
+                (
+                    "whatsapp_amount",
+                    models.PositiveBigIntegerField(default=0, verbose_name="WhatsApp balance (rupiah)"),
+                ),
+                ("lines", models.JSONField(default=list)),
+                ("notices", models.JSONField(default=list)),
+                ("subtotal", models.BigIntegerField()),
+                ("vat_rate", models.CharField(max_length=10)),
+                ("vat_base", models.BigIntegerField()),
+                ("vat", models.BigIntegerField()),
+                ("total", models.BigIntegerField()),
+                ("billing_email", models.EmailField(max_length=254, verbose_name="billing email")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("confirmed", "Confirmed")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'top-up order',
-                'verbose_name_plural': 'top-up orders',
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
+                "verbose_name": "top-up order",
+                "verbose_name_plural": "top-up orders",
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=30, unique=True, verbose_name='number')),
-                ('status', models.CharField(choices=[('awaiting_payment', 'Awaiting payment'), ('paid', 'Paid'), ('expired', 'Expired'), ('cancelled', 'Cancelled'), ('in_review', 'In review by support')], default='awaiting_payment', max_length=20, verbose_name='status')),
-                ('amount', models.BigIntegerField(verbose_name='amount (rupiah)')),
-                ('due_at', models.DateTimeField(verbose_name='pay by')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('workspace', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.workspace')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.topuporder')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=30, unique=True, verbose_name="number")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("awaiting_payment", "Awaiting payment"),
+                            ("paid", "Paid"),
+                            ("expired", "Expired"),
+                            ("cancelled", "Cancelled"),
+                            ("in_review", "In review by support"),
+                        ],
+                        default="awaiting_payment",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("amount", models.BigIntegerField(verbose_name="amount (rupiah)")),
+                ("due_at", models.DateTimeField(verbose_name="pay by")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("status_changed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.workspace",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="billing.topuporder"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invoice',
-                'verbose_name_plural': 'invoices',
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
+                "verbose_name": "invoice",
+                "verbose_name_plural": "invoices",
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddIndex(
-            model_name='topuporder',
-            index=models.Index(fields=['workspace', '-created_at'], name='topup_order_recent'),
+            model_name="topuporder",
+            index=models.Index(fields=["workspace", "-created_at"], name="topup_order_recent"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['workspace', '-created_at'], name='invoice_recent'),
+            model_name="invoice",
+            index=models.Index(fields=["workspace", "-created_at"], name="invoice_recent"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(condition=models.Q(('status', 'awaiting_payment')), fields=['workspace', 'due_at'], name='invoice_awaiting_due'),
+            model_name="invoice",
+            index=models.Index(
+                condition=models.Q(("status", "awaiting_payment")),
+                fields=["workspace", "due_at"],
+                name="invoice_awaiting_due",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(fields=('workspace', 'order'), name='invoice_order_unique'),
+            model_name="invoice",
+            constraint=models.UniqueConstraint(fields=("workspace", "order"), name="invoice_order_unique"),
         ),
     ]
