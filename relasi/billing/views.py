@@ -16,7 +16,7 @@ from relasi.billing.selectors import (
     subscription_payments,
     visitors_of_month,
 )
-from relasi.core.ids import LARGEST_ID
+from relasi.core.ids import ids_parse
 from relasi.tenancy.access import workspace_page
 from relasi.tenancy.permissions import Permission
 from relasi.tenancy.requests import WorkspacePageRequest
@@ -28,9 +28,8 @@ def _choice(value: str, allowed: list[str]) -> str:
 
 def _older_than(value: str) -> int | None:
     # A cursor is an entry's id: anything else (too long, not digits, out of range) reads the first page.
-    if value.isdigit() and len(value) <= 19 and 0 < int(value) <= LARGEST_ID:
-        return int(value)
-    return None
+    found = ids_parse([value])
+    return found[0] if found else None
 
 
 @workspace_page(permission=Permission.VIEW_BILLING)

@@ -75,6 +75,7 @@ def test_filters_narrow_the_ledger_and_bad_values_read_as_none(usage, alice, cli
         {"type": "x" * 5000},
         {"older_than": "9" * 40},
         {"older_than": "-1"},
+        {"older_than": "²"},
     ):
         answer = client.get(_url(), hostile)
         assert answer.status_code == 200
