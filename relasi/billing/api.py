@@ -173,7 +173,10 @@ class UsageEventOut(Schema):
 )
 def usage_event_create(request: WorkspaceRequest, payload: UsageEventIn) -> Status:
     permission_require(workspace=request.workspace, actor=request.actor, permission=Permission.RECORD_USAGE)
-    event_id = text_checked(payload.id, max_length=EVENT_ID_MAX).strip()
+    try:
+        event_id = text_checked(payload.id, max_length=EVENT_ID_MAX).strip()
+    except ValidationError as error:
+        raise ValidationError({"id": error.messages}) from None
     if not event_id:
         raise ValidationError({"id": [_("Send your own id of the event.")]})
     try:

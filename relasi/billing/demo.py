@@ -3,12 +3,12 @@ leaves WhatsApp below 40% of the period."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from relasi.billing.models import BalanceKind, EntryType, Package, SubscriptionStatus, Term
-from relasi.billing.selectors import subscription_current
+from relasi.billing.selectors import month_end, month_of, subscription_current
 from relasi.billing.services import Change, balance_change
-from relasi.billing.subscriptions import month_of, subscription_payment_record, subscription_start
+from relasi.billing.subscriptions import subscription_payment_record, subscription_start
 from relasi.core.audit import Actor
 from relasi.tenancy.models import Workspace
 
@@ -34,7 +34,6 @@ def billing_create_sample(*, workspace: Workspace, now: datetime) -> None:
         subscription = subscription_start(
             workspace=workspace, actor=DEMO, package_id=package.pk, starts_on=month
         )
-    month_end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     subscription_payment_record(
         workspace=workspace,
         actor=DEMO,
@@ -42,7 +41,7 @@ def billing_create_sample(*, workspace: Workspace, now: datetime) -> None:
         amount=package.price,
         paid_at=now,
         covers_from=month,
-        covers_to=month_end,
+        covers_to=month_end(month),
         reference=f"demo:payment:{month:%Y-%m}",
     )
     for reference, amount in WHATSAPP_USAGE:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relasi.billing.models import BalanceKind, EntryType, MonthlyVisitor, WhatsAppPrice
+from relasi.billing.selectors import month_of
 from relasi.billing.services import Change, balance_change, reference_of
 from relasi.core.audit import Actor
 from relasi.tenancy.models import Workspace
@@ -33,17 +34,14 @@ def _aware(moment: datetime, workspace: Workspace) -> datetime:
     return timezone.make_aware(moment, workspace.zone) if timezone.is_naive(moment) else moment
 
 
-def _month(moment: datetime, workspace: Workspace) -> date:
-    local = timezone.localtime(_aware(moment, workspace), workspace.zone)
-    return local.date().replace(day=1)
-
-
 def visitors_meter(*, workspace: Workspace, visits: list[tuple[int, datetime]]) -> int:
     """Count the customers not yet counted in their message's month; how many were new."""
     first: dict[tuple[date, int], datetime] = {}
     for customer_id, moment in visits:
         # The first message counted, in the order given (the event-by-event path counts in the same order).
-        first.setdefault((_month(moment, workspace), customer_id), _aware(moment, workspace))
+        first.setdefault(
+            (month_of(workspace=workspace, moment=moment), customer_id), _aware(moment, workspace)
+        )
     if not first:
         return 0
     inserted = _visitors_insert(workspace=workspace, rows=sorted(first.items()))
@@ -101,6 +99,14 @@ def whatsapp_status_meter(
     price = whatsapp_price(
         category=category, on=timezone.localtime(_aware(at, workspace), workspace.zone).date()
     )
+    return _whatsapp_debit(
+        workspace=workspace, provider_message_id=provider_message_id, category=category, price=price
+    )
+
+
+def _whatsapp_debit(
+    *, workspace: Workspace, provider_message_id: str, category: str, price: int | None
+) -> bool:
     if not price:
         return False
     with transaction.atomic():

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from relasi.core.scoping import WorkspaceOwned
+from relasi.core.scoping import WorkspaceOwned, workspace_key
 
 
 class BalanceKind(models.TextChoices):
@@ -41,9 +41,7 @@ LOW_BALANCE_PERCENT = 40
 
 
 class Balance(WorkspaceOwned):
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     kind = models.CharField(_("balance"), max_length=10, choices=BalanceKind.choices)
     # Visitors or rupiah; the sum of the balance's ledger entries.
     amount = models.BigIntegerField(_("remaining"), default=0)
@@ -74,9 +72,7 @@ class LedgerImmutable(RuntimeError):
 
 
 class LedgerEntry(WorkspaceOwned):
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     kind = models.CharField(_("balance"), max_length=10, choices=BalanceKind.choices)
     entry_type = models.CharField(_("type"), max_length=12, choices=EntryType.choices)
     # Signed: a credit is positive, a debit negative.
@@ -128,9 +124,7 @@ class MonthlyVisitor(WorkspaceOwned):
     the count exactly once, however many inbound messages the customer sends. The customer's id, not a foreign
     key: a visit stays counted when the customer is deleted or merged."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     month = models.DateField(_("month"))
     customer_id = models.BigIntegerField(_("customer"))
     first_at = models.DateTimeField(_("first message"))
@@ -207,9 +201,7 @@ class SubscriptionStatus(models.TextChoices):
 
 
 class Subscription(WorkspaceOwned):
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     package = models.ForeignKey(
         Package, on_delete=models.PROTECT, related_name="+", verbose_name=_("package")
     )
@@ -242,9 +234,7 @@ class PaymentStatus(models.TextChoices):
 class SubscriptionPayment(WorkspaceOwned):
     """A payment of a subscription: first-class, since the partner program computes commissions from them."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     subscription = models.ForeignKey(
         Subscription, on_delete=models.PROTECT, related_name="payments", verbose_name=_("subscription")
     )
@@ -281,9 +271,7 @@ class TopUpOrder(WorkspaceOwned):
     """A top-up as asked and priced (relasi.billing.pricing): the lines, VAT and total it was quoted, kept as
     quoted; confirming it makes its invoice."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -321,9 +309,7 @@ class InvoiceStatus(models.TextChoices):
 
 
 class Invoice(WorkspaceOwned):
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     order = models.ForeignKey(TopUpOrder, on_delete=models.PROTECT, related_name="+")
     # INV/2026/12/000042: the year and month it was made, and its id.
     number = models.CharField(_("number"), max_length=30, unique=True)

@@ -8,7 +8,8 @@ from datetime import datetime
 from django.utils import timezone
 
 from relasi.billing.models import Subscription, SubscriptionStatus
-from relasi.billing.subscriptions import month_of, subscription_periods_open
+from relasi.billing.selectors import month_of
+from relasi.billing.subscriptions import subscription_periods_open
 
 logger = logging.getLogger(__name__)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from relasi.billing.models import (
     Balance,
@@ -50,7 +51,14 @@ class BalanceSummary:
     remaining_percent: int | None
 
 
-def _month_end(start: date) -> date:
+def month_of(*, workspace: Workspace, moment: datetime) -> date:
+    """The first day of the workspace's calendar month at `moment` (a time without an offset is the workspace's)."""
+    aware = timezone.make_aware(moment, workspace.zone) if timezone.is_naive(moment) else moment
+    return timezone.localtime(aware, workspace.zone).date().replace(day=1)
+
+
+def month_end(start: date) -> date:
+    """The last day of the month that `start` is in."""
     following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - timedelta(days=1)
 
@@ -62,7 +70,7 @@ def balance_summary(balance: Balance) -> BalanceSummary:
         kind=balance.kind,
         remaining=balance.amount,
         period_start=balance.period_start,
-        period_end=_month_end(balance.period_start) if balance.period_start else None,
+        period_end=month_end(balance.period_start) if balance.period_start else None,
         period_total=total,
         used=max(0, total - balance.amount),
         remaining_percent=percent,
@@ -129,4 +137,12 @@ def ledger_keyset_page(
         cursor=cursor,
         limit=max(1, min(limit, LEDGER_MAX_PAGE_SIZE)),
         scope=f"ledger:{workspace.pk}:{kind}:{entry_type}",
+    )
+
+
+def low_balances(*, workspace: Workspace) -> list[Balance]:
+    """The workspace's balances below LOW_BALANCE_PERCENT of their period, for the banner."""
+    return sorted(
+        (balance for balance in Balance.objects.for_workspace(workspace) if balance.is_low),
+        key=lambda balance: balance.kind,
     )

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
@@ -23,11 +22,6 @@ from relasi.billing.services import AMOUNT_LIMIT, REFERENCE_MAX, balance_period_
 from relasi.core.audit import Actor, actor_of, audit_record
 from relasi.core.inputs import text_checked
 from relasi.tenancy.models import Workspace
-
-
-def month_of(*, workspace: Workspace, moment: datetime) -> date:
-    """The first day of the workspace's calendar month at `moment` (in its time zone)."""
-    return timezone.localtime(moment, workspace.zone).date().replace(day=1)
 
 
 def subscription_periods_open(*, workspace: Workspace, subscription: Subscription, month: date) -> None:

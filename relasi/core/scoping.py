@@ -43,6 +43,13 @@ NOT_WORKSPACE_OWNED: dict[str, str] = {
 }
 
 
+def workspace_key() -> Any:
+    """The workspace foreign key of a tenant table without Django's index on it alone: every query of such a table
+    names the workspace and something more, which an index starting with the workspace serves (a lone workspace
+    index is what PostgreSQL wrongly walks for a workspace its statistics have not seen)."""
+    return models.ForeignKey("tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False)
+
+
 class UnscopedQueryError(RuntimeError):
     pass
 

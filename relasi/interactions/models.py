@@ -2,7 +2,7 @@
 their recipients, companies, tickets, deals and tasks; the pipelines and stages of tickets, deals and tasks; and
 which customers each record concerns (many to many: one through table per kind, each starting with the workspace).
 
-No table here has an index on the workspace alone (`db_index=False` on each workspace foreign key): every query
+No table here has an index on the workspace alone (`relasi.core.scoping.workspace_key`): every query
 names the workspace and something more, which an index starting with the workspace serves. A lone workspace index
 is what PostgreSQL picks for a workspace its statistics have not seen yet (a new or fast-growing one, until the
 table is analysed again), and then filters every row of that workspace: 12 s for one lookup among 10,000
@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from relasi.core.scoping import WorkspaceOwned
+from relasi.core.scoping import WorkspaceOwned, workspace_key
 from relasi.customers.models import Channel
 
 if TYPE_CHECKING:
@@ -88,9 +88,7 @@ class CompanySize(models.TextChoices):
 class Pipeline(WorkspaceOwned):
     """A workspace's own sequence of stages for tickets, deals or tasks (defaults are made with the workspace)."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     kind = models.CharField(_("for"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=80)
     position = models.PositiveSmallIntegerField(default=0)
@@ -109,9 +107,7 @@ class Pipeline(WorkspaceOwned):
 
 
 class Stage(WorkspaceOwned):
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=80)
     position = models.PositiveSmallIntegerField(default=0)
@@ -140,9 +136,7 @@ def _user(verbose_name: StrOrPromise) -> Any:
 class Record(WorkspaceOwned):
     """What every interaction record has: its workspace, who made it and when, its last change."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     created_by = _user(_("created by"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("last update"), default=timezone.now)
@@ -201,9 +195,7 @@ class Conversation(Record):
 
 
 class Message(WorkspaceOwned):
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     # "text", or what the message holds instead (image, document, location...), as the provider names it.
@@ -322,9 +314,7 @@ class Task(Record):
 class Association(WorkspaceOwned):
     """A customer a record concerns. One concrete table per kind (below), so each has a real foreign key."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     created_by = _user(_("associated by"))

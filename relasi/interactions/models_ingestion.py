@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from relasi.core.scoping import WorkspaceOwned, WorkspaceScopedManager
+from relasi.core.scoping import WorkspaceOwned, WorkspaceScopedManager, workspace_key
 
 # The header Meta signs each webhook POST with: "sha256=<hex HMAC-SHA256 of the raw body, keyed by the app secret>".
 SIGNATURE_PREFIX = "sha256="
@@ -32,9 +32,7 @@ class WhatsAppChannelManager(WorkspaceScopedManager["WhatsAppChannel"]):
 class WhatsAppChannel(WorkspaceOwned):
     """A WhatsApp Business number connected to a workspace through Meta's Cloud API webhook."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     # Meta's id of the business number (`metadata.phone_number_id` in every payload). Unique across workspaces:
     # one number's messages belong to one workspace.
     phone_number_id = models.CharField(_("phone number id"), max_length=64, unique=True)
@@ -76,9 +74,7 @@ class WebhookEvent(WorkspaceOwned):
     """One POST of a channel's webhook, kept as received (after its signature was checked) until a job has turned
     it into customers, conversations, messages and delivery statuses — and after, for the record."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     # Kept when the channel is removed: what arrived stays what arrived.
     channel = models.ForeignKey(WhatsAppChannel, null=True, on_delete=models.SET_NULL, related_name="events")
     body = models.TextField()
@@ -101,9 +97,7 @@ class PendingDeliveryStatus(WorkspaceOwned):
     """A delivery status (sent, delivered, read, failed) that arrived before Relasi knew its message: applied,
     then deleted, when a message or campaign recipient with this provider message id appears."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     provider_message_id = models.CharField(max_length=200)
     status = models.CharField(max_length=10)
     status_at = models.DateTimeField()
@@ -132,9 +126,7 @@ class IngestedEvent(WorkspaceOwned):
     """An event of the event API that was applied, by its client's id: the unique constraint makes a repeat (a
     retried batch, the same event twice in one batch, two batches at once) a duplicate that changes nothing."""
 
-    workspace = models.ForeignKey(
-        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    workspace = workspace_key()
     client_event_id = models.CharField(max_length=200)
     event_type = models.CharField(max_length=30)
     result = models.CharField(max_length=10, choices=IngestResult.choices)

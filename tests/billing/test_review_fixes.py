@@ -11,7 +11,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from relasi.accounts.models import User
-from relasi.billing.models import BalanceKind, EntryType, LedgerEntry, Package
+from relasi.billing.metering import visitors_meter
+from relasi.billing.models import BalanceKind, EntryType, LedgerEntry, Package, Subscription
 from relasi.billing.periods import periods_open_due
 from relasi.billing.selectors import balances_of
 from relasi.billing.services import (
@@ -86,10 +87,10 @@ def test_a_usage_event_time_needs_its_offset_and_counts_in_the_workspaces_month(
     refused = client.post("/api/v1/usage-events", event, content_type="application/json", **acme_key)
     assert (refused.status_code, list(refused.json()["errors"])) == (422, ["at"])
     assert LedgerEntry.objects.for_workspace(acme).count() == 0
-    # and metering reads a time without an offset (from inside Relasi) in the workspace's zone
-    from relasi.billing.metering import visitors_meter
-
-    visitors_meter(workspace=acme, visits=[(budi.pk, datetime(2026, 12, 1, 0, 30))])
+    # and metering reads a time without an offset (from inside Relasi) in the workspace's zone: 00:30 on 1 December
+    # in Jakarta is December's visitor (17:30 on 30 November in UTC)
+    assert visitors_meter(workspace=acme, visits=[(budi.pk, datetime(2026, 12, 1, 0, 30))]) == 1
+    assert LedgerEntry.objects.for_workspace(acme).get().reason == "1 unique visitor(s), 2026-12"
     # 00:30 on 1 December in Jakarta: December's visitor
     assert LedgerEntry.objects.for_workspace(acme).get().reason == "1 unique visitor(s), 2026-12"
 
@@ -151,8 +152,6 @@ def test_one_failing_subscription_does_not_stop_the_others(acme, globex, alice, 
     with pytest.raises(ValidationError):
         subscription_start(workspace=globex, actor=charlie, package_id=broken.pk, starts_on=date(2026, 11, 1))
     # (the broken package's subscription exists only if made without opening its period: made by hand here)
-    from relasi.billing.models import Subscription
-
     Subscription.objects.for_workspace(globex).create(
         package=broken, term="monthly", started_on=date(2026, 11, 1)
     )

@@ -6,7 +6,8 @@ from typing import Any
 
 from django import template
 
-from relasi.billing.models import LOW_BALANCE_PERCENT, Balance
+from relasi.billing.models import LOW_BALANCE_PERCENT
+from relasi.billing.selectors import low_balances
 
 register = template.Library()
 
@@ -18,9 +19,4 @@ def low_balance_banner(context: dict[str, Any]) -> dict[str, Any]:
     may = getattr(request, "may", None)
     if workspace is None or may is None or not may.view_billing:
         return {"low": []}
-    low = [balance for balance in Balance.objects.for_workspace(workspace) if balance.is_low]
-    return {
-        "low": sorted(low, key=lambda balance: balance.kind),
-        "workspace": workspace,
-        "percent": LOW_BALANCE_PERCENT,
-    }
+    return {"low": low_balances(workspace=workspace), "workspace": workspace, "percent": LOW_BALANCE_PERCENT}
