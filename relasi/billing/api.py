@@ -56,7 +56,7 @@ def _balance_out(request: WorkspaceRequest, kind: str) -> dict[str, Any]:
         "period_total": summary.period_total,
         "used": summary.used,
         "remaining_percent": summary.remaining_percent,
-        "low": balance.is_low,
+        "low": summary.low,
     }
 
 

@@ -49,6 +49,8 @@ class BalanceSummary:
     period_total: int
     used: int
     remaining_percent: int | None
+    # Below LOW_BALANCE_PERCENT of the period (Balance.is_low): the bar turns amber.
+    low: bool
 
 
 def month_of(*, workspace: Workspace, moment: datetime) -> date:
@@ -74,6 +76,7 @@ def balance_summary(balance: Balance) -> BalanceSummary:
         period_total=total,
         used=max(0, total - balance.amount),
         remaining_percent=percent,
+        low=balance.is_low,
     )
 
 
