@@ -101,8 +101,10 @@ class _Thread:
             for held in self.customers
         )
 
-    def customer_ids(self) -> list[int]:
-        return [held.pk if isinstance(held, Customer) else held for held in self.customers]
+
+def _ids(customers: list[Customer | int]) -> list[int]:
+    """The ids of a conversation's customers, once those the batch planned have theirs."""
+    return [held.pk if isinstance(held, Customer) else held for held in customers]
 
 
 @dataclass
@@ -221,7 +223,7 @@ class IngestPlan:
             row = thread.row
             self.journal.timeline(
                 action=f"message.{'received' if intent.direction == Direction.INBOUND else 'sent'}",
-                customers=lambda: [held.pk if isinstance(held, Customer) else held for held in shown],
+                customers=lambda: _ids(shown),
                 record_kind=Kind.CONVERSATION,
                 record=row,
                 summary=lambda: {"title": str(row), "text": intent.text or intent.message_type},
