@@ -377,6 +377,30 @@ LOGGING = {
 }
 
 RELASI_SITE_URL: str = env.str("RELASI_SITE_URL", default="http://127.0.0.1:8000")
+
+# Payment gateways (docs/billing.md). "sandbox" is Relasi's own hosted-style payment page, so that a clone pays
+# its invoices with no account anywhere; "xendit" and "midtrans" need their keys from the environment.
+PAYMENT_GATEWAY: str = env.str("PAYMENT_GATEWAY", default="sandbox")
+if PAYMENT_GATEWAY not in ("sandbox", "xendit", "midtrans"):
+    raise ImproperlyConfigured('PAYMENT_GATEWAY must be "sandbox", "xendit" or "midtrans".')
+# The seller on invoices and their PDF (the operator of this Relasi).
+BILLING_SELLER_NAME: str = env.str("BILLING_SELLER_NAME", default="Relasi")
+BILLING_SELLER_ADDRESS: str = env.str("BILLING_SELLER_ADDRESS", default="Jakarta, Indonesia")
+BILLING_SELLER_NPWP: str = env.str("BILLING_SELLER_NPWP", default="")
+BILLING_SUPPORT_EMAIL: str = env.str("BILLING_SUPPORT_EMAIL", default="support@relasi.test")
+# The sandbox signs its callbacks with this; empty: a key derived from SECRET_KEY.
+SANDBOX_GATEWAY_SECRET: str = env.str("SANDBOX_GATEWAY_SECRET", default="")
+XENDIT_SECRET_KEY: str = env.str("XENDIT_SECRET_KEY", default="")
+XENDIT_CALLBACK_TOKEN: str = env.str("XENDIT_CALLBACK_TOKEN", default="")
+XENDIT_API_URL: str = env.str("XENDIT_API_URL", default="https://api.xendit.co")
+MIDTRANS_SERVER_KEY: str = env.str("MIDTRANS_SERVER_KEY", default="")
+# Snap (the payment page) and the Core API (the status a notification is checked against) are two hosts.
+MIDTRANS_SNAP_URL: str = env.str("MIDTRANS_SNAP_URL", default="https://app.midtrans.com/snap")
+MIDTRANS_API_URL: str = env.str("MIDTRANS_API_URL", default="https://api.midtrans.com")
+if PAYMENT_GATEWAY == "xendit" and not (XENDIT_SECRET_KEY and XENDIT_CALLBACK_TOKEN):
+    raise ImproperlyConfigured("PAYMENT_GATEWAY=xendit needs XENDIT_SECRET_KEY and XENDIT_CALLBACK_TOKEN.")
+if PAYMENT_GATEWAY == "midtrans" and not MIDTRANS_SERVER_KEY:
+    raise ImproperlyConfigured("PAYMENT_GATEWAY=midtrans needs MIDTRANS_SERVER_KEY.")
 # Customer imports: files above these limits are refused before any work starts.
 CUSTOMER_IMPORT_MAX_ROWS: int = env.int("CUSTOMER_IMPORT_MAX_ROWS", default=1_048_576)
 CUSTOMER_IMPORT_MAX_BYTES: int = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)

@@ -1,6 +1,8 @@
 from django.urls import include, path, re_path
 
 from relasi.api.router import api, api_not_found
+from relasi.billing import sandbox_views
+from relasi.billing.webhooks import payment_webhook
 from relasi.core.admin import backoffice
 from relasi.interactions.webhooks import whatsapp_webhook
 from relasi.web import views as web_views
@@ -18,6 +20,10 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     # Meta's WhatsApp Cloud API webhook: no session, no CSRF; the signature says who sent it.
     path("hooks/whatsapp/<str:token>", whatsapp_webhook, name="whatsapp_webhook"),
+    # Payment gateways' callbacks: verified by each gateway's signature or token (relasi/billing/gateways).
+    path("hooks/payments/<slug:gateway>", payment_webhook, name="payment_webhook"),
+    # The sandbox gateway's hosted-style payment page (PAYMENT_GATEWAY=sandbox only).
+    path("pay/sandbox/<str:token>/", sandbox_views.sandbox_checkout, name="sandbox_checkout"),
     path("app/<slug:workspace_slug>/customers/", include("relasi.customers.urls")),
     path("app/<slug:workspace_slug>/", include("relasi.interactions.urls")),
     path("app/<slug:workspace_slug>/", include("relasi.billing.urls")),

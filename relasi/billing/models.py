@@ -308,6 +308,23 @@ class InvoiceStatus(models.TextChoices):
     IN_REVIEW = "in_review", _("In review by support")
 
 
+class PaymentMethod(models.TextChoices):
+    VIRTUAL_ACCOUNT = "virtual_account", _("Virtual account")
+    CARD = "card", _("Credit card")
+    OVO = "ovo", _("OVO")
+
+
+class Bank(models.TextChoices):
+    # The banks whose virtual accounts the gateways offer.
+    BCA = "bca", "BCA"
+    BNI = "bni", "BNI"
+    BRI = "bri", "BRI"
+    MANDIRI = "mandiri", "Mandiri"
+    PERMATA = "permata", "Permata"
+    BSI = "bsi", "BSI"
+    CIMB = "cimb", "CIMB Niaga"
+
+
 class Invoice(WorkspaceOwned):
     workspace = workspace_key()
     order = models.ForeignKey(TopUpOrder, on_delete=models.PROTECT, related_name="+")
@@ -316,10 +333,23 @@ class Invoice(WorkspaceOwned):
     status = models.CharField(
         _("status"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.AWAITING_PAYMENT
     )
+    # The order's total (VAT included); a card payment adds `card_fee` to what is paid.
     amount = models.BigIntegerField(_("amount (rupiah)"))
     due_at = models.DateTimeField(_("pay by"))
     created_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The payment method chosen last, and the checkout the gateway made for it (a new method, a new checkout).
+    payment_method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices, blank=True
+    )
+    bank = models.CharField(_("bank"), max_length=10, choices=Bank.choices, blank=True)
+    card_fee = models.BigIntegerField(_("card fee (rupiah)"), default=0)
+    gateway = models.CharField(_("gateway"), max_length=20, blank=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=200, blank=True)
+    payment_url = models.CharField(_("payment page"), max_length=2000, blank=True)
+    checkouts = models.PositiveIntegerField(default=0)
+    paid_amount = models.BigIntegerField(_("amount paid (rupiah)"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
 
     class Meta(WorkspaceOwned.Meta):
         verbose_name = _("invoice")
@@ -337,3 +367,121 @@ class Invoice(WorkspaceOwned):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def amount_due(self) -> int:
+        """What the payer pays: the total, and the card fee when paying by card."""
+        return self.amount + self.card_fee
+
+
+class PaymentEventStatus(models.TextChoices):
+    PAID = "paid", _("Paid")
+    EXPIRED = "expired", _("Expired")
+    FAILED = "failed", _("Failed")
+    PENDING = "pending", _("Pending")
+
+
+class PaymentOutcome(models.TextChoices):
+    PAID = "paid", _("Invoice paid, balance credited")
+    EXPIRED = "expired", _("Invoice expired")
+    SUPPORT = "support", _("Sent to support")
+    NO_CHANGE = "no_change", _("Nothing to change")
+
+
+class PaymentEvent(WorkspaceOwned):
+    """A gateway's callback as received and verified: recorded once per (gateway, event id), which is what makes a
+    repeated callback change nothing, and kept with what applying it did."""
+
+    workspace = workspace_key()
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    gateway = models.CharField(_("gateway"), max_length=20)
+    event_id = models.CharField(_("event id"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=PaymentEventStatus.choices)
+    amount = models.BigIntegerField(_("amount (rupiah)"), null=True, blank=True)
+    occurred_at = models.DateTimeField(_("at the gateway"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=PaymentOutcome.choices, blank=True)
+    payload = models.JSONField(default=dict)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "gateway", "event_id"], name="payment_event_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.event_id}: {self.status}"
+
+
+class SupportKind(models.TextChoices):
+    WITHHOLDING_TAX = "withholding_tax", _("Top-up of a workspace withholding income tax")
+    AMOUNT_MISMATCH = "amount_mismatch", _("Paid amount differs from the invoice")
+    LATE_PAYMENT = "late_payment", _("Paid after the invoice expired")
+    SECOND_PAYMENT = "second_payment", _("Paid again")
+
+
+class SupportStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CREDITED = "credited", _("Credited")
+    REFUNDED = "refunded", _("Refunded")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class SupportRequest(WorkspaceOwned):
+    """An item of the back-office's billing support queue: a top-up the workspace cannot make itself, or money a
+    gateway reported that self-service does not credit. Nothing is credited until staff decide."""
+
+    workspace = workspace_key()
+    kind = models.CharField(_("kind"), max_length=20, choices=SupportKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=SupportStatus.choices, default=SupportStatus.OPEN
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("invoice")
+    )
+    payment_event = models.ForeignKey(
+        PaymentEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # What the workspace asks for (a withholding-tax top-up), or what the invoice's order was for.
+    muv_visitors = models.PositiveIntegerField(_("unique visitors"), default=0)
+    whatsapp_amount = models.PositiveBigIntegerField(_("WhatsApp balance (rupiah)"), default=0)
+    # The money a gateway reported, recorded as it came.
+    paid_amount = models.BigIntegerField(_("amount paid (rupiah)"), null=True, blank=True)
+    message = models.TextField(_("message"), max_length=2000, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=300, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta(WorkspaceOwned.Meta):
+        verbose_name = _("support request")
+        verbose_name_plural = _("support requests")
+        indexes = [models.Index(fields=["workspace", "status", "-created_at"], name="support_request_open")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class PackagePrice(models.Model):
+    """A package's price from a date on: a new price is a new row, so past payments keep theirs."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="prices")
+    price = models.BigIntegerField(_("price (rupiah)"))
+    effective_from = models.DateField(_("effective from"))
+
+    class Meta:
+        verbose_name = _("package price")
+        verbose_name_plural = _("package prices")
+        ordering = ["package", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "effective_from"], name="package_price_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package}: {self.price} from {self.effective_from}"

@@ -1,22 +1,27 @@
-"""Reading balances and their ledger."""
+"""Reading balances and their ledger, orders, invoices and support requests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Never
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from relasi.billing.models import (
     Balance,
     BalanceKind,
     EntryType,
+    Invoice,
     LedgerEntry,
     MonthlyVisitor,
     Subscription,
     SubscriptionPayment,
     SubscriptionStatus,
+    SupportRequest,
+    TopUpOrder,
 )
 from relasi.core.pagination import Page, keyset_page
 from relasi.tenancy.models import Workspace
@@ -149,3 +154,34 @@ def low_balances(*, workspace: Workspace) -> list[Balance]:
         (balance for balance in Balance.objects.for_workspace(workspace) if balance.is_low),
         key=lambda balance: balance.kind,
     )
+
+
+def order_of(*, workspace: Workspace, order_id: int) -> TopUpOrder:
+    """The workspace's order; another workspace's, or none, is a 404."""
+    return TopUpOrder.objects.for_workspace(workspace).filter(pk=order_id).first() or _not_found()
+
+
+def invoice_of(*, workspace: Workspace, invoice_id: int) -> Invoice:
+    """The workspace's invoice; another workspace's, or none, is a 404."""
+    return Invoice.objects.for_workspace(workspace).filter(pk=invoice_id).first() or _not_found()
+
+
+def invoice_of_order(*, workspace: Workspace, order_id: int) -> Invoice | None:
+    return Invoice.objects.for_workspace(workspace).filter(order_id=order_id).first()
+
+
+def _not_found() -> Never:
+    raise Http404
+
+
+def invoices_recent(*, workspace: Workspace, limit: int = 100) -> list[Invoice]:
+    """The workspace's invoices, newest first, with their orders."""
+    return list(
+        Invoice.objects.for_workspace(workspace)
+        .select_related("order")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def support_requests_recent(*, workspace: Workspace, limit: int = 50) -> list[SupportRequest]:
+    return list(SupportRequest.objects.for_workspace(workspace).order_by("-created_at", "-id")[:limit])

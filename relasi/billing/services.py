@@ -178,7 +178,13 @@ def low_balance_notify(*, workspace: Workspace, balance: Balance) -> None:
 
 
 def balance_top_up(
-    *, workspace: Workspace, actor: Actor | User | None, kind: str, amount: int, reference: str
+    *,
+    workspace: Workspace,
+    actor: Actor | User | None,
+    kind: str,
+    amount: int,
+    reference: str,
+    reason: str = "",
 ) -> list[LedgerEntry]:
     """Credit a paid top-up once: the outstanding part of a balance below zero is settled first, the rest is
     added (IDR 5,000 outstanding and a top-up of IDR 1,000,000: 5,000 settles it, 995,000 is added)."""
@@ -187,9 +193,9 @@ def balance_top_up(
     with transaction.atomic():
         balance = _balance_locked(workspace=workspace, kind=kind)
         settled, added = top_up_split(balance=balance.amount, amount=amount)
-        changes = [Change(entry_type=EntryType.SETTLEMENT, amount=settled)] if settled else []
+        changes = [Change(entry_type=EntryType.SETTLEMENT, amount=settled, reason=reason)] if settled else []
         if added:
-            changes.append(Change(entry_type=EntryType.TOP_UP, amount=added))
+            changes.append(Change(entry_type=EntryType.TOP_UP, amount=added, reason=reason))
         return balance_change(
             workspace=workspace, actor=actor, kind=kind, changes=changes, reference=reference
         )

@@ -11,9 +11,11 @@ from relasi.billing.models import BalanceKind, EntryType
 from relasi.billing.selectors import (
     balance_summary,
     balances_of,
+    invoices_recent,
     ledger_page,
     subscription_current,
     subscription_payments,
+    support_requests_recent,
     visitors_of_month,
 )
 from relasi.core.ids import ids_parse
@@ -74,5 +76,8 @@ def subscription(request: WorkspacePageRequest) -> HttpResponse:
             "section": "subscription",
             "subscription": subscription_current(workspace=workspace),
             "payments": subscription_payments(workspace=workspace),
+            "invoices": invoices_recent(workspace=workspace),
+            "support_requests": support_requests_recent(workspace=workspace),
+            "now": timezone.now(),
         },
     )

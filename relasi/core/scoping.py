@@ -32,6 +32,8 @@ UNSCOPED_ALLOWED: dict[str, str] = {
     "relasi.billing.checks": "`relasi billing check` proves every workspace's balances against their ledgers",
     "relasi.billing.periods": "the scheduled job opens the monthly period of every subscribed workspace",
     "relasi.billing.orders": "the scheduled job expires every workspace's invoices past their deadline",
+    "relasi.billing.payments": "a gateway's callback names an invoice by its number, which finds the workspace",
+    "relasi.billing.support": "staff decide support requests from the back-office's queue of every workspace",
 }
 
 # Models with a workspace foreign key that do not derive from WorkspaceOwned, and why.
