@@ -373,6 +373,8 @@ LOGGING = {
         # Naming "django" resets its children, so runserver's request lines get Django's handler back.
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # fpdf2 subsets the invoice PDF's font with fontTools, which tells every step at INFO.
+        "fontTools": {"level": "WARNING"},
     },
 }
 

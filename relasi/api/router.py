@@ -45,6 +45,7 @@ def workspace_read(request: WorkspaceRequest) -> Workspace:
 
 def _add_domain_routers() -> None:
     from relasi.billing.api import router as billing_router
+    from relasi.billing.api_top_ups import router as billing_top_ups_router
     from relasi.customers.api import router as customers_router
     from relasi.customers.api_identity import router as customer_identity_router
     from relasi.customers.api_imports import router as customer_imports_router
@@ -65,6 +66,7 @@ def _add_domain_routers() -> None:
     api.add_router("/", interactions_messages_router)
     api.add_router("/", interactions_customer_router)
     api.add_router("/", billing_router)
+    api.add_router("/", billing_top_ups_router)
 
 
 _add_domain_routers()

@@ -43,13 +43,14 @@ from relasi.billing.pricing import card_fee
 from relasi.billing.services import balance_top_up
 from relasi.core.audit import Actor, actor_of, audit_record
 from relasi.core.emails import email_send_templated, site_link
+from relasi.core.validation import StateConflict
 from relasi.tenancy.models import Workspace
 from relasi.tenancy.permissions import Permission, permission_require
 
 GATEWAY_ACTOR = "payments"
 
 
-class InvoiceNotPayable(ValidationError):
+class InvoiceNotPayable(StateConflict):
     """The invoice is not awaiting payment, or its deadline passed."""
 
 

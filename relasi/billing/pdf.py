@@ -34,9 +34,6 @@ from relasi.core.formatting import format_money, format_number
 from relasi.tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
-# fpdf2 subsets the font through fontTools, which logs some 30 INFO lines a document: at the root's INFO, every
-# download would flood the log. (This belongs in settings.LOGGING, as "fontTools": {"level": "WARNING"}.)
-logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
 FONT_FAMILY = "dejavusans"
