@@ -13,6 +13,7 @@ from django.test import Client
 
 from relasi.accounts.models import User
 from relasi.billing.checks import ledger_drifts
+from relasi.billing.models import Invoice
 from relasi.billing.selectors import balances_of
 from relasi.cli import beat_argv, gunicorn_argv, main, worker_argv
 from relasi.customers.models import Customer, PossibleDuplicate
@@ -55,7 +56,13 @@ def test_demo_data_is_idempotent(db) -> None:
     # and this month's balances, WhatsApp below 40% of its period, written once
     balances = balances_of(workspace=workspace)
     assert (balances["whatsapp"].amount, balances["whatsapp"].period_total) == (375_000, 1_000_000)
-    assert balances["muv"].period_total == 5_000
+    # the month's allowance of visitors, and 500 more from a paid top-up
+    assert balances["muv"].period_total == 5_500
+    # and a paid and an expired invoice, each through the sandbox's callbacks
+    assert sorted(Invoice.objects.for_workspace(workspace).values_list("status", "amount")) == [
+        ("expired", 1_110_000),
+        ("paid", 333_000),
+    ]
     assert ledger_drifts() == []
 
 

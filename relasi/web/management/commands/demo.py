@@ -94,7 +94,7 @@ class Command(BaseCommand):
             interactions_create_sample(
                 workspace=workspace, actor=owner, members=[owner, agent], now=timezone.now(), seed=2026
             )
-            billing_create_sample(workspace=workspace, now=timezone.now())
+            billing_create_sample(workspace=workspace, owner=owner, now=timezone.now())
             channel = whatsapp_channels_of_workspace(workspace=workspace).first()
             if channel is None:
                 # A demo number: Meta never calls it, but the webhook can be tried with a signed POST (the secret
