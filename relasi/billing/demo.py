@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from relasi.accounts.models import User
-
 from relasi.billing.gateways.base import GatewayEvent
 from relasi.billing.models import BalanceKind, EntryType, Invoice, Package, SubscriptionStatus, Term
 from relasi.billing.orders import top_up_order_confirm, top_up_order_create

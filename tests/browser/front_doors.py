@@ -27,7 +27,7 @@ SIGN_IN_PATHS = ("/accounts/login/", "/partners/login/", "/backoffice/login/")
 DOOR_USERS = {"partners": "partner@relasi.test", "app": "owner@relasi.test", "accounts": "owner@relasi.test"}
 STAFF = "staff@relasi.test"
 # Parameters of endpoints that only take a POST: any id will do, a GET of them is a 405 and drops out.
-POST_ONLY_VALUES = {"duplicate_id": ["1"], "merge_id": ["1"]}
+POST_ONLY_VALUES = {"duplicate_id": ["1"], "merge_id": ["1"], "gateway": ["sandbox"]}
 
 
 @dataclass(frozen=True)

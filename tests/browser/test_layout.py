@@ -21,6 +21,9 @@ from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
 from relasi.accounts.models import User
+from relasi.billing.models import Invoice
+from relasi.billing.orders import top_up_order_confirm, top_up_order_create
+from relasi.billing.payments import invoice_method_choose
 from relasi.customers import imports
 from relasi.customers.bulk.models_bulk import BulkAction, BulkJob, BulkStatus
 from relasi.customers.models import Customer, CustomerExport, CustomerView, PropertyDefinition
@@ -133,7 +136,20 @@ def page_values(workspace: Workspace, owner: User) -> dict[str, list[str]]:
         created_by=owner, action=BulkAction.DELETE, customer_ids=[customer.pk], total=1, processed=1,
         changed_count=1, status=BulkStatus.COMPLETED, confirmed_at=timezone.now(), finished_at=timezone.now(),
     )  # fmt: skip
+    # billing: a draft order (its booking confirmation), the demo's paid and expired invoices, and one awaiting
+    # payment by card, whose sandbox page is a page too
+    draft_order = top_up_order_create(
+        workspace=workspace, actor=owner, muv_visitors=500, whatsapp_amount=250_000, billing_email=LONG_EMAIL
+    )
+    awaiting_order = top_up_order_create(
+        workspace=workspace, actor=owner, muv_visitors=1_500, whatsapp_amount=0, billing_email=LONG_EMAIL
+    )
+    awaiting = top_up_order_confirm(workspace=workspace, actor=owner, order_id=awaiting_order.pk)
+    awaiting = invoice_method_choose(workspace=workspace, actor=owner, invoice_id=awaiting.pk, method="card")
+    invoices = [str(pk) for pk in Invoice.objects.for_workspace(workspace).values_list("pk", flat=True)]
     return {
+        "order_id": [str(draft_order.pk)],
+        "invoice_id": invoices,
         "workspace_slug": [workspace.slug],
         "customer_id": [str(customer.pk)],
         "import_id": [str(waiting.pk), str(ran.pk)],
@@ -143,7 +159,10 @@ def page_values(workspace: Workspace, owner: User) -> dict[str, list[str]]:
         "job_id": [str(draft.pk), str(done.pk)],
         "api_key_id": ["1"],
         "uidb64": [urlsafe_base64_encode(force_bytes(owner.pk))],
-        "token": [default_token_generator.make_token(owner)],
+        "token": [
+            default_token_generator.make_token(owner),
+            awaiting.payment_url.rstrip("/").rsplit("/", 1)[1],
+        ],
     }
 
 
@@ -170,7 +189,7 @@ def test_every_page_fits_a_phone_and_its_menu_opens(open_tab: OpenTab, demo_data
     for known in (
         "/accounts/login/", "/accounts/password/reset/", "/accounts/password/change/",
         f"{app}/customers/", f"{app}/customers/new/", f"{app}/customers/properties/", f"{app}/customers/imports/",
-        f"{app}/usage/", f"{app}/settings/members/", f"{app}/settings/api-keys/", "/partners/login/", "/partners/",
+        f"{app}/usage/", f"{app}/usage/top-up/", f"{app}/settings/members/", f"{app}/settings/api-keys/", "/partners/login/", "/partners/",
         "/partners/profile/", "/backoffice/", "/backoffice/accounts/user/", "/backoffice/login/",
     ):  # fmt: skip
         assert known in found, f"{known} is not among the pages found: {sorted(found)}"
