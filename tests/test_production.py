@@ -22,6 +22,9 @@ SETTINGS_UNDER_TEST = (
     "DEBUG",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "RELASI_SITE_URL",
+    "PAYMENT_GATEWAY",
+    "XENDIT_SECRET_KEY",
+    "XENDIT_CALLBACK_TOKEN",
 )
 
 
@@ -51,6 +54,9 @@ def test_check_deploy_reports_nothing_with_production_settings(tmp_path: Path) -
             "SECRET_KEY": "x" * 30 + uuid.uuid4().hex + "y" * 20,
             "ALLOWED_HOSTS": "relasi.example.com",
             "RELASI_SITE_URL": "https://relasi.example.com",
+            "PAYMENT_GATEWAY": "xendit",
+            "XENDIT_SECRET_KEY": "xnd_production_" + uuid.uuid4().hex,
+            "XENDIT_CALLBACK_TOKEN": uuid.uuid4().hex,
         },
         tmp_path,
     )
@@ -58,6 +64,23 @@ def test_check_deploy_reports_nothing_with_production_settings(tmp_path: Path) -
     # HSTS for subdomains and the preload list are the operator's choice (off by default): those two warnings
     # are silenced until chosen
     assert "System check identified no issues (2 silenced)." in result.stdout
+
+
+def test_check_deploy_warns_that_the_sandbox_gateway_pays_with_no_money(tmp_path: Path) -> None:
+    # given production settings that leave the payment gateway at its default, and a Xendit without its token
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 30 + uuid.uuid4().hex + "y" * 20,
+        "ALLOWED_HOSTS": "relasi.example.com",
+        "RELASI_SITE_URL": "https://relasi.example.com",
+    }
+    sandbox = run_manage(["check", "--deploy", "--fail-level", "WARNING"], production, tmp_path)
+    half_xendit = run_manage(["check"], {**production, "PAYMENT_GATEWAY": "xendit"}, tmp_path)
+    # then the first warns, the second refuses to start
+    assert sandbox.returncode == 1
+    assert "(relasi.W004) PAYMENT_GATEWAY is sandbox" in sandbox.stderr
+    assert half_xendit.returncode != 0
+    assert "PAYMENT_GATEWAY=xendit needs XENDIT_SECRET_KEY and XENDIT_CALLBACK_TOKEN." in half_xendit.stderr
 
 
 def _redis_up() -> bool:

@@ -130,6 +130,7 @@ def test_relasi_check_deploy_says_it_when_the_site_url_is_not_set(tmp_path: Path
             "DEBUG",
             "RELASI_SITE_URL",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "PAYMENT_GATEWAY",
         )
     }
     env.update(
@@ -138,6 +139,9 @@ def test_relasi_check_deploy_says_it_when_the_site_url_is_not_set(tmp_path: Path
             "SECRET_KEY": "x" * 30 + uuid.uuid4().hex + "y" * 20,
             "ALLOWED_HOSTS": "relasi.example.com",
             "RELASI_VAR_DIR": str(tmp_path),
+            # a real gateway, so that the sandbox's own warning (relasi.W004) is not among these
+            "PAYMENT_GATEWAY": "midtrans",
+            "MIDTRANS_SERVER_KEY": "Mid-server-" + uuid.uuid4().hex,
         }
     )
     # when the operator runs the deploy check

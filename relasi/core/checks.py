@@ -72,3 +72,18 @@ def site_url_deploy_check(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             )
         )
     return warnings
+
+
+@register(Tags.security, deploy=True)
+def payment_gateway_deploy_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The sandbox gateway pays an invoice with a button and no money: fine on a laptop, not on a live site."""
+    if settings.PAYMENT_GATEWAY != "sandbox":
+        return []
+    return [
+        Warning(
+            "PAYMENT_GATEWAY is sandbox: anyone with an invoice's payment link can mark it paid, and the balances "
+            "are credited with no money received.",
+            hint="Set PAYMENT_GATEWAY to xendit or midtrans with their keys (docs/payment-gateways.md).",
+            id="relasi.W004",
+        )
+    ]
