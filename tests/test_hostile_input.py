@@ -234,7 +234,7 @@ def test_a_body_over_the_limit_and_a_multipart_without_boundary_are_problems(
 
 
 def test_a_post_to_an_unknown_api_path_is_the_404_problem(acme_key) -> None:
-    response = Client(enforce_csrf_checks=True).post("/api/v1/top-up-orders", {}, **acme_key)
+    response = Client(enforce_csrf_checks=True).post("/api/v1/gift-vouchers", {}, **acme_key)
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
 
