@@ -30,6 +30,9 @@ NEW_TRANSLATIONS = {
     "created by": "dibuat oleh",
     "invitation pending": "undangan belum diterima",
     "invitation sent": "undangan dikirim",
+    # The billing support queue and the gateways' callbacks.
+    "payment events": "peristiwa pembayaran",
+    "support requests": "permintaan dukungan",
 }
 
 
@@ -99,6 +102,8 @@ def test_the_index_is_in_indonesian(staff) -> None:
             "Harga WhatsApp",
             "Langganan",
             "Paket",
+            "Peristiwa pembayaran",
+            "Permintaan dukungan",
             "Pesanan isi ulang",
             "Saldo",
         ],
@@ -120,7 +125,9 @@ def test_the_index_stays_english_in_english(staff) -> None:
             "Invoices",
             "Ledger entries",
             "Packages",
+            "Payment events",
             "Subscriptions",
+            "Support requests",
             "Top-up orders",
             "WhatsApp prices",
         ],
