@@ -16,7 +16,7 @@ from relasi.billing.models import Bank, Invoice, PaymentMethod, TopUpOrder
 from relasi.billing.orders import top_up_order_confirm, top_up_order_create
 from relasi.billing.payments import invoice_method_choose
 from relasi.billing.pdf import invoice_pdf
-from relasi.billing.pricing import MUV_MAX, WHATSAPP_MAX
+from relasi.billing.pricing import MUV_BLOCK, MUV_MAX, WHATSAPP_MAX
 from relasi.core.api_fields import InputSchema
 from relasi.core.api_responses import (
     COMMON_ERRORS,
@@ -41,7 +41,11 @@ NOTICES = {
 
 class TopUpOrderIn(InputSchema):
     muv_visitors: int = Field(
-        0, ge=0, le=MUV_MAX, description="Unique visitors, in multiples of 500 (0: none)."
+        0,
+        ge=0,
+        le=MUV_MAX,
+        multiple_of=MUV_BLOCK,
+        description="Unique visitors, in multiples of 500 (0: none).",
     )
     whatsapp_amount: int = Field(
         0,
@@ -50,7 +54,9 @@ class TopUpOrderIn(InputSchema):
         description="WhatsApp balance in whole rupiah; below 1,000,000 is raised to it.",
     )
     billing_email: str = Field(
-        max_length=254, description="Where the billing information is sent on confirmation."
+        max_length=254,
+        description="Where the billing information is sent on confirmation.",
+        json_schema_extra={"format": "email"},
     )
 
 
@@ -88,7 +94,12 @@ class ConfirmIn(InputSchema):
     bank: Literal[tuple(Bank.values)] | None = Field(  # type: ignore[valid-type]
         None, description="The virtual account's bank."
     )
-    billing_email: str | None = Field(None, max_length=254, description="Changes the order's billing email.")
+    billing_email: str | None = Field(
+        None,
+        max_length=254,
+        description="Changes the order's billing email.",
+        json_schema_extra={"format": "email"},
+    )
 
 
 class InvoiceOut(Schema):

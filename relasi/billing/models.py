@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -142,6 +143,12 @@ class MonthlyVisitor(WorkspaceOwned):
         return f"{self.customer_id} in {self.month:%Y-%m}"
 
 
+def _not_backdated(row: models.Model, effective_from: Any) -> None:
+    """A new price starts today or later: one starting earlier would change what days already gone cost."""
+    if row._state.adding and effective_from is not None and effective_from < timezone.localdate():
+        raise ValidationError({"effective_from": [_("A new price starts today or later.")]})
+
+
 class PricingCategory(models.TextChoices):
     MARKETING = "marketing", _("Marketing")
     UTILITY = "utility", _("Utility")
@@ -166,6 +173,9 @@ class WhatsAppPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} {self.price} from {self.effective_from}"
+
+    def clean(self) -> None:
+        _not_backdated(self, self.effective_from)
 
 
 class Term(models.TextChoices):
@@ -418,7 +428,8 @@ class SupportKind(models.TextChoices):
     WITHHOLDING_TAX = "withholding_tax", _("Top-up of a workspace withholding income tax")
     AMOUNT_MISMATCH = "amount_mismatch", _("Paid amount differs from the invoice")
     LATE_PAYMENT = "late_payment", _("Paid after the invoice expired")
-    SECOND_PAYMENT = "second_payment", _("Paid again")
+    # A payment of an invoice already paid, cancelled or in review: the money must go back or be credited.
+    SECOND_PAYMENT = "second_payment", _("Paid on an invoice already paid or closed")
 
 
 class SupportStatus(models.TextChoices):
@@ -485,3 +496,6 @@ class PackagePrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.package}: {self.price} from {self.effective_from}"
+
+    def clean(self) -> None:
+        _not_backdated(self, self.effective_from)

@@ -4,6 +4,8 @@ each item once: credit it (with a reason, through the ledger), mark it refunded,
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +16,7 @@ from relasi.billing.models import (
     BalanceKind,
     Invoice,
     InvoiceStatus,
+    PaymentEvent,
     SupportKind,
     SupportRequest,
     SupportStatus,
@@ -42,6 +45,8 @@ def support_request_tax_create(
     """A workspace withholding income tax asks support for a top-up of these amounts."""
     who = actor_of(actor)
     permission_require(workspace=workspace, actor=who, permission=Permission.VIEW_BILLING)
+    if not workspace.withholds_income_tax:
+        raise PermissionDenied(_("This workspace tops up by itself: its top-ups are paid on the top-up page."))
     errors: dict[str, list[str]] = {}
     if (
         isinstance(muv_visitors, bool)
@@ -110,6 +115,9 @@ def _open_locked(request_id: int) -> tuple[Workspace, SupportRequest]:
         raise ValidationError(_("No such support request."))
     workspace = Workspace.objects.get(pk=workspace_id)
     request = SupportRequest.objects.locked_or_404(workspace, request_id)
+    if request.invoice_id is not None:
+        # The invoice before any balance, in the order a gateway's callback takes them.
+        Invoice.objects.locked_or_404(workspace, request.invoice_id)
     if request.status != SupportStatus.OPEN:
         raise ValidationError(
             _("This request was already decided: %(status)s.") % {"status": request.get_status_display()}
@@ -133,13 +141,19 @@ def _decide(
     request.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
     if request.invoice_id is not None:
         invoice = Invoice.objects.locked_or_404(workspace, request.invoice_id)
-        if invoice.status == InvoiceStatus.IN_REVIEW:
+        others_open = (
+            SupportRequest.objects.for_workspace(workspace)
+            .filter(invoice_id=invoice.pk, status=SupportStatus.OPEN)
+            .exclude(pk=request.pk)
+            .exists()
+        )
+        if invoice.status == InvoiceStatus.IN_REVIEW and not others_open:
             before = invoice.status
             invoice.status = invoice_status
             invoice.status_changed_at = request.resolved_at
             if invoice_status == InvoiceStatus.PAID:
                 invoice.paid_amount = request.paid_amount
-                invoice.paid_at = request.resolved_at
+                invoice.paid_at = _paid_at(workspace=workspace, request=request)
             invoice.save(update_fields=["status", "status_changed_at", "paid_amount", "paid_at"])
             audit_record(
                 workspace=workspace,
@@ -155,6 +169,14 @@ def _decide(
         target=request,
         changes={"reason": reason},
     )
+
+
+def _paid_at(*, workspace: Workspace, request: SupportRequest) -> datetime | None:
+    """When the money came: the gateway's time of the payment, not the decision's."""
+    if request.payment_event_id is None:
+        return request.resolved_at
+    event = PaymentEvent.objects.for_workspace(workspace).get(pk=request.payment_event_id)
+    return event.occurred_at or event.received_at
 
 
 def support_request_credit(*, request_id: int, staff: User, reason: str) -> SupportRequest:

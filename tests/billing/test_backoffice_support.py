@@ -315,6 +315,8 @@ def test_the_queue_lists_open_requests_first_with_filters_and_search(
     decided = _late_payment(acme, alice)
     _decide(staff_client, decided, "cancel", "Duplicate.")
     late = _late_payment(globex, charlie)
+    acme.withholds_income_tax = True
+    acme.save(update_fields=["withholds_income_tax"])
     tax = support_request_tax_create(workspace=acme, actor=alice, muv_visitors=1_000, whatsapp_amount=0)
     # when staff open the queue
     page = staff_client.get(QUEUE)
@@ -392,20 +394,31 @@ def test_a_package_gets_a_new_price_row_and_the_old_one_stays(staff_client) -> N
     )
     january = PackagePrice.objects.create(package=package, price=500_000, effective_from=date(2026, 1, 1))
     url = f"/backoffice/billing/package/{package.pk}/change/"
-    # when staff add a price from July, and try to post another price for January's row
-    data = _package_form(package, [january], [{"price": "600000", "effective_from": "2026-07-01"}])
+    # when staff add a price from next January, and try to post another price for this January's row
+    data = _package_form(package, [january], [{"price": "600000", "effective_from": "2027-01-01"}])
     data["prices-0-price"] = "1"
     answer = staff_client.post(url, data)
     # then the new row is added, and January's stays as it was
     assert answer.status_code == 302
     assert list(PackagePrice.objects.filter(package=package).values_list("effective_from", "price")) == [
-        (date(2026, 7, 1), 600_000),
+        (date(2027, 1, 1), 600_000),
         (date(2026, 1, 1), 500_000),
     ]
     # and the page shows the saved rows read-only, with no delete box
     html = staff_client.get(url).content.decode()
     assert 'name="prices-0-price"' not in html
     assert 'name="prices-0-DELETE"' not in html
+
+
+def test_a_price_starting_in_the_past_is_refused(staff_client) -> None:
+    package = Package.objects.create(
+        name="Growth", price=500_000, muv_allowance=1_000, whatsapp_allowance=200_000
+    )
+    data = _package_form(package, [], [{"price": "600000", "effective_from": "2026-07-01"}])
+    answer = staff_client.post(f"/backoffice/billing/package/{package.pk}/change/", data)
+    assert answer.status_code == 200
+    assert "A new price starts today or later." in answer.content.decode()
+    assert PackagePrice.objects.filter(package=package).count() == 0
 
 
 def test_a_second_price_on_the_same_date_is_refused(staff_client) -> None:

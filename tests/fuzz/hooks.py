@@ -50,6 +50,9 @@ DATA_DEPENDENT[("GET", "/api/v1/ledger-entries")] = ({400}, {"cursor"})
 # A visitor names its customer and a WhatsApp message its category (rules between fields); a category has a price
 # only from the price table's first date; `at` must be a real moment of the years Relasi accepts.
 DATA_DEPENDENT[("POST", "/api/v1/usage-events")] = ({422}, {"customer_id", "category", "at", "type"})
+# A top-up asks for visitors, WhatsApp or both, and a virtual account names its bank (rules between fields).
+DATA_DEPENDENT[("POST", "/api/v1/top-up-orders")] = ({422}, {"__all__"})
+DATA_DEPENDENT[("POST", "/api/v1/top-up-orders/{order_id}/confirm")] = ({422}, {"bank"})
 # The date filters a mode needs; refused as missing only when the request left them out.
 DATE_MODE_NEEDS = {"day": {"day"}, "month": {"month"}, "custom": {"from", "to"}}
 
