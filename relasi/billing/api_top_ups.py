@@ -17,7 +17,7 @@ from relasi.billing.orders import top_up_order_confirm, top_up_order_create
 from relasi.billing.payments import invoice_method_choose
 from relasi.billing.pdf import invoice_pdf
 from relasi.billing.pricing import MUV_BLOCK, MUV_MAX, WHATSAPP_MAX
-from relasi.core.api_fields import InputSchema
+from relasi.core.api_fields import InputSchema, WholeNumber
 from relasi.core.api_responses import (
     COMMON_ERRORS,
     IDEMPOTENCY_DESCRIPTION,
@@ -40,14 +40,14 @@ NOTICES = {
 
 
 class TopUpOrderIn(InputSchema):
-    muv_visitors: int = Field(
+    muv_visitors: WholeNumber = Field(
         0,
         ge=0,
         le=MUV_MAX,
         multiple_of=MUV_BLOCK,
         description="Unique visitors, in multiples of 500 (0: none).",
     )
-    whatsapp_amount: int = Field(
+    whatsapp_amount: WholeNumber = Field(
         0,
         ge=0,
         le=WHATSAPP_MAX,

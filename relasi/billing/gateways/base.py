@@ -4,15 +4,21 @@ the invoice and the balances is the gateways' common rule, in relasi.billing.pay
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import httpx
 
 # A callback body larger than this is refused before it is read (every provider's fits in a few kilobytes).
 CALLBACK_MAX_BYTES = 64 * 1024
 # An outbound call to a gateway waits at most this long: a page must answer, not hang on a provider.
 GATEWAY_TIMEOUT_SECONDS = 15.0
+# A text a callback or a provider's answer carries (an id, a status, a time) is at most this long.
+TEXT_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -93,3 +99,45 @@ def whole_rupiah(value: object) -> int | None:
     else:
         return None
     return number if 0 <= number <= 10**15 else None
+
+
+def callback_json(body: bytes) -> dict[str, Any]:
+    """A callback's body as a JSON object, or CallbackInvalid."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise CallbackInvalid("The body is not JSON.") from None
+    if not isinstance(payload, dict):
+        raise CallbackInvalid("The body is not a JSON object.")
+    return payload
+
+
+def bounded_text(payload: Mapping[str, Any], key: str, *, fault: type[Exception] = CallbackInvalid) -> str:
+    """A field that must be text of 1 to TEXT_MAX characters without NUL; `fault` (CallbackInvalid by default)
+    otherwise."""
+    value = payload.get(key)
+    if not isinstance(value, str) or not value or len(value) > TEXT_MAX or "\x00" in value:
+        raise fault(f"{key} is missing or not text of at most {TEXT_MAX} characters.")
+    return value
+
+
+def header_of(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by its lower-case name: Django's request.headers ignore case, a plain mapping may not."""
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def answer_json(response: httpx.Response) -> dict[str, Any] | None:
+    """A provider's answer as a JSON object, or None when it is not one."""
+    try:
+        answer = response.json()
+    except (ValueError, RecursionError):
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+def secret_hidden(text: str, secret: str) -> str:
+    """`text` for a log or a message, with the key it might quote (an error echoing a URL or auth) blanked."""
+    return text.replace(secret, "[secret key]") if secret else text

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -23,16 +22,20 @@ from django.utils import timezone
 
 from relasi.billing.gateways.base import (
     GATEWAY_TIMEOUT_SECONDS,
+    TEXT_MAX,
     CallbackInvalid,
     CallbackRefused,
     Checkout,
     CheckoutRequest,
     GatewayEvent,
     GatewayUnavailable,
+    answer_json,
+    bounded_text,
+    callback_json,
+    secret_hidden,
     whole_rupiah,
 )
 
-TEXT_MAX = 200
 # Midtrans writes its times as "yyyy-MM-dd HH:mm:ss" in Western Indonesian Time, with no offset.
 MIDTRANS_ZONE = ZoneInfo("Asia/Jakarta")
 MIDTRANS_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -68,7 +71,7 @@ class MidtransGateway:
         return Checkout(reference=order_id, url=redirect_url)
 
     def callback_read(self, *, headers: Mapping[str, str], body: bytes) -> GatewayEvent:
-        notification = _json_object(body)
+        notification = callback_json(body)
         order_id = _signature_check(notification)
         invoice_number = invoice_number_of(order_id)
         transaction = _midtrans_call("GET", _status_url(order_id))
@@ -141,22 +144,14 @@ def _midtrans_call(method: str, url: str, *, body: dict[str, Any] | None = None)
             f"Midtrans did not answer within {GATEWAY_TIMEOUT_SECONDS:g} seconds."
         ) from None
     except httpx.HTTPError as error:
-        raise GatewayUnavailable(_without(f"Midtrans could not be reached ({error}).", key)) from None
-    answer = _answer_json(response)
+        raise GatewayUnavailable(secret_hidden(f"Midtrans could not be reached ({error}).", key)) from None
+    answer = answer_json(response)
     if answer is None:
         raise GatewayUnavailable(f"Midtrans answered HTTP {response.status_code} without a JSON object.")
     refusal = _refusal(response.status_code, answer)
     if refusal:
-        raise GatewayUnavailable(_without(refusal, key))
+        raise GatewayUnavailable(secret_hidden(refusal, key))
     return answer
-
-
-def _answer_json(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        answer = response.json()
-    except (ValueError, RecursionError):
-        return None
-    return answer if isinstance(answer, dict) else None
 
 
 def _refusal(status: int, answer: dict[str, Any]) -> str:
@@ -177,35 +172,19 @@ def _refusal(status: int, answer: dict[str, Any]) -> str:
     return f"Midtrans refused (HTTP {status}{code}): {said.rstrip('.') or 'no message'}."
 
 
-def _without(text: str, secret: str) -> str:
-    return text.replace(secret, "[server key]") if secret else text
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        raise CallbackInvalid("The body is not JSON.") from None
-    if not isinstance(payload, dict):
-        raise CallbackInvalid("The body is not a JSON object.")
-    return payload
-
-
-def _text(payload: Mapping[str, Any], key: str, *, fault: type[Exception] = CallbackInvalid) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value or len(value) > TEXT_MAX or "\x00" in value:
-        raise fault(f"{key} is missing or not text of at most {TEXT_MAX} characters.")
-    return value
-
-
 def _signature_check(notification: Mapping[str, Any]) -> str:
     """The notification's order_id, once its signature_key is the server key's."""
     key = settings.MIDTRANS_SERVER_KEY
     if not key:
         raise CallbackRefused("MIDTRANS_SERVER_KEY is not set: no notification can be verified.")
-    given = _text(notification, "signature_key", fault=CallbackRefused)
-    order_id = _text(notification, "order_id")
-    signed = order_id + _text(notification, "status_code") + _text(notification, "gross_amount") + key
+    given = bounded_text(notification, "signature_key", fault=CallbackRefused)
+    order_id = bounded_text(notification, "order_id")
+    signed = (
+        order_id
+        + bounded_text(notification, "status_code")
+        + bounded_text(notification, "gross_amount")
+        + key
+    )
     expected = hashlib.sha512(signed.encode()).hexdigest()
     if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode()):
         raise CallbackRefused("signature_key is not this server key's signature of the notification.")
@@ -217,7 +196,7 @@ def _event(
 ) -> GatewayEvent:
     if transaction.get("order_id") != order_id:
         raise GatewayUnavailable(f"Midtrans's status API answered for another order than {order_id}.")
-    transaction_status = _text(transaction, "transaction_status", fault=GatewayUnavailable).lower()
+    transaction_status = bounded_text(transaction, "transaction_status", fault=GatewayUnavailable).lower()
     fraud_status = transaction.get("fraud_status")
     status = _status(
         transaction_status,
@@ -226,7 +205,7 @@ def _event(
     )
     return GatewayEvent(
         # A transaction reaches each state once: a repeated notification of it is the same change.
-        event_id=f"{_text(transaction, 'transaction_id', fault=GatewayUnavailable)}:{status}",
+        event_id=f"{bounded_text(transaction, 'transaction_id', fault=GatewayUnavailable)}:{status}",
         invoice_number=invoice_number,
         status=status,
         amount=_paid_amount(transaction) if status == "paid" else None,
@@ -267,7 +246,7 @@ def _occurred_at(transaction: Mapping[str, Any], status: str) -> datetime | None
 
 def _time(transaction: Mapping[str, Any], key: str) -> datetime:
     try:
-        moment = datetime.strptime(_text(transaction, key), MIDTRANS_TIME_FORMAT)
+        moment = datetime.strptime(bounded_text(transaction, key), MIDTRANS_TIME_FORMAT)
     except ValueError:
         raise CallbackInvalid(f"{key} is not a Midtrans time (yyyy-MM-dd HH:mm:ss).") from None
     return moment.replace(tzinfo=MIDTRANS_ZONE)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,8 @@ from relasi.billing.gateways.base import (
     Checkout,
     CheckoutRequest,
     GatewayEvent,
+    bounded_text,
+    callback_json,
     whole_rupiah,
 )
 from relasi.core.emails import site_link
@@ -29,7 +30,6 @@ from relasi.core.emails import site_link
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 CHECKOUT_SALT = "relasi.billing.sandbox.checkout"
 STATUSES = ("paid", "expired", "failed", "pending")
-ID_MAX = 200
 
 
 def sandbox_secret() -> bytes:
@@ -79,38 +79,25 @@ class SandboxGateway:
         given = headers.get(SIGNATURE_HEADER, "")[:200]
         if not given or not hmac.compare_digest(given, sandbox_signature(body)):
             raise CallbackRefused("Bad or missing signature.")
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise CallbackInvalid("The body is not JSON.") from None
-        if not isinstance(payload, dict):
-            raise CallbackInvalid("The body is not a JSON object.")
-        return _event(payload)
-
-
-def _text(payload: Mapping[str, Any], key: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value or len(value) > ID_MAX or "\x00" in value:
-        raise CallbackInvalid(f"{key} is missing or not text of at most {ID_MAX} characters.")
-    return value
+        return _event(callback_json(body))
 
 
 def _event(payload: dict[str, Any]) -> GatewayEvent:
-    status = _text(payload, "status")
+    status = bounded_text(payload, "status")
     if status not in STATUSES:
         raise CallbackInvalid(f"status is one of {', '.join(STATUSES)}.")
     amount = whole_rupiah(payload.get("amount")) if payload.get("amount") is not None else None
     if status == "paid" and amount is None:
         raise CallbackInvalid("A paid callback carries its amount in whole rupiah.")
     try:
-        occurred_at = datetime.fromisoformat(_text(payload, "occurred_at"))
+        occurred_at = datetime.fromisoformat(bounded_text(payload, "occurred_at"))
     except ValueError:
         raise CallbackInvalid("occurred_at is an ISO 8601 time with its offset.") from None
     if occurred_at.tzinfo is None:
         raise CallbackInvalid("occurred_at is an ISO 8601 time with its offset.")
     return GatewayEvent(
-        event_id=_text(payload, "event_id"),
-        invoice_number=_text(payload, "invoice_number"),
+        event_id=bounded_text(payload, "event_id"),
+        invoice_number=bounded_text(payload, "invoice_number"),
         status=status,
         amount=amount,
         occurred_at=occurred_at,

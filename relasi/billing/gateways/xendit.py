@@ -5,7 +5,6 @@ the account's callback verification token (XENDIT_CALLBACK_TOKEN); nothing else 
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -16,17 +15,22 @@ from django.utils import timezone
 
 from relasi.billing.gateways.base import (
     GATEWAY_TIMEOUT_SECONDS,
+    TEXT_MAX,
     CallbackInvalid,
     CallbackRefused,
     Checkout,
     CheckoutRequest,
     GatewayEvent,
     GatewayUnavailable,
+    answer_json,
+    bounded_text,
+    callback_json,
+    header_of,
+    secret_hidden,
     whole_rupiah,
 )
 
 TOKEN_HEADER = "x-callback-token"
-TEXT_MAX = 200
 # Xendit's payment method codes (the invoice's `payment_methods`): a virtual account is named by its bank.
 BANK_CODES = {
     "bca": "BCA",
@@ -50,7 +54,7 @@ class XenditGateway:
 
     def callback_read(self, *, headers: Mapping[str, str], body: bytes) -> GatewayEvent:
         _token_check(headers)
-        return _event(_json_object(body))
+        return _event(callback_json(body))
 
 
 def _invoice_body(request: CheckoutRequest) -> dict[str, Any]:
@@ -95,21 +99,15 @@ def _invoice_post(body: dict[str, Any]) -> dict[str, Any]:
             f"Xendit did not answer within {GATEWAY_TIMEOUT_SECONDS:g} seconds: no invoice was made."
         ) from None
     except httpx.HTTPError as error:
-        raise GatewayUnavailable(f"Xendit could not be reached ({_without(str(error), secret)}).") from None
-    answer = _answer_json(response)
+        raise GatewayUnavailable(
+            f"Xendit could not be reached ({secret_hidden(str(error), secret)})."
+        ) from None
+    answer = answer_json(response)
     if not response.is_success:
         raise GatewayUnavailable(_refusal(response.status_code, answer, secret))
     if answer is None:
         raise GatewayUnavailable(f"Xendit answered HTTP {response.status_code} without a JSON object.")
     return answer
-
-
-def _answer_json(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        answer = response.json()
-    except (ValueError, RecursionError):
-        return None
-    return answer if isinstance(answer, dict) else None
 
 
 def _refusal(status: int, answer: dict[str, Any] | None, secret: str) -> str:
@@ -120,11 +118,7 @@ def _refusal(status: int, answer: dict[str, Any] | None, secret: str) -> str:
         message = answer.get("message")
         parts = [str(part)[:TEXT_MAX] for part in (code, message) if isinstance(part, str) and part]
         said = ": " + " — ".join(parts).rstrip(".") if parts else ""
-    return _without(f"Xendit refused the invoice (HTTP {status}){said}.", secret)
-
-
-def _without(text: str, secret: str) -> str:
-    return text.replace(secret, "[secret key]") if secret else text
+    return secret_hidden(f"Xendit refused the invoice (HTTP {status}){said}.", secret)
 
 
 def _answer_text(answer: dict[str, Any], key: str) -> str:
@@ -134,17 +128,9 @@ def _answer_text(answer: dict[str, Any], key: str) -> str:
     return value
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    # Django's request.headers ignore case; a plain mapping (a test's, a queue's) may not.
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 def _token_check(headers: Mapping[str, str]) -> None:
     expected = settings.XENDIT_CALLBACK_TOKEN
-    given = _header(headers, TOKEN_HEADER)
+    given = header_of(headers, TOKEN_HEADER)
     if not expected:
         raise CallbackRefused("XENDIT_CALLBACK_TOKEN is not set: no callback can be verified.")
     if given is None or len(given) > 500:
@@ -154,29 +140,12 @@ def _token_check(headers: Mapping[str, str]) -> None:
         raise CallbackRefused(f"The {TOKEN_HEADER} header is not this account's callback token.")
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        raise CallbackInvalid("The body is not JSON.") from None
-    if not isinstance(payload, dict):
-        raise CallbackInvalid("The body is not a JSON object.")
-    return payload
-
-
-def _text(payload: Mapping[str, Any], key: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value or len(value) > TEXT_MAX or "\x00" in value:
-        raise CallbackInvalid(f"{key} is missing or not text of at most {TEXT_MAX} characters.")
-    return value
-
-
 def _time(payload: Mapping[str, Any], key: str) -> datetime | None:
     """An ISO 8601 time with its offset (Xendit's are UTC: 2026-12-01T03:15:00.000Z), or None when absent."""
     if payload.get(key) is None:
         return None
     try:
-        moment = datetime.fromisoformat(_text(payload, key))
+        moment = datetime.fromisoformat(bounded_text(payload, key))
     except ValueError:
         raise CallbackInvalid(f"{key} is not an ISO 8601 time.") from None
     if moment.tzinfo is None:
@@ -185,12 +154,12 @@ def _time(payload: Mapping[str, Any], key: str) -> datetime | None:
 
 
 def _event(payload: dict[str, Any]) -> GatewayEvent:
-    status = _text(payload, "status")
-    invoice_number = _text(payload, "external_id")
+    status = bounded_text(payload, "status")
+    invoice_number = bounded_text(payload, "external_id")
     if status in PAID_STATUSES:
         return GatewayEvent(
             # One payment of the invoice: PAID and a later SETTLED of it are the same change.
-            event_id=_text(payload, "payment_id"),
+            event_id=bounded_text(payload, "payment_id"),
             invoice_number=invoice_number,
             status="paid",
             amount=_paid_amount(payload),
@@ -199,7 +168,7 @@ def _event(payload: dict[str, Any]) -> GatewayEvent:
         )
     if status == "EXPIRED":
         return GatewayEvent(
-            event_id=f"{_text(payload, 'id')}:expired",
+            event_id=f"{bounded_text(payload, 'id')}:expired",
             invoice_number=invoice_number,
             status="expired",
             amount=None,
