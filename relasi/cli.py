@@ -8,6 +8,7 @@ relasi demo                        load the demo data (safe to repeat)
 relasi api-key create --workspace SLUG --name NAME
 relasi import-customers FILE --workspace SLUG
 relasi bench customers --rows N
+relasi bench billing [--processes 4 --seconds 20]
 relasi <any manage.py command>
 """
 

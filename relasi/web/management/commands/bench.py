@@ -1,5 +1,5 @@
-"""`relasi bench customers --rows N` and `relasi bench interactions`: the performance benchmarks (see
-docs/benchmarks.md)."""
+"""`relasi bench customers --rows N`, `relasi bench interactions` and `relasi bench billing`: the performance
+benchmarks (see docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
     help = (
         "Benchmark the All customers list and the customer import (customers), or the customer page, the event "
-        "API and the WhatsApp webhook (interactions), on N generated customers. Prints one JSON document on "
+        "API and the WhatsApp webhook (interactions), on N generated customers; or usage debits under the balance "
+        "lock from several processes, beside the naive read-modify-write (billing). Prints one JSON document on "
         "stdout; progress on stderr."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("target", choices=["customers", "interactions"], help="What to benchmark.")
+        parser.add_argument(
+            "target", choices=["customers", "interactions", "billing"], help="What to benchmark."
+        )
         parser.add_argument("--rows", type=int, default=1_000_000, help="Customers in the list workspace.")
         parser.add_argument(
             "--iterations", type=int, default=50, help="Timed runs per case (after warm-ups)."
@@ -55,6 +58,26 @@ class Command(BaseCommand):
         parser.add_argument(
             "--naive-events", type=int, default=1000, help="interactions: events sent one request each."
         )
+        parser.add_argument("--processes", type=int, default=4, help="billing: worker processes.")
+        parser.add_argument(
+            "--seconds", type=float, default=20.0, help="billing: seconds of debits under the lock."
+        )
+        parser.add_argument(
+            "--naive-seconds",
+            type=float,
+            help="billing: seconds of the naive read-modify-write (default: as --seconds).",
+        )
+        parser.add_argument(
+            "--workspaces", type=int, default=3, help="billing: workspaces the workers share."
+        )
+        parser.add_argument(
+            "--top-up-every", type=int, default=50, help="billing: one operation in N is a top-up."
+        )
+        parser.add_argument(
+            "--in-process",
+            action="store_true",
+            help="billing: threads of this process instead of processes; for tests.",
+        )
         parser.add_argument("--json-out", type=Path, help="Also write the JSON to this file.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -67,11 +90,8 @@ class Command(BaseCommand):
             self.stderr.write(message)
             self.stderr.flush()
 
-        result = (
-            self._interactions(options, log)
-            if options["target"] == "interactions"
-            else self._customers(options, log)
-        )
+        run = {"customers": self._customers, "interactions": self._interactions, "billing": self._billing}
+        result = run[options["target"]](options, log)
         text = json.dumps(result, indent=2, default=str)
         self.stdout.write(text)
         if options["json_out"]:
@@ -109,3 +129,21 @@ class Command(BaseCommand):
             ),
             log=log,
         )
+
+    def _billing(self, options: dict[str, Any], log: Any) -> dict[str, Any]:
+        from bench.billing import BillingOptions, run_billing_bench
+        from bench.common import BenchError
+
+        billing = BillingOptions(
+            processes=options["processes"],
+            seconds=options["seconds"],
+            naive_seconds=options["naive_seconds"],
+            workspaces=options["workspaces"],
+            top_up_every=options["top_up_every"],
+            in_process=options["in_process"],
+        )
+        try:
+            return run_billing_bench(billing, log=log)
+        except BenchError as error:
+            # A refusal (SQLite) or a worker's failure: its message, not a traceback through the command.
+            raise CommandError(str(error)) from error
