@@ -14,7 +14,7 @@ from relasi.billing import selectors
 from relasi.billing.gateways.base import GatewayUnavailable
 from relasi.billing.models import Bank, Invoice, PaymentMethod, TopUpOrder
 from relasi.billing.orders import top_up_order_confirm, top_up_order_create
-from relasi.billing.payments import invoice_method_choose
+from relasi.billing.payments import invoice_method_choose, payment_method_checked
 from relasi.billing.pdf import invoice_pdf
 from relasi.billing.pricing import MUV_BLOCK, MUV_MAX, WHATSAPP_MAX
 from relasi.core.api_fields import InputSchema, WholeNumber
@@ -211,6 +211,8 @@ def top_up_order_read(request: WorkspaceRequest, order_id: int) -> dict[str, Any
 def top_up_order_confirm_endpoint(
     request: WorkspaceRequest, order_id: int, payload: ConfirmIn
 ) -> dict[str, Any]:
+    # The method is checked before the invoice is made and its billing email sent.
+    payment_method_checked(method=payload.payment_method, bank=payload.bank or "")
     invoice = top_up_order_confirm(
         workspace=request.workspace,
         actor=request.actor,

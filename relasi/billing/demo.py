@@ -11,7 +11,7 @@ from relasi.billing.gateways.base import GatewayEvent
 from relasi.billing.models import BalanceKind, EntryType, Invoice, Package, SubscriptionStatus, Term
 from relasi.billing.orders import top_up_order_confirm, top_up_order_create
 from relasi.billing.payments import invoice_method_choose, payment_event_apply
-from relasi.billing.selectors import month_end, month_of, subscription_current
+from relasi.billing.selectors import month_end, month_of, package_price_on, subscription_current
 from relasi.billing.services import Change, balance_change
 from relasi.billing.subscriptions import subscription_payment_record, subscription_start
 from relasi.core.audit import Actor
@@ -43,7 +43,7 @@ def billing_create_sample(*, workspace: Workspace, owner: User, now: datetime) -
         workspace=workspace,
         actor=DEMO,
         subscription_id=subscription.pk,
-        amount=package.price,
+        amount=package_price_on(package=package, on=month),
         paid_at=now,
         covers_from=month,
         covers_to=month_end(month),

@@ -116,7 +116,8 @@ def top_up_order_confirm(
             due_at=invoice_deadline(created_at=now, zone=workspace.zone),
             created_at=now,
         )
-        invoice.number = f"INV/{now:%Y/%m}/{invoice.pk:06d}"
+        # The year and month of the workspace's calendar, as on the invoice it reads.
+        invoice.number = f"INV/{timezone.localtime(now, workspace.zone):%Y/%m}/{invoice.pk:06d}"
         invoice.save(update_fields=["number"])
         audit_record(
             workspace=workspace,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -54,7 +54,8 @@ class InvoiceNotPayable(StateConflict):
     """The invoice is not awaiting payment, or its deadline passed."""
 
 
-def _method_checked(method: str, bank: str) -> tuple[str, str]:
+def payment_method_checked(*, method: str, bank: str) -> tuple[str, str]:
+    """The method and its bank (a virtual account's only), or a ValidationError naming the field."""
     if method not in PaymentMethod.values:
         raise ValidationError({"payment_method": [_("Choose virtual account, credit card or OVO.")]})
     if method == PaymentMethod.VIRTUAL_ACCOUNT:
@@ -72,7 +73,11 @@ def invoice_method_choose(
     commit of the choice, outside any transaction; if it fails, the choice stays and the payer tries again."""
     who = actor_of(actor)
     permission_require(workspace=workspace, actor=who, permission=Permission.VIEW_BILLING)
-    chosen_method, chosen_bank = _method_checked(method, bank)
+    if workspace.withholds_income_tax:
+        raise PermissionDenied(
+            _("This workspace withholds income tax on its payments: its top-ups are arranged by Relasi's support.")
+        )
+    chosen_method, chosen_bank = payment_method_checked(method=method, bank=bank)
     with transaction.atomic():
         invoice = Invoice.objects.locked_or_404(workspace, invoice_id)
         _require_payable(invoice)
@@ -162,15 +167,21 @@ def payment_event_apply(*, gateway: str, event: GatewayEvent) -> Applied | None:
         except IntegrityError:
             return Applied(outcome="duplicate", invoice_id=invoice_id)
         invoice = Invoice.objects.locked_or_404(workspace, invoice_id)
-        outcome = _apply(workspace=workspace, invoice=invoice, record=record)
+        outcome = _apply(
+            workspace=workspace, invoice=invoice, record=record, checkout_reference=event.checkout_reference
+        )
         record.outcome = outcome
         record.save(update_fields=["outcome"])
     return Applied(outcome=outcome, invoice_id=invoice_id)
 
 
-def _apply(*, workspace: Workspace, invoice: Invoice, record: PaymentEvent) -> str:
+def _apply(*, workspace: Workspace, invoice: Invoice, record: PaymentEvent, checkout_reference: str) -> str:
     if record.status == PaymentEventStatus.EXPIRED:
         if invoice.status != InvoiceStatus.AWAITING_PAYMENT:
+            return PaymentOutcome.NO_CHANGE
+        # An earlier checkout (another method) expiring before the deadline leaves the current one payable.
+        earlier = checkout_reference and checkout_reference != invoice.gateway_reference
+        if earlier and timezone.now() < invoice.due_at:
             return PaymentOutcome.NO_CHANGE
         _status_set(workspace=workspace, invoice=invoice, status=InvoiceStatus.EXPIRED, record=record)
         return PaymentOutcome.EXPIRED
@@ -186,11 +197,10 @@ def _apply(*, workspace: Workspace, invoice: Invoice, record: PaymentEvent) -> s
 
 
 def _support_kind(*, invoice: Invoice, amount: int | None, paid_at: datetime) -> str | None:
-    if invoice.status != InvoiceStatus.AWAITING_PAYMENT:
-        if invoice.status == InvoiceStatus.EXPIRED:
-            return SupportKind.LATE_PAYMENT
+    if invoice.status not in (InvoiceStatus.AWAITING_PAYMENT, InvoiceStatus.EXPIRED):
         return SupportKind.SECOND_PAYMENT
-    # Paid at the gateway before the deadline counts as on time, even when its callback comes after it.
+    # Paid at the gateway by the deadline is on time, even when its callback comes after it — and after the job
+    # that expired the invoice meanwhile.
     if invoice.due_at < paid_at:
         return SupportKind.LATE_PAYMENT
     if amount != invoice.amount_due:

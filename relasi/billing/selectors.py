@@ -17,6 +17,8 @@ from relasi.billing.models import (
     Invoice,
     LedgerEntry,
     MonthlyVisitor,
+    Package,
+    PackagePrice,
     Subscription,
     SubscriptionPayment,
     SubscriptionStatus,
@@ -185,3 +187,14 @@ def invoices_recent(*, workspace: Workspace, limit: int = 100) -> list[Invoice]:
 
 def support_requests_recent(*, workspace: Workspace, limit: int = 50) -> list[SupportRequest]:
     return list(SupportRequest.objects.for_workspace(workspace).order_by("-created_at", "-id")[:limit])
+
+
+def package_price_on(*, package: Package, on: date) -> int:
+    """The package's price on a day: the latest dated price from that day or before, else its list price."""
+    dated = (
+        PackagePrice.objects.filter(package=package, effective_from__lte=on)
+        .order_by("-effective_from")
+        .values_list("price", flat=True)
+        .first()
+    )
+    return package.price if dated is None else dated

@@ -126,13 +126,7 @@ def _open_locked(request_id: int) -> tuple[Workspace, SupportRequest]:
 
 
 def _decide(
-    *,
-    workspace: Workspace,
-    request: SupportRequest,
-    staff: User,
-    status: str,
-    reason: str,
-    invoice_status: str,
+    *, workspace: Workspace, request: SupportRequest, staff: User, status: str, reason: str
 ) -> None:
     request.status = status
     request.resolution = reason
@@ -140,34 +134,38 @@ def _decide(
     request.resolved_at = timezone.now()
     request.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
     if request.invoice_id is not None:
-        invoice = Invoice.objects.locked_or_404(workspace, request.invoice_id)
-        others_open = (
-            SupportRequest.objects.for_workspace(workspace)
-            .filter(invoice_id=invoice.pk, status=SupportStatus.OPEN)
-            .exclude(pk=request.pk)
-            .exists()
-        )
-        if invoice.status == InvoiceStatus.IN_REVIEW and not others_open:
-            before = invoice.status
-            invoice.status = invoice_status
-            invoice.status_changed_at = request.resolved_at
-            if invoice_status == InvoiceStatus.PAID:
-                invoice.paid_amount = request.paid_amount
-                invoice.paid_at = _paid_at(workspace=workspace, request=request)
-            invoice.save(update_fields=["status", "status_changed_at", "paid_amount", "paid_at"])
-            audit_record(
-                workspace=workspace,
-                actor=staff,
-                action=f"invoice.{invoice_status}",
-                target=invoice,
-                changes={"status": [before, invoice_status], "support_request": request.pk, "reason": reason},
-            )
+        _invoice_settle(workspace=workspace, invoice_id=request.invoice_id, staff=staff, reason=reason)
     audit_record(
         workspace=workspace,
         actor=staff,
         action=f"support_request.{status}",
         target=request,
         changes={"reason": reason},
+    )
+
+
+def _invoice_settle(*, workspace: Workspace, invoice_id: int, staff: User, reason: str) -> None:
+    """Once the last open request on an invoice in review is decided, the invoice leaves review: Paid when any of
+    its requests was credited (with that payment's amount and time), Cancelled when none was — whatever order
+    staff decided them in."""
+    invoice = Invoice.objects.locked_or_404(workspace, invoice_id)
+    requests = SupportRequest.objects.for_workspace(workspace).filter(invoice_id=invoice.pk)
+    if invoice.status != InvoiceStatus.IN_REVIEW or requests.filter(status=SupportStatus.OPEN).exists():
+        return
+    credited = requests.filter(status=SupportStatus.CREDITED).order_by("resolved_at", "pk").first()
+    before = invoice.status
+    invoice.status = InvoiceStatus.PAID if credited is not None else InvoiceStatus.CANCELLED
+    invoice.status_changed_at = timezone.now()
+    if credited is not None:
+        invoice.paid_amount = credited.paid_amount
+        invoice.paid_at = _paid_at(workspace=workspace, request=credited)
+    invoice.save(update_fields=["status", "status_changed_at", "paid_amount", "paid_at"])
+    audit_record(
+        workspace=workspace,
+        actor=staff,
+        action=f"invoice.{invoice.status}",
+        target=invoice,
+        changes={"status": [before, invoice.status], "reason": reason},
     )
 
 
@@ -211,7 +209,6 @@ def support_request_credit(*, request_id: int, staff: User, reason: str) -> Supp
             staff=decider,
             status=SupportStatus.CREDITED,
             reason=why,
-            invoice_status=InvoiceStatus.PAID,
         )
     return request
 
@@ -238,6 +235,5 @@ def _close(*, request_id: int, staff: User, reason: str, status: str) -> Support
             staff=decider,
             status=status,
             reason=why,
-            invoice_status=InvoiceStatus.CANCELLED,
         )
     return request

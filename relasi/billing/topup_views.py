@@ -180,7 +180,8 @@ def invoice(request: WorkspacePageRequest, invoice_id: int) -> HttpResponseBase:
             messages.error(request, _("The payment provider did not answer. Nothing was charged: try again."))
             return redirect(_url("invoice", request, invoice_id=found.pk))
         else:
-            return redirect(chosen.payment_url)
+            # Empty when a second click chose again meanwhile: the invoice page shows the latest checkout.
+            return redirect(chosen.payment_url or _url("invoice", request, invoice_id=found.pk))
         found.refresh_from_db()
     order = order_of(workspace=request.workspace, order_id=found.order_id)
     expired = found.status == InvoiceStatus.EXPIRED or (

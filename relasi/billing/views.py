@@ -13,6 +13,7 @@ from relasi.billing.selectors import (
     balances_of,
     invoices_recent,
     ledger_page,
+    package_price_on,
     subscription_current,
     subscription_payments,
     support_requests_recent,
@@ -69,12 +70,15 @@ def package_usage(request: WorkspacePageRequest) -> HttpResponse:
 @workspace_page(permission=Permission.VIEW_BILLING)
 def subscription(request: WorkspacePageRequest) -> HttpResponse:
     workspace = request.workspace
+    current = subscription_current(workspace=workspace)
+    today = timezone.localdate(timezone=workspace.zone)
     return render(
         request,
         "billing/subscription.html",
         {
             "section": "subscription",
-            "subscription": subscription_current(workspace=workspace),
+            "subscription": current,
+            "price": package_price_on(package=current.package, on=today) if current else None,
             "payments": subscription_payments(workspace=workspace),
             "invoices": invoices_recent(workspace=workspace),
             "support_requests": support_requests_recent(workspace=workspace),

@@ -103,10 +103,16 @@ def test_confirming_an_expired_invoice_is_409_and_a_bank_is_needed(acme, acme_ke
         url, data={"payment_method": "virtual_account"}, content_type="application/json", **acme_key
     )
     assert missing_bank.status_code == 422 and "bank" in missing_bank.json()["errors"]
+    # and refused before the invoice is made or its billing email sent
+    assert Invoice.objects.for_workspace(acme).count() == 0
+    # given the invoice made with OVO, then expired
+    Client().post(url, data={"payment_method": "ovo"}, content_type="application/json", **acme_key)
     Invoice.objects.for_workspace(acme).update(status=InvoiceStatus.EXPIRED)
-    expired = Client().post(url, data={"payment_method": "ovo"}, content_type="application/json", **acme_key)
+    # when a card is asked for, it is a 409 and the invoice keeps its method and no fee
+    expired = Client().post(url, data={"payment_method": "card"}, content_type="application/json", **acme_key)
     assert expired.status_code == 409
-    assert Invoice.objects.for_workspace(acme).get().payment_method == ""
+    invoice = Invoice.objects.for_workspace(acme).get()
+    assert (invoice.payment_method, invoice.card_fee, invoice.checkouts) == ("ovo", 0, 1)
 
 
 def test_agents_get_403_and_another_workspace_404(acme, acme_key, bob, globex_key, client_for) -> None:

@@ -5,7 +5,7 @@ around it: payment events, invoices and orders with their filters, and a package
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -63,7 +63,14 @@ def _invoice(workspace: Workspace, actor: User) -> Invoice:
     return top_up_order_confirm(workspace=workspace, actor=actor, order_id=order.pk)
 
 
-def _callback(invoice: Invoice, *, event_id: str, status: str, payload: dict[str, Any] | None = None) -> None:
+def _callback(
+    invoice: Invoice,
+    *,
+    event_id: str,
+    status: str,
+    payload: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
     payment_event_apply(
         gateway="sandbox",
         event=GatewayEvent(
@@ -71,17 +78,18 @@ def _callback(invoice: Invoice, *, event_id: str, status: str, payload: dict[str
             invoice_number=invoice.number,
             status=status,
             amount=invoice.amount_due if status == "paid" else None,
-            occurred_at=timezone.now(),
+            occurred_at=at or timezone.now(),
             payload=payload or {"event_id": event_id, "status": status},
         ),
     )
 
 
 def _late_payment(workspace: Workspace, actor: User) -> SupportRequest:
-    """An invoice expired, then paid in full: the late payment support has to decide."""
+    """An invoice expired, then paid in full an hour after its deadline: the late payment support has to decide."""
     invoice = _invoice(workspace, actor)
     _callback(invoice, event_id="sbx_expired_1", status="expired")
-    _callback(invoice, event_id="sbx_paid_1", status="paid", payload=PAID_PAYLOAD)
+    late = invoice.due_at + timedelta(hours=1)
+    _callback(invoice, event_id="sbx_paid_1", status="paid", payload=PAID_PAYLOAD, at=late)
     return SupportRequest.objects.for_workspace(workspace).get(invoice=invoice)
 
 

@@ -183,6 +183,7 @@ def test_a_settlement_is_the_payment_as_the_status_api_tells_it(fake_gateways: F
         amount=150_000,
         occurred_at=datetime(2026, 12, 1, 11, 30, 5, tzinfo=JAKARTA),
         payload={"notification": json.loads(body), "status": transaction},
+        checkout_reference=ORDER_ID,
     )
     assert event.occurred_at is not None and event.occurred_at.utcoffset() == timedelta(hours=7)
 
@@ -208,6 +209,7 @@ def test_a_notification_claiming_settlement_is_pending_while_the_status_api_says
         amount=None,
         occurred_at=datetime(2026, 12, 1, 11, 29, 40, tzinfo=JAKARTA),
         payload={"notification": json.loads(body), "status": transaction},
+        checkout_reference=ORDER_ID,
     )
 
 

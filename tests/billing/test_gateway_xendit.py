@@ -182,6 +182,7 @@ def test_a_paid_callback_is_the_payment_by_its_id_and_paid_amount(fake_gateways:
         amount=1_443_000,
         occurred_at=datetime(2026, 12, 1, 3, 15, 0, 250_000, tzinfo=UTC),
         payload=json.loads(body),
+        checkout_reference=invoice_id,
     )
     assert (event.payload["bank_code"], event.payload["payment_method"]) == ("BCA", "BANK_TRANSFER")
 
@@ -223,6 +224,7 @@ def test_an_expired_callback_is_the_invoice_expiring_with_no_amount(fake_gateway
         amount=None,
         occurred_at=datetime(2026, 12, 2, 17, 0, 0, 512_000, tzinfo=UTC),
         payload=json.loads(body),
+        checkout_reference=invoice_id,
     )
 
 

@@ -30,7 +30,7 @@ from relasi.billing.models import (
     PaymentEvent,
     SupportRequest,
 )
-from relasi.billing.orders import top_up_order_confirm, top_up_order_create
+from relasi.billing.orders import invoices_expire_due, top_up_order_confirm, top_up_order_create
 from relasi.billing.payments import InvoiceNotPayable, invoice_method_choose, payment_event_apply
 from relasi.billing.selectors import balances_of
 from relasi.billing.services import Change, balance_change
@@ -193,7 +193,7 @@ def test_expired_after_paid_changes_nothing(acme, alice) -> None:
 def test_paid_after_expired_goes_to_support_with_the_money_recorded(acme, alice) -> None:
     invoice = _invoice(acme, alice)
     assert _post(_callback(invoice, status="expired")).json() == {"status": "expired"}
-    answer = _post(_callback(invoice))
+    answer = _post(_callback(invoice, occurred_at=(invoice.due_at + timedelta(minutes=1)).isoformat()))
     assert answer.json() == {"status": "support"}
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.IN_REVIEW
@@ -317,7 +317,7 @@ def test_the_same_paid_callback_from_ten_threads_credits_once(acme, alice) -> No
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between threads need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_paid_and_expired_at_once_leave_either_paid_or_expired_and_support(acme, alice) -> None:
+def test_paid_and_expired_at_once_end_paid_and_credited_once(acme, alice) -> None:
     invoice = _invoice(acme, alice)
     paid = GatewayEvent("sbx_p", invoice.number, "paid", invoice.amount_due, timezone.now())
     expired = GatewayEvent("sbx_e", invoice.number, "expired", None, timezone.now())
@@ -339,12 +339,10 @@ def test_paid_and_expired_at_once_leave_either_paid_or_expired_and_support(acme,
     for thread in threads:
         thread.join()
     invoice.refresh_from_db()
-    # whichever took the lock first decides: paid then no change, or expired then late payment for support
-    assert (invoice.status, outcomes) in [
-        (InvoiceStatus.PAID, {"paid": "paid", "expired": "no_change"}),
-        (InvoiceStatus.IN_REVIEW, {"paid": "support", "expired": "expired"}),
-    ]
-    assert _balances(acme) == ((500, 1_000_000) if invoice.status == InvoiceStatus.PAID else (0, 0))
+    # whichever took the lock first, a payment made by the deadline ends paid, credited once
+    assert invoice.status == InvoiceStatus.PAID
+    assert outcomes in ({"paid": "paid", "expired": "no_change"}, {"expired": "expired", "paid": "paid"})
+    assert _balances(acme) == (500, 1_000_000)
 
 
 def test_the_webhook_answers_fast_to_a_long_garbage_signature(db) -> None:
@@ -352,3 +350,62 @@ def test_the_webhook_answers_fast_to_a_long_garbage_signature(db) -> None:
     answer = _post(b"{}", signature="z" * 10_000)
     assert answer.status_code == 401
     assert datetime.now() - started < timedelta(seconds=2)
+
+
+@pytest.mark.django_db
+def test_paid_by_the_deadline_is_paid_even_after_the_job_expired_the_invoice(acme, alice) -> None:
+    # given an invoice the expiry job expired a few seconds after its deadline
+    invoice = _invoice(acme, alice)
+    invoices_expire_due(now=invoice.due_at + timedelta(seconds=5))
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.EXPIRED
+    # when the callback of a payment made 30 seconds before the deadline arrives
+    paid_at = invoice.due_at - timedelta(seconds=30)
+    answer = _post(_callback(invoice, occurred_at=paid_at.isoformat()))
+    # then the invoice is paid and credited, nothing goes to support
+    assert answer.json() == {"status": "paid"}
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.paid_at) == (InvoiceStatus.PAID, paid_at)
+    assert _balances(acme) == (500, 1_000_000)
+    assert SupportRequest.objects.for_workspace(acme).count() == 0
+
+
+@pytest.mark.django_db
+def test_an_earlier_checkout_expiring_leaves_the_current_one_payable(acme, alice) -> None:
+    # given a virtual account's checkout, then the payer chose OVO instead
+    invoice = _invoice(acme, alice)
+    first = invoice_method_choose(
+        workspace=acme, actor=alice, invoice_id=invoice.pk, method="virtual_account", bank="bni"
+    )
+    current = invoice_method_choose(workspace=acme, actor=alice, invoice_id=invoice.pk, method="ovo")
+    # when the virtual account's checkout expires at the gateway before the deadline
+    answer = _post(_callback(invoice, status="expired", reference=first.gateway_reference))
+    # then the invoice still awaits payment; the current checkout's expiry expires it
+    assert answer.json() == {"status": "no_change"}
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.AWAITING_PAYMENT
+    assert _post(_callback(invoice, status="expired", reference=current.gateway_reference)).json() == {
+        "status": "expired"
+    }
+
+
+@pytest.mark.django_db
+def test_hostile_signatures_and_times_are_4xx(acme, alice) -> None:
+    invoice = _invoice(acme, alice)
+    body = _callback(invoice)
+    assert _post(body, signature="é" * 64).status_code == 401
+    for moment in ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "2026-12-08T10:00:00"):
+        answer = _post(_callback(invoice, occurred_at=moment))
+        assert answer.status_code == 400, moment
+    assert PaymentEvent.objects.for_workspace(acme).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_workspace_that_now_withholds_income_tax_cannot_pay_its_old_invoice(acme, alice) -> None:
+    invoice = _invoice(acme, alice)
+    acme.withholds_income_tax = True
+    acme.save(update_fields=["withholds_income_tax"])
+    with pytest.raises(PermissionDenied, match="support"):
+        invoice_method_choose(workspace=acme, actor=alice, invoice_id=invoice.pk, method="ovo")
+    invoice.refresh_from_db()
+    assert (invoice.payment_method, invoice.checkouts) == ("", 0)

@@ -14,6 +14,7 @@ from relasi.billing.gateways.base import GatewayEvent
 from relasi.billing.models import Invoice, InvoiceStatus, Package, PackagePrice, SupportRequest, WhatsAppPrice
 from relasi.billing.orders import top_up_order_confirm, top_up_order_create
 from relasi.billing.payments import payment_event_apply
+from relasi.billing.selectors import package_price_on
 from relasi.billing.support import support_request_credit, support_request_refund, support_request_tax_create
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +89,28 @@ def test_a_new_price_never_starts_in_the_past() -> None:
             row.full_clean()
     PackagePrice(package=package, price=3_500_000, effective_from=timezone.localdate()).full_clean()
     assert WhatsAppPrice.objects.filter(effective_from=date(2026, 1, 1)).count() == 4
+
+
+def test_an_invoice_with_a_credited_request_ends_paid_whatever_the_order_of_decisions(
+    acme, alice, staff
+) -> None:
+    # given a payment of another amount, then the full amount while the first is reviewed
+    invoice = _invoice(acme, alice)
+    _event(invoice, "p1", "paid", 1_000)
+    _event(invoice, "p2", "paid", invoice.amount)
+    mismatch, full = SupportRequest.objects.for_workspace(acme).order_by("pk")
+    # when staff credit the full payment first, then refund the 1,000
+    support_request_credit(request_id=full.pk, staff=staff, reason="The full amount came")
+    support_request_refund(request_id=mismatch.pk, staff=staff, reason="Sent back the 1,000")
+    # then the invoice is paid with the full payment
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.paid_amount) == (InvoiceStatus.PAID, 333_000)
+
+
+def test_a_package_costs_its_dated_price_from_its_day(acme) -> None:
+    package = Package.objects.create(
+        name="Scale", price=3_000_000, muv_allowance=10_000, whatsapp_allowance=0
+    )
+    PackagePrice.objects.create(package=package, price=3_300_000, effective_from=date(2026, 7, 1))
+    assert package_price_on(package=package, on=date(2026, 6, 30)) == 3_000_000
+    assert package_price_on(package=package, on=date(2026, 7, 1)) == 3_300_000

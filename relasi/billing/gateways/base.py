@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 CALLBACK_MAX_BYTES = 64 * 1024
 # An outbound call to a gateway waits at most this long: a page must answer, not hang on a provider.
 GATEWAY_TIMEOUT_SECONDS = 15.0
+# The years a gateway's event may happen in.
+YEARS = (2000, 2100)
 # A text a callback or a provider's answer carries (an id, a status, a time) is at most this long.
 TEXT_MAX = 200
 
@@ -60,6 +62,15 @@ class GatewayEvent:
     amount: int | None
     occurred_at: datetime | None
     payload: dict[str, Any] = field(default_factory=dict)
+    # The provider's id of the checkout the event is about (relasi.billing.models.Invoice.gateway_reference), when
+    # it says: an EXPIRED of an earlier checkout does not expire the invoice.
+    checkout_reference: str = ""
+
+    def __post_init__(self) -> None:
+        # A time the database and the deadline can hold: year 1 or 9999 with an offset overflows either.
+        moment = self.occurred_at
+        if moment is not None and (moment.tzinfo is None or not YEARS[0] <= moment.year <= YEARS[1]):
+            raise CallbackInvalid(f"The time of the event is not a moment of the years {YEARS[0]}–{YEARS[1]}.")
 
 
 class CallbackRefused(Exception):

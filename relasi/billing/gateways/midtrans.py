@@ -211,6 +211,7 @@ def _event(
         amount=_paid_amount(transaction) if status == "paid" else None,
         occurred_at=_occurred_at(transaction, status),
         payload={"notification": notification, "status": transaction},
+        checkout_reference=order_id,
     )
 
 

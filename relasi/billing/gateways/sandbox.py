@@ -77,7 +77,9 @@ class SandboxGateway:
 
     def callback_read(self, *, headers: Mapping[str, str], body: bytes) -> GatewayEvent:
         given = headers.get(SIGNATURE_HEADER, "")[:200]
-        if not given or not hmac.compare_digest(given, sandbox_signature(body)):
+        # Bytes, so that a header of any characters compares (compare_digest refuses non-ASCII text).
+        expected = sandbox_signature(body).encode()
+        if not given or not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected):
             raise CallbackRefused("Bad or missing signature.")
         return _event(callback_json(body))
 
@@ -102,4 +104,5 @@ def _event(payload: dict[str, Any]) -> GatewayEvent:
         amount=amount,
         occurred_at=occurred_at,
         payload=payload,
+        checkout_reference=bounded_text(payload, "reference") if payload.get("reference") else "",
     )

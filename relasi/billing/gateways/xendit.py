@@ -165,6 +165,7 @@ def _event(payload: dict[str, Any]) -> GatewayEvent:
             amount=_paid_amount(payload),
             occurred_at=_time(payload, "paid_at"),
             payload=payload,
+            checkout_reference=bounded_text(payload, "id"),
         )
     if status == "EXPIRED":
         return GatewayEvent(
@@ -174,6 +175,7 @@ def _event(payload: dict[str, Any]) -> GatewayEvent:
             amount=None,
             occurred_at=_time(payload, "updated"),
             payload=payload,
+            checkout_reference=bounded_text(payload, "id"),
         )
     raise CallbackInvalid(
         f"Relasi reads Xendit's PAID, SETTLED and EXPIRED invoice callbacks, not {status!r}."
