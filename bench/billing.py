@@ -438,10 +438,11 @@ def _part(
     log(f"{mode}: {options.processes} {workers} for {seconds:g} s on {len(workspace_ids)} workspaces...")
     results = (_in_threads if options.in_process else _in_processes)(plan, options.processes)
     figures = _figures(results)
-    figures["debits_in_ledger"] = (
-        LedgerEntry.unscoped.filter(workspace_id__in=workspace_ids, reference__startswith=f"bench:{run}:")
-        .filter(entry_type=EntryType.USAGE)
+    figures["debits_in_ledger"] = sum(
+        LedgerEntry.objects.for_workspace(workspace)
+        .filter(reference__startswith=f"bench:{run}:", entry_type=EntryType.USAGE)
         .count()
+        for workspace in Workspace.objects.filter(pk__in=workspace_ids)
     )
     figures["changes_off_chain"] = _changes_off_chain(workspace_ids)
     log(
