@@ -75,7 +75,9 @@ def invoice_method_choose(
     permission_require(workspace=workspace, actor=who, permission=Permission.VIEW_BILLING)
     if workspace.withholds_income_tax:
         raise PermissionDenied(
-            _("This workspace withholds income tax on its payments: its top-ups are arranged by Relasi's support.")
+            _(
+                "This workspace withholds income tax on its payments: its top-ups are arranged by Relasi's support."
+            )
         )
     chosen_method, chosen_bank = payment_method_checked(method=method, bank=bank)
     with transaction.atomic():

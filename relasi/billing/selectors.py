@@ -198,3 +198,12 @@ def package_price_on(*, package: Package, on: date) -> int:
         .first()
     )
     return package.price if dated is None else dated
+
+
+def orders_draft(*, workspace: Workspace, limit: int = 20) -> list[TopUpOrder]:
+    """Orders priced but not confirmed yet (no invoice), newest first."""
+    return list(
+        TopUpOrder.objects.for_workspace(workspace)
+        .filter(status="draft")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -46,7 +46,9 @@ def support_request_tax_create(
     who = actor_of(actor)
     permission_require(workspace=workspace, actor=who, permission=Permission.VIEW_BILLING)
     if not workspace.withholds_income_tax:
-        raise PermissionDenied(_("This workspace tops up by itself: its top-ups are paid on the top-up page."))
+        raise PermissionDenied(
+            _("This workspace tops up by itself: its top-ups are paid on the top-up page.")
+        )
     errors: dict[str, list[str]] = {}
     if (
         isinstance(muv_visitors, bool)
@@ -125,9 +127,7 @@ def _open_locked(request_id: int) -> tuple[Workspace, SupportRequest]:
     return workspace, request
 
 
-def _decide(
-    *, workspace: Workspace, request: SupportRequest, staff: User, status: str, reason: str
-) -> None:
+def _decide(*, workspace: Workspace, request: SupportRequest, staff: User, status: str, reason: str) -> None:
     request.status = status
     request.resolution = reason
     request.resolved_by = staff

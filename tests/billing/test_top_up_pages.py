@@ -255,3 +255,11 @@ def test_the_sandbox_pays_over_http_through_the_webhook(live_server, settings, a
     other = Client().post(invoice.payment_url, {"action": "pay_other", "amount": "1.000"}).content.decode()
     assert "support" in other
     assert SupportRequest.objects.for_workspace(acme).get().paid_amount == 1_000
+
+
+def test_the_subscription_page_lists_orders_not_confirmed_yet(acme, alice, client_for) -> None:
+    client = client_for(alice)
+    confirmation = _order_page(client)
+    page = client.get("/app/acme/settings/subscription/").content.decode()
+    assert 'data-testid="draft-orders"' in page and f'href="{confirmation}"' in page and "Draft" in page
+    assert 'data-testid="no-invoices"' not in page

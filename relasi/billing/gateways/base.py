@@ -70,7 +70,9 @@ class GatewayEvent:
         # A time the database and the deadline can hold: year 1 or 9999 with an offset overflows either.
         moment = self.occurred_at
         if moment is not None and (moment.tzinfo is None or not YEARS[0] <= moment.year <= YEARS[1]):
-            raise CallbackInvalid(f"The time of the event is not a moment of the years {YEARS[0]}–{YEARS[1]}.")
+            raise CallbackInvalid(
+                f"The time of the event is not a moment of the years {YEARS[0]}–{YEARS[1]}."
+            )
 
 
 class CallbackRefused(Exception):

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0009_payments'),
+        ("billing", "0009_payments"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='supportrequest',
-            name='kind',
-            field=models.CharField(choices=[('withholding_tax', 'Top-up of a workspace withholding income tax'), ('amount_mismatch', 'Paid amount differs from the invoice'), ('late_payment', 'Paid after the invoice expired'), ('second_payment', 'Paid on an invoice already paid or closed')], max_length=20, verbose_name='kind'),
+            model_name="supportrequest",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("withholding_tax", "Top-up of a workspace withholding income tax"),
+                    ("amount_mismatch", "Paid amount differs from the invoice"),
+                    ("late_payment", "Paid after the invoice expired"),
+                    ("second_payment", "Paid on an invoice already paid or closed"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]
