@@ -22,6 +22,7 @@ import base64
 import hashlib
 import json
 import re
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from relasi.billing.gateways.base import CheckoutRequest
 
 XENDIT_SECRET_KEY = "xnd_development_relasi_fake_secret"
 XENDIT_CALLBACK_TOKEN = "relasi-fake-callback-token"
@@ -222,6 +225,32 @@ class FakeGateways:
             notification["signature_key"] = midtrans_signature(notification)
         headers = {"Content-Type": "application/json", "User-Agent": "Veritrans"}
         return headers, json.dumps(notification).encode()
+
+
+def checkout_request(
+    *, amount: int, expires_at: datetime, return_url: str, **values: object
+) -> CheckoutRequest:
+    """A checkout of INV/2026/12/000042 by BCA virtual account, as the payments service asks for one; `values`
+    replace fields."""
+    fields: dict[str, Any] = {
+        "invoice_number": "INV/2026/12/000042",
+        "amount": amount,
+        "method": "virtual_account",
+        "bank": "bca",
+        "payer_email": "finance@acme.test",
+        "description": "Relasi top-up, Acme Indonesia",
+        "expires_at": expires_at,
+        "attempt": 1,
+        "return_url": return_url,
+    }
+    return CheckoutRequest(**{**fields, **values})
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: a provider that is away."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def midtrans_signature(fields: dict[str, Any], server_key: str = MIDTRANS_SERVER_KEY) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +26,8 @@ from relasi.billing.gateways.midtrans import MidtransGateway, invoice_number_of,
 from tests.billing.fake_gateways import (  # noqa: F401 (the fixture)
     MIDTRANS_SERVER_KEY,
     FakeGateways,
+    checkout_request,
+    closed_port,
     fake_gateways_fixture,
 )
 
@@ -46,29 +47,12 @@ def _midtrans_is_the_fake(settings, fake_gateways: FakeGateways) -> None:
 
 
 def _request(**values: object) -> CheckoutRequest:
-    fields: dict = {
-        "invoice_number": "INV/2026/12/000042",
-        "amount": 150_000,
-        "method": "virtual_account",
-        "bank": "bca",
-        "payer_email": "finance@acme.test",
-        "description": "Relasi top-up, Acme Indonesia",
-        "expires_at": DEADLINE,
-        "attempt": 1,
-        "return_url": RETURN_URL,
-    }
-    return CheckoutRequest(**{**fields, **values})
+    return checkout_request(**{"amount": 150_000, "expires_at": DEADLINE, "return_url": RETURN_URL, **values})  # type: ignore[arg-type]
 
 
 def _checkout(**values: object) -> Checkout:
     with time_machine.travel(NOW, tick=False):
         return MidtransGateway().checkout_create(_request(**values))
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_gateway_is_found_by_its_name() -> None:
@@ -150,7 +134,7 @@ def test_a_wrong_key_is_unavailable_with_snaps_message_and_never_the_key(setting
 
 
 def test_snap_away_is_unavailable_at_once(settings) -> None:
-    settings.MIDTRANS_SNAP_URL = f"http://127.0.0.1:{_closed_port()}/snap"
+    settings.MIDTRANS_SNAP_URL = f"http://127.0.0.1:{closed_port()}/snap"
     started = time.monotonic()
     with pytest.raises(GatewayUnavailable, match=r"^Midtrans could not be reached \("):
         _checkout()
@@ -407,7 +391,7 @@ def test_the_status_api_away_is_unavailable_so_that_midtrans_retries(
     # given a genuine notification, and the status API unreachable
     _paid_at_midtrans(fake_gateways)
     headers, body = fake_gateways.midtrans_notification(ORDER_ID)
-    settings.MIDTRANS_API_URL = f"http://127.0.0.1:{_closed_port()}"
+    settings.MIDTRANS_API_URL = f"http://127.0.0.1:{closed_port()}"
     # then nothing is reported: the webhook answers 5xx and Midtrans sends it again later
     with pytest.raises(GatewayUnavailable, match=r"^Midtrans could not be reached \("):
         MidtransGateway().callback_read(headers=headers, body=body)

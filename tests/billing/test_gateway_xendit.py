@@ -4,7 +4,6 @@ does when Xendit refuses or is away, and how it reads (or refuses) Xendit's invo
 from __future__ import annotations
 
 import json
-import socket
 import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -26,6 +25,8 @@ from tests.billing.fake_gateways import (  # noqa: F401 (the fixture)
     XENDIT_CALLBACK_TOKEN,
     XENDIT_SECRET_KEY,
     FakeGateways,
+    checkout_request,
+    closed_port,
     fake_gateways_fixture,
 )
 
@@ -44,29 +45,14 @@ def _xendit_is_the_fake(settings, fake_gateways: FakeGateways) -> None:
 
 
 def _request(**values: object) -> CheckoutRequest:
-    fields: dict = {
-        "invoice_number": "INV/2026/12/000042",
-        "amount": 1_443_000,
-        "method": "virtual_account",
-        "bank": "bca",
-        "payer_email": "finance@acme.test",
-        "description": "Relasi top-up, Acme Indonesia",
-        "expires_at": DEADLINE,
-        "attempt": 1,
-        "return_url": RETURN_URL,
-    }
-    return CheckoutRequest(**{**fields, **values})
+    return checkout_request(
+        **{"amount": 1_443_000, "expires_at": DEADLINE, "return_url": RETURN_URL, **values}
+    )  # type: ignore[arg-type]
 
 
 def _checkout(**values: object) -> Checkout:
     with time_machine.travel(NOW, tick=False):
         return XenditGateway().checkout_create(_request(**values))
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_gateway_is_found_by_its_name() -> None:
@@ -154,7 +140,7 @@ def test_a_body_xendit_refuses_is_unavailable_with_its_validation_error() -> Non
 
 def test_xendit_away_is_unavailable_at_once(settings) -> None:
     # given nothing listening where Xendit should be
-    settings.XENDIT_API_URL = f"http://127.0.0.1:{_closed_port()}"
+    settings.XENDIT_API_URL = f"http://127.0.0.1:{closed_port()}"
     started = time.monotonic()
     # when a checkout is made, then it is unavailable, and says so without waiting out the timeout
     with pytest.raises(GatewayUnavailable, match=r"^Xendit could not be reached \("):
