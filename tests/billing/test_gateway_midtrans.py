@@ -47,7 +47,7 @@ def _midtrans_is_the_fake(settings, fake_gateways: FakeGateways) -> None:
 
 
 def _request(**values: object) -> CheckoutRequest:
-    return checkout_request(**{"amount": 150_000, "expires_at": DEADLINE, "return_url": RETURN_URL, **values})  # type: ignore[arg-type]
+    return checkout_request(**{"amount": 150_000, "expires_at": DEADLINE, "return_url": RETURN_URL, **values})
 
 
 def _checkout(**values: object) -> Checkout:

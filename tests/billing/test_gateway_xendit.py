@@ -47,7 +47,7 @@ def _xendit_is_the_fake(settings, fake_gateways: FakeGateways) -> None:
 def _request(**values: object) -> CheckoutRequest:
     return checkout_request(
         **{"amount": 1_443_000, "expires_at": DEADLINE, "return_url": RETURN_URL, **values}
-    )  # type: ignore[arg-type]
+    )
 
 
 def _checkout(**values: object) -> Checkout:
