@@ -1,19 +1,76 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from relasi.core.admin import backoffice
 from relasi.partners.models import Partner
+from relasi.partners.services import partner_review
+
+DOCUMENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
 
 
 @admin.register(Partner, site=backoffice)
 class PartnerAdmin(admin.ModelAdmin):
-    list_display = ["code", "person", "kind", "company_name", "created_at"]
-    list_filter = ["kind"]
-    search_fields = ["code", "user__email", "user__full_name", "company_name"]
+    list_display = ["code", "person", "kind", "company_name", "review_status", "created_at"]
+    list_filter = ["review_status", "kind"]
+    search_fields = ["code", "user__email", "user__full_name", "company_name", "identity_number"]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
+    readonly_fields = ["identity_document_link", "review_status", "terms_accepted_at"]
+    exclude = ["identity_document"]
+    actions = ["approve"]
 
     # Partner.user has no translated name of its own (see the issue 9 report): the column gets one here.
     @admin.display(description=_("user"), ordering="user__email")
     def person(self, partner: Partner) -> str:
         return str(partner.user)
+
+    @admin.display(description=_("identity document"))
+    def identity_document_link(self, partner: Partner) -> str:
+        if not partner.identity_document:
+            return "—"
+        url = reverse("admin:partners_partner_document", args=[partner.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("Open the document"))
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.document_view)
+        return [
+            path("<int:partner_id>/document/", view, name="partners_partner_document"),
+            *super().get_urls(),
+        ]
+
+    def document_view(self, request: HttpRequest, partner_id: int) -> FileResponse:
+        """The identity document, for staff only, from private storage (never a public URL)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        partner = get_object_or_404(Partner, pk=partner_id)
+        if not partner.identity_document:
+            raise Http404
+        response = FileResponse(
+            partner.identity_document.open("rb"),
+            content_type=DOCUMENT_TYPES.get(partner.identity_document_kind, "application/octet-stream"),
+        )
+        response["Content-Disposition"] = "inline"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @admin.action(description=_("Approve the identity of the selected partners"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        assert request.user.is_authenticated
+        for partner in queryset:
+            try:
+                partner_review(partner_id=partner.pk, staff=request.user, approve=True, reason="")
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return
+        self.message_user(request, _("Approved."), messages.SUCCESS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(self.readonly_fields)

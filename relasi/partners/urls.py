@@ -1,11 +1,15 @@
 from django.urls import path
 
-from relasi.partners import views
+from relasi.partners import registration_views, views
 
 app_name = "partners"
 
 urlpatterns = [
     path("login/", views.PartnerSignInView.as_view(), name="login"),
+    path("register/", registration_views.register, name="register"),
+    path("register/<int:step>/", registration_views.register, name="register_step"),
+    path("register/review/", registration_views.register_review, name="register_review"),
+    path("register/done/", registration_views.register_done, name="register_done"),
     path("", views.dashboard, name="dashboard"),
     path("programs/", views.programs, name="programs"),
     path("commission/", views.commission, name="commission"),

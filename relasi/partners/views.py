@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from relasi.accounts.models import User
 from relasi.accounts.views import SignInView
 from relasi.partners.forms import PartnerSignInForm
+from relasi.partners.identity import banks
 from relasi.partners.models import Partner
 from relasi.partners.selectors import partner_for_user
 
@@ -69,4 +70,9 @@ def commission(request: HttpRequest) -> HttpResponse:
 
 @partner_page
 def profile(request: PartnerRequest) -> HttpResponse:
-    return render(request, "partners/profile.html", {"section": "profile", "partner": request.partner})
+    partner = request.partner
+    return render(
+        request,
+        "partners/profile.html",
+        {"section": "profile", "partner": partner, "bank_name": dict(banks()).get(partner.bank_code, "")},
+    )

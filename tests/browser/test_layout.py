@@ -149,6 +149,7 @@ def page_values(workspace: Workspace, owner: User) -> dict[str, list[str]]:
     invoices = [str(pk) for pk in Invoice.objects.for_workspace(workspace).values_list("pk", flat=True)]
     return {
         "order_id": [str(draft_order.pk)],
+        "step": ["2", "3", "4"],
         "invoice_id": invoices,
         "workspace_slug": [workspace.slug],
         "customer_id": [str(customer.pk)],
