@@ -75,7 +75,7 @@ def register(request: HttpRequest, step: int = 1) -> HttpResponseBase:
             "step": step,
             "steps": STEPS,
             "back": _step_url(step - 1) if step > 1 else None,
-            "document_name": saved.get("document_name", ""),
+            "document_name": _saved(request).get("document_name", ""),
             "door": "partners",
         },
         status=400 if request.method == "POST" else 200,
@@ -99,6 +99,9 @@ def _document_kept(request: HttpRequest, form: Any) -> bool:
     except ValidationError as error:
         form.add_error("identity_document", error)
         return False
+    replaced = _saved(request).get("document_path")
+    if replaced:
+        default_storage.delete(replaced)
     path = default_storage.save(f"{PENDING_FOLDER}/{uuid.uuid4().hex}", ContentFile(content))
     _save(request, {"document_path": path, "document_name": (upload.name or "")[:200], "document_kind": kind})
     return _name_matches(request, form)
