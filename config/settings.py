@@ -380,6 +380,11 @@ LOGGING = {
 
 RELASI_SITE_URL: str = env.str("RELASI_SITE_URL", default="http://127.0.0.1:8000")
 
+# Partner referrals (docs/partners.md): how long a referral link's cookie attributes a lead to its partner, and how
+# many leads one address may send through the public form in an hour.
+PARTNER_ATTRIBUTION_DAYS: int = env.int("PARTNER_ATTRIBUTION_DAYS", default=90)
+PARTNER_LEAD_FORM_PER_HOUR: int = env.int("PARTNER_LEAD_FORM_PER_HOUR", default=10)
+
 # Payment gateways (docs/billing.md). "sandbox" is Relasi's own hosted-style payment page, so that a clone pays
 # its invoices with no account anywhere; "xendit" and "midtrans" need their keys from the environment.
 PAYMENT_GATEWAY: str = env.str("PAYMENT_GATEWAY", default="sandbox")

@@ -5,6 +5,7 @@ from relasi.billing import sandbox_views
 from relasi.billing.webhooks import payment_webhook
 from relasi.core.admin import backoffice
 from relasi.interactions.webhooks import whatsapp_webhook
+from relasi.partners import lead_views as partner_lead_views
 from relasi.web import views as web_views
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("relasi.accounts.urls")),
     path("partners/", include("relasi.partners.urls")),
+    # A partner's referral link: counts the visit, sets the attribution cookie, shows the lead form.
+    path("r/<str:code>", partner_lead_views.referral_link, name="referral_link"),
     path("backoffice/", backoffice.urls),
     path("api/v1/", api.urls),
     # Anything else under /api/ (an unknown path, a trailing slash) is a JSON problem, never an HTML page.

@@ -10,7 +10,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from relasi.core.admin import backoffice
-from relasi.partners.models import Partner
+from relasi.partners.leads import lead_stage_move
+from relasi.partners.models import Lead, LeadStage, Partner, Program
 from relasi.partners.services import partner_review
 
 DOCUMENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
@@ -74,3 +75,54 @@ class PartnerAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return list(self.readonly_fields)
+
+
+@admin.register(Lead, site=backoffice)
+class LeadAdmin(admin.ModelAdmin):
+    """The lead pipeline: staff move leads New → In process → Won or Lost (each move audited)."""
+
+    list_display = ["created_at", "company_name", "pic_name", "partner", "referred_by", "stage", "source"]
+    list_filter = ["stage", "source", "product"]
+    search_fields = ["company_name", "pic_name", "email", "phone", "partner__code", "referred_by__code"]
+    list_select_related = ["partner__user", "referred_by__user"]
+    readonly_fields = [field.name for field in Lead._meta.fields]
+    actions = ["move_in_process", "move_won", "move_lost"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _move(self, request: HttpRequest, queryset: QuerySet[Lead], stage: str) -> None:
+        assert request.user.is_authenticated
+        moved = 0
+        for lead in queryset:
+            try:
+                lead_stage_move(lead_id=lead.pk, staff=request.user, stage=stage)
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(
+                    request, f"{lead}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
+                )
+            else:
+                moved += 1
+        if moved:
+            self.message_user(request, _("%(count)d lead(s) moved.") % {"count": moved}, messages.SUCCESS)
+
+    @admin.action(description=_("Move to In process"))
+    def move_in_process(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        self._move(request, queryset, LeadStage.IN_PROCESS)
+
+    @admin.action(description=_("Move to Won"))
+    def move_won(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        self._move(request, queryset, LeadStage.WON)
+
+    @admin.action(description=_("Move to Lost"))
+    def move_lost(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        self._move(request, queryset, LeadStage.LOST)
+
+
+@admin.register(Program, site=backoffice)
+class ProgramAdmin(admin.ModelAdmin):
+    list_display = ["name", "product", "reward", "rate_percent", "paid_months", "active"]
+    list_filter = ["product", "reward", "active"]

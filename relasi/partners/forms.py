@@ -114,3 +114,20 @@ REGISTRATION_FORMS: dict[int, type[RegistrationStepForm]] = {
     3: IdentityStepForm,
     4: BackgroundStepForm,
 }
+
+
+class LeadForm(forms.Form):
+    """A lead as the public form and "Add New Lead" take it; relasi.partners.leads checks it."""
+
+    pic_name = forms.CharField(label=_("Contact person"), max_length=150)
+    email = forms.CharField(label=_("Email"), max_length=254)
+    phone = forms.CharField(label=_("Phone"), max_length=30)
+    company_name = forms.CharField(label=_("Company name"), max_length=150)
+    employee_size = forms.ChoiceField(
+        label=_("Employees"), choices=[("", "—"), *EmployeeSize.choices], required=False
+    )
+    industry = forms.CharField(label=_("Industry"), max_length=100, required=False)
+    product = forms.ChoiceField(label=_("Product of interest"), choices=[("", "—"), *Product.choices])
+    notes = forms.CharField(label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea)
+    # A field people never see: a robot that fills every field fills it too.
+    website = forms.CharField(required=False, max_length=200)

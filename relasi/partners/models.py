@@ -99,3 +99,102 @@ class Partner(models.Model):
         """The account number as the profile shows it: its last four digits."""
         number = self.bank_account_number
         return f"•••• {number[-4:]}" if len(number) > 4 else number
+
+
+class RewardKind(models.TextChoices):
+    COMMISSION = "commission", _("Commission")
+    # For a partner who is a workspace customer: a discount on their own next invoice.
+    DISCOUNT = "discount", _("Subscription discount")
+
+
+class Program(models.Model):
+    """A referral program partners join: the product it refers, its reward and how many paid months earn."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    product = models.CharField(_("product"), max_length=20, choices=Product.choices)
+    reward = models.CharField(
+        _("reward"), max_length=12, choices=RewardKind.choices, default=RewardKind.COMMISSION
+    )
+    rate_percent = models.DecimalField(_("rate (%)"), max_digits=5, decimal_places=2)
+    paid_months = models.PositiveSmallIntegerField(_("paid months that earn"), default=12)
+    terms = models.TextField(_("terms"), max_length=5000, blank=True)
+    active = models.BooleanField(_("open"), default=True)
+
+    class Meta:
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CodeApplied(models.Model):
+    """A visit of a partner's referral link, once per visitor and day (the visitor's cookie, or a hash of their
+    address when cookies are refused)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    visitor = models.CharField(max_length=64)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "day", "visitor"], name="code_applied_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} on {self.day}"
+
+
+class LeadStage(models.TextChoices):
+    NEW = "new", _("New")
+    IN_PROCESS = "in_process", _("In process")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class LeadSource(models.TextChoices):
+    LINK = "link", _("Referral link")
+    PARTNER = "partner", _("Added by the partner")
+
+
+class Lead(models.Model):
+    """A company a partner referred. A lead matching an open lead of another partner (company email domain or
+    phone, within the attribution window) is kept as a duplicate, attributed to no one: the first partner keeps
+    it."""
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="leads"
+    )
+    referred_by = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="+", verbose_name=_("via")
+    )
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=10, choices=LeadSource.choices)
+    stage = models.CharField(_("stage"), max_length=12, choices=LeadStage.choices, default=LeadStage.NEW)
+    pic_name = models.CharField(_("contact person"), max_length=150)
+    email = models.EmailField(_("email"), max_length=254)
+    email_domain = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=20)
+    company_name = models.CharField(_("company"), max_length=150)
+    employee_size = models.CharField(_("employees"), max_length=10, choices=EmployeeSize.choices, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    product = models.CharField(_("product of interest"), max_length=20, choices=Product.choices)
+    notes = models.TextField(_("notes"), max_length=2000, blank=True)
+    stage_note = models.CharField(_("stage note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            models.Index(fields=["partner", "-created_at"], name="lead_partner_recent"),
+            models.Index(fields=["email_domain", "created_at"], name="lead_domain"),
+            models.Index(fields=["phone", "created_at"], name="lead_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_name} ({self.get_stage_display()})"

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from django.db.models import Count
 from django.http import Http404
 
 from relasi.accounts.models import User
-from relasi.partners.models import Partner
+from relasi.partners.models import CodeApplied, Lead, LeadStage, Partner
 
 
 def partner_for_user(*, user: User) -> Partner:
@@ -14,3 +15,27 @@ def partner_for_user(*, user: User) -> Partner:
     if partner is None:
         raise Http404
     return partner
+
+
+def partner_by_code(*, code: str) -> Partner | None:
+    return Partner.objects.select_related("user").filter(code=code).first()
+
+
+def leads_of(*, partner: Partner, limit: int = 200) -> list[Lead]:
+    """The partner's own leads, newest first: never another partner's."""
+    return list(Lead.objects.filter(partner=partner).order_by("-created_at", "-pk")[:limit])
+
+
+def lead_summary(*, partner: Partner) -> dict[str, int]:
+    """The dashboard's figures: code applied, leads by stage, conversions."""
+    counts = dict(
+        Lead.objects.filter(partner=partner).values_list("stage").annotate(count=Count("pk")).order_by()
+    )
+    return {
+        "code_applied": CodeApplied.objects.filter(partner=partner).count(),
+        "leads": sum(counts.values()),
+        "new": counts.get(LeadStage.NEW, 0),
+        "in_process": counts.get(LeadStage.IN_PROCESS, 0),
+        "won": counts.get(LeadStage.WON, 0),
+        "lost": counts.get(LeadStage.LOST, 0),
+    }

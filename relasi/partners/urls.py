@@ -1,6 +1,6 @@
 from django.urls import path
 
-from relasi.partners import registration_views, views
+from relasi.partners import lead_views, registration_views, views
 
 app_name = "partners"
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("programs/", views.programs, name="programs"),
     path("commission/", views.commission, name="commission"),
     path("profile/", views.profile, name="profile"),
+    path("leads/", lead_views.leads, name="leads"),
+    path("leads/new/", lead_views.lead_new, name="lead_new"),
 ]

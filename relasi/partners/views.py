@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 
 from relasi.accounts.models import User
 from relasi.accounts.views import SignInView
+from relasi.core.emails import site_link
 from relasi.partners.forms import PartnerSignInForm
 from relasi.partners.identity import banks
 from relasi.partners.models import Partner
-from relasi.partners.selectors import partner_for_user
+from relasi.partners.selectors import lead_summary, partner_for_user
 
 
 class PartnerRequest(HttpRequest):
@@ -54,8 +55,19 @@ def partner_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 
 @partner_page
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "partners/not_yet.html", {"section": "dashboard", "title": _("Dashboard")})
+def dashboard(request: PartnerRequest) -> HttpResponse:
+    partner = request.partner
+    return render(
+        request,
+        "partners/dashboard.html",
+        {
+            "section": "dashboard",
+            "summary": lead_summary(partner=partner),
+            "referral_link": site_link(reverse("referral_link", args=[partner.code])),
+            # Commissions arrive with their module (docs/partners.md): nothing is paid before.
+            "commission_paid": 0,
+        },
+    )
 
 
 @partner_page

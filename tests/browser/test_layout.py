@@ -150,6 +150,7 @@ def page_values(workspace: Workspace, owner: User) -> dict[str, list[str]]:
     return {
         "order_id": [str(draft_order.pk)],
         "step": ["2", "3", "4"],
+        "code": ["RPDEMO01"],
         "invoice_id": invoices,
         "workspace_slug": [workspace.slug],
         "customer_id": [str(customer.pk)],
