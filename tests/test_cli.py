@@ -19,7 +19,7 @@ from relasi.cli import beat_argv, gunicorn_argv, main, worker_argv
 from relasi.customers.models import Customer, PossibleDuplicate
 from relasi.interactions.kinds import kind_spec
 from relasi.interactions.models import Message, WhatsAppChannel
-from relasi.partners.models import Partner
+from relasi.partners.models import Lead, Partner, Program
 from relasi.tenancy.models import ApiKey, Membership, Workspace
 
 
@@ -40,6 +40,9 @@ def test_demo_data_is_idempotent(db) -> None:
     # the 25 asked for, and the WhatsApp contact of the pair of possible duplicates
     assert Customer.objects.for_workspace(workspace).count() == 26
     assert Partner.objects.get().code == "RPDEMO01"
+    # the demo partner's program and a lead in every stage
+    assert sorted(Lead.objects.values_list("stage", flat=True)) == ["in_process", "lost", "new", "won"]
+    assert Program.objects.count() == 1
     assert User.objects.get(email="staff@relasi.test").is_staff is True
     # interactions of every kind on the first customers, made once, and one pair to merge
     counts = {

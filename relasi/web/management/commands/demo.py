@@ -21,6 +21,7 @@ from relasi.customers.services import customers_create_sample
 from relasi.interactions.channels import whatsapp_channel_add
 from relasi.interactions.channels_selectors import whatsapp_channels_of_workspace, whatsapp_webhook_url
 from relasi.interactions.demo import interactions_create_sample
+from relasi.partners.demo import partners_create_sample
 from relasi.partners.models import Partner
 from relasi.partners.services import partner_create
 from relasi.tenancy.models import Membership, Role, Workspace
@@ -74,15 +75,17 @@ class Command(BaseCommand):
             owner = _user("owner@relasi.test", "Sari Owner")
             agent = _user("agent@relasi.test", "Bayu Agent")
             partner_user = _user("partner@relasi.test", "Putri Partner")
-            _user("staff@relasi.test", "Staff Relasi", is_staff=True)
+            staff = _user("staff@relasi.test", "Staff Relasi", is_staff=True)
             workspace = Workspace.objects.filter(slug="demo").first()
             if workspace is None:
                 workspace = workspace_create(name="Toko Nusantara", slug="demo", owner=owner, actor=None)
             Membership.objects.for_workspace(workspace).get_or_create(
                 user=agent, defaults={"role": Role.AGENT}
             )
-            if not Partner.objects.filter(user=partner_user).exists():
-                partner_create(user=partner_user, actor=None, code="RPDEMO01")
+            partner = Partner.objects.filter(user=partner_user).first() or partner_create(
+                user=partner_user, actor=None, code="RPDEMO01"
+            )
+            partners_create_sample(partner=partner, staff=staff)
             created = customers_create_sample(
                 workspace=workspace,
                 actor=owner,
