@@ -384,6 +384,10 @@ RELASI_SITE_URL: str = env.str("RELASI_SITE_URL", default="http://127.0.0.1:8000
 # many leads one address may send through the public form in an hour.
 PARTNER_ATTRIBUTION_DAYS: int = env.int("PARTNER_ATTRIBUTION_DAYS", default=90)
 PARTNER_LEAD_FORM_PER_HOUR: int = env.int("PARTNER_LEAD_FORM_PER_HOUR", default=10)
+# Where a program's "Discover more" leads: the operator's page about the program.
+PARTNER_PROGRAM_DISCOVER_URL: str = env.str(
+    "PARTNER_PROGRAM_DISCOVER_URL", default="https://relasi.dev/partners"
+)
 
 # Payment gateways (docs/billing.md). "sandbox" is Relasi's own hosted-style payment page, so that a clone pays
 # its invoices with no account anywhere; "xendit" and "midtrans" need their keys from the environment.

@@ -17,7 +17,10 @@ LEADS = [
 
 
 def partners_create_sample(*, partner: Partner, staff: User) -> None:
-    """A program, and one lead in each stage for the demo partner (once)."""
+    """A program the demo partner refers, and one lead in each stage (once)."""
+    if not partner.products:
+        partner.products = [Product.CRM]
+        partner.save(update_fields=["products"])
     Program.objects.get_or_create(
         name="Relasi CRM referral",
         defaults={

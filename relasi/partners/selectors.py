@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count
 from django.http import Http404
 
 from relasi.accounts.models import User
-from relasi.partners.models import CodeApplied, Lead, LeadStage, Partner
+from relasi.partners.models import CodeApplied, Lead, LeadStage, Partner, Program
 
 
 def partner_for_user(*, user: User) -> Partner:
@@ -39,3 +41,46 @@ def lead_summary(*, partner: Partner) -> dict[str, int]:
         "won": counts.get(LeadStage.WON, 0),
         "lost": counts.get(LeadStage.LOST, 0),
     }
+
+
+@dataclass(frozen=True)
+class ProgramRow:
+    program: Program
+    code_applied: int
+    leads: int
+    won: int
+
+    @property
+    def conversion_percent(self) -> int | None:
+        return round(self.won * 100 / self.leads) if self.leads else None
+
+
+def programs_of(*, partner: Partner) -> list[ProgramRow]:
+    """The programs of the products the partner refers, with the partner's figures in each (a lead belongs to the
+    program of its product)."""
+    programs = list(Program.objects.filter(product__in=partner.products or []).order_by("name"))
+    counts: dict[tuple[str, str], int] = {
+        (product, stage): count
+        for product, stage, count in Lead.objects.filter(partner=partner)
+        .values_list("product", "stage")
+        .annotate(count=Count("pk"))
+        .order_by()
+    }
+    code_applied = CodeApplied.objects.filter(partner=partner).count()
+    return [
+        ProgramRow(
+            program=program,
+            code_applied=code_applied,
+            leads=sum(count for (product, _stage), count in counts.items() if product == program.product),
+            won=counts.get((program.product, LeadStage.WON), 0),
+        )
+        for program in programs
+    ]
+
+
+def program_of(*, partner: Partner, program_id: int) -> ProgramRow:
+    """One of the partner's programs; another's, or none, is a 404."""
+    for row in programs_of(partner=partner):
+        if row.program.pk == program_id:
+            return row
+    raise Http404

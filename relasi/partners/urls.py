@@ -12,6 +12,7 @@ urlpatterns = [
     path("register/done/", registration_views.register_done, name="register_done"),
     path("", views.dashboard, name="dashboard"),
     path("programs/", views.programs, name="programs"),
+    path("programs/<int:program_id>/", views.program_detail, name="program_detail"),
     path("commission/", views.commission, name="commission"),
     path("profile/", views.profile, name="profile"),
     path("leads/", lead_views.leads, name="leads"),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,7 +19,7 @@ from relasi.core.emails import site_link
 from relasi.partners.forms import PartnerSignInForm
 from relasi.partners.identity import banks
 from relasi.partners.models import Partner
-from relasi.partners.selectors import lead_summary, partner_for_user
+from relasi.partners.selectors import lead_summary, partner_for_user, program_of, programs_of
 
 
 class PartnerRequest(HttpRequest):
@@ -71,8 +72,27 @@ def dashboard(request: PartnerRequest) -> HttpResponse:
 
 
 @partner_page
-def programs(request: HttpRequest) -> HttpResponse:
-    return render(request, "partners/not_yet.html", {"section": "programs", "title": _("Program")})
+def programs(request: PartnerRequest) -> HttpResponse:
+    return render(
+        request,
+        "partners/programs.html",
+        {"section": "programs", "rows": programs_of(partner=request.partner)},
+    )
+
+
+@partner_page
+def program_detail(request: PartnerRequest, program_id: int) -> HttpResponse:
+    partner = request.partner
+    return render(
+        request,
+        "partners/program_detail.html",
+        {
+            "section": "programs",
+            "row": program_of(partner=partner, program_id=program_id),
+            "referral_link": site_link(reverse("referral_link", args=[partner.code])),
+            "discover_url": settings.PARTNER_PROGRAM_DISCOVER_URL,
+        },
+    )
 
 
 @partner_page

@@ -28,6 +28,7 @@ from relasi.customers import imports
 from relasi.customers.bulk.models_bulk import BulkAction, BulkJob, BulkStatus
 from relasi.customers.models import Customer, CustomerExport, CustomerView, PropertyDefinition
 from relasi.customers.selectors import customer_available_columns
+from relasi.partners.models import Program
 from relasi.tenancy.models import Membership, Workspace
 from tests.browser import front_doors
 from tests.browser.front_doors import backoffice_pages, site_pages
@@ -151,6 +152,7 @@ def page_values(workspace: Workspace, owner: User) -> dict[str, list[str]]:
         "order_id": [str(draft_order.pk)],
         "step": ["2", "3", "4"],
         "code": ["RPDEMO01"],
+        "program_id": [str(pk) for pk in Program.objects.values_list("pk", flat=True)],
         "invoice_id": invoices,
         "workspace_slug": [workspace.slug],
         "customer_id": [str(customer.pk)],

@@ -10,7 +10,7 @@ from django.test import Client
 
 from relasi.core.models import AuditLog
 from relasi.partners.leads import lead_stage_move
-from relasi.partners.models import CodeApplied, Lead, LeadStage, Partner
+from relasi.partners.models import CodeApplied, Lead, LeadStage, Partner, Program
 from relasi.partners.services import partner_create
 from tests.conftest import make_user
 
@@ -168,3 +168,27 @@ def test_staff_move_leads_from_the_back_office_pipeline(rina, client_for) -> Non
         staff_client.post("/backoffice/partners/lead/", {"action": action, "_selected_action": [lead.pk]})
     lead.refresh_from_db()
     assert lead.stage == LeadStage.WON
+
+
+def test_the_program_pages_show_the_partners_figures_and_link(rina, budi) -> None:
+    # given a CRM program, rina referring CRM, and two of her leads, one won
+    program = Program.objects.create(
+        name="CRM referral", product="crm", rate_percent="10.00", terms="10% a month"
+    )
+    rina.products = ["crm"]
+    rina.save(update_fields=["products"])
+    Client().post("/r/RPRINA01", LEAD)
+    Client().post("/r/RPRINA01", {**LEAD, "email": "a@other.co.id", "phone": "0813-5555-0000"})
+    staff = make_user("ops@relasi.test", "Ops", is_staff=True)
+    won = Lead.objects.order_by("pk").first()
+    lead_stage_move(lead_id=won.pk, staff=staff, stage=LeadStage.IN_PROCESS)
+    lead_stage_move(lead_id=won.pk, staff=staff, stage=LeadStage.WON)
+    # when she opens Program and its details
+    page = _partner_client(rina).get("/partners/programs/").content.decode()
+    detail = _partner_client(rina).get(f"/partners/programs/{program.pk}/").content.decode()
+    # then her figures (1 code applied, 2 leads, 1 won, 50%), the link and the terms
+    assert "CRM referral" in page and ">50%<" in page
+    assert "/r/RPRINA01" in detail and "10% a month" in detail and "Discover more" in detail
+    # and budi, who refers no CRM, does not see it (404 for its page)
+    assert "CRM referral" not in _partner_client(budi).get("/partners/programs/").content.decode()
+    assert _partner_client(budi).get(f"/partners/programs/{program.pk}/").status_code == 404
