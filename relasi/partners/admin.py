@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from relasi.core.admin import backoffice
 from relasi.partners.leads import lead_stage_move
-from relasi.partners.models import Lead, LeadStage, Partner, Program
+from relasi.partners.models import ChangeRequest, Lead, LeadStage, Partner, Program
+from relasi.partners.profile_changes import change_request_decide
 from relasi.partners.services import partner_review
 
 DOCUMENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
@@ -126,3 +127,39 @@ class LeadAdmin(admin.ModelAdmin):
 class ProgramAdmin(admin.ModelAdmin):
     list_display = ["name", "product", "reward", "rate_percent", "paid_months", "active"]
     list_filter = ["product", "reward", "active"]
+
+
+@admin.register(ChangeRequest, site=backoffice)
+class ChangeRequestAdmin(admin.ModelAdmin):
+    """Partners' requests to change a checked detail: approving applies it (audited)."""
+
+    list_display = ["created_at", "partner", "field", "old_value", "new_value", "status"]
+    list_filter = ["status", "field"]
+    search_fields = ["partner__code", "partner__user__email", "new_value"]
+    list_select_related = ["partner__user"]
+    readonly_fields = [field.name for field in ChangeRequest._meta.fields]
+    actions = ["approve_changes", "reject_changes"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[ChangeRequest], approve: bool) -> None:
+        assert request.user.is_authenticated
+        for item in queryset:
+            try:
+                change_request_decide(request_id=item.pk, staff=request.user, approve=approve)
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(
+                    request, f"{item}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
+                )
+
+    @admin.action(description=_("Approve the selected changes"))
+    def approve_changes(self, request: HttpRequest, queryset: QuerySet[ChangeRequest]) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject the selected changes"))
+    def reject_changes(self, request: HttpRequest, queryset: QuerySet[ChangeRequest]) -> None:
+        self._decide(request, queryset, approve=False)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relasi.accounts.forms import SignInForm
 from relasi.partners.identity import banks
-from relasi.partners.models import EmployeeSize, IdentityType, Partner, Product
+from relasi.partners.models import ChangeField, EmployeeSize, IdentityType, Partner, Product
 from relasi.partners.registration import step_clean
 
 
@@ -131,3 +131,9 @@ class LeadForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea)
     # A field people never see: a robot that fills every field fills it too.
     website = forms.CharField(required=False, max_length=200)
+
+
+class ChangeRequestForm(forms.Form):
+    field = forms.ChoiceField(label=_("Detail to change"), choices=[("", "—"), *ChangeField.choices])
+    new_value = forms.CharField(label=_("New value"), max_length=150)
+    reason = forms.CharField(label=_("Why (optional)"), max_length=300, required=False)

@@ -198,3 +198,46 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_name} ({self.get_stage_display()})"
+
+
+class ChangeField(models.TextChoices):
+    FULL_NAME = "full_name", _("Full name")
+    PHONE = "phone", _("Phone")
+    COMPANY_NAME = "company_name", _("Company")
+    POSITION = "position", _("Position")
+    DOMICILE = "domicile", _("Domicile")
+    BANK_ACCOUNT_NAME = "bank_account_name", _("Account name")
+    BANK_ACCOUNT_NUMBER = "bank_account_number", _("Account number")
+    BANK_BRANCH = "bank_branch", _("Branch")
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for staff")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ChangeRequest(models.Model):
+    """A partner asks to change a detail of their profile; staff approve (the change applies, audited) or reject."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="change_requests")
+    field = models.CharField(_("detail"), max_length=30, choices=ChangeField.choices)
+    old_value = models.CharField(_("was"), max_length=150, blank=True)
+    new_value = models.CharField(_("new value"), max_length=150)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ChangeRequestStatus.choices, default=ChangeRequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.partner.code}: {self.get_field_display()}"

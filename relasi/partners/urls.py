@@ -15,6 +15,8 @@ urlpatterns = [
     path("programs/<int:program_id>/", views.program_detail, name="program_detail"),
     path("commission/", views.commission, name="commission"),
     path("profile/", views.profile, name="profile"),
+    path("profile/password/", views.profile_password, name="profile_password"),
+    path("profile/changes/", views.profile_change_request, name="profile_change_request"),
     path("leads/", lead_views.leads, name="leads"),
     path("leads/new/", lead_views.lead_new, name="lead_new"),
 ]

@@ -188,7 +188,12 @@ def test_the_program_pages_show_the_partners_figures_and_link(rina, budi) -> Non
     detail = _partner_client(rina).get(f"/partners/programs/{program.pk}/").content.decode()
     # then her figures (1 code applied, 2 leads, 1 won, 50%), the link and the terms
     assert "CRM referral" in page and ">50%<" in page
-    assert "/r/RPRINA01" in detail and "data-testid=\"referral-link\"" in detail and "10% a month" in detail and "Discover more" in detail
+    assert (
+        "/r/RPRINA01" in detail
+        and 'data-testid="referral-link"' in detail
+        and "10% a month" in detail
+        and "Discover more" in detail
+    )
     # and budi, who refers no CRM, does not see it (404 for its page)
     assert "CRM referral" not in _partner_client(budi).get("/partners/programs/").content.decode()
     assert _partner_client(budi).get(f"/partners/programs/{program.pk}/").status_code == 404
