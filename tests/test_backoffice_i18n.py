@@ -162,7 +162,14 @@ def test_the_audit_log_and_partners_changelists_are_in_indonesian(acme, alice, s
     # then every column has its Indonesian name, and the counts too
     assert _columns(audit) == ["Waktu", "Pelaku", "Tindakan", "Jenis target", "Target", "Ruang kerja"]
     assert "1 entri log audit" in _text(audit)
-    assert _columns(partners) == ["Kode mitra", "Pengguna", "Jenis", "Perusahaan", "Peninjauan identitas", "Bergabung"]
+    assert _columns(partners) == [
+        "Kode mitra",
+        "Pengguna",
+        "Jenis",
+        "Perusahaan",
+        "Peninjauan identitas",
+        "Bergabung",
+    ]
     assert "1 mitra" in _text(partners)
     assert "Alice Owner Perusahaan PT Alice" in _text(partners)
 
