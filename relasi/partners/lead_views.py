@@ -43,7 +43,13 @@ def _form_allowed(request: HttpRequest) -> bool:
     address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
     key = f"partners:lead-form:{address}:{timezone.now():%Y%m%d%H}"
     cache.add(key, 0, timeout=3600)
-    return cache.incr(key) <= settings.PARTNER_LEAD_FORM_PER_HOUR
+    try:
+        sent = cache.incr(key)
+    except ValueError:
+        # Evicted between the add and the increment: this one is the first again.
+        cache.set(key, 1, timeout=3600)
+        sent = 1
+    return sent <= settings.PARTNER_LEAD_FORM_PER_HOUR
 
 
 def _attributed(request: HttpRequest, linked: Partner) -> Partner:
