@@ -94,13 +94,15 @@ def assert_no_sideways_scroll(page: Page, path: str) -> None:
 
 
 def assert_menu_opens(page: Page, *, toggle: str, links: Any, names: list[str] | None) -> None:
-    """The menu's links are hidden until its toggle is pressed, then visible and clickable."""
+    """The menu's links are hidden until its toggle is pressed, then each visible (scrolled to) and clickable."""
     expect(links.first).to_be_hidden()
     page.get_by_test_id(toggle).click()
     if names is not None:
         expect(links).to_have_text(names)
     for index in range(links.count()):
         link = links.nth(index)
+        # A long menu (the back-office's sections) runs below the fold of a phone: the page scrolls to it.
+        link.scroll_into_view_if_needed()
         expect(link).to_be_in_viewport()
         # A trial click checks that the link itself would receive the click (nothing covers it), without leaving.
         link.click(trial=True)
