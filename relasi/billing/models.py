@@ -383,6 +383,22 @@ class Invoice(WorkspaceOwned):
         """What the payer pays: the total, and the card fee when paying by card."""
         return self.amount + self.card_fee
 
+    @property
+    def is_expired(self) -> bool:
+        """Expired, or still awaiting payment past its deadline (the job that marks it runs every minute)."""
+        return self.status == InvoiceStatus.EXPIRED or (
+            self.status == InvoiceStatus.AWAITING_PAYMENT and self.due_at < timezone.now()
+        )
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status == InvoiceStatus.AWAITING_PAYMENT and not self.is_expired
+
+    @property
+    def shown_status(self) -> str:
+        """The status as pages show it: Expired from the deadline on, before the job has marked it."""
+        return str(InvoiceStatus.EXPIRED.label) if self.is_expired else self.get_status_display()
+
 
 class PaymentEventStatus(models.TextChoices):
     PAID = "paid", _("Paid")

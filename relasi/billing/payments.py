@@ -124,12 +124,13 @@ def invoice_method_choose(
 
 
 def _require_payable(invoice: Invoice) -> None:
-    if invoice.status != InvoiceStatus.AWAITING_PAYMENT:
-        raise InvoiceNotPayable(
-            _("This invoice is %(status)s: it cannot be paid.") % {"status": invoice.get_status_display()}
-        )
-    if invoice.due_at < timezone.now():
+    if invoice.is_payable:
+        return
+    if invoice.status == InvoiceStatus.AWAITING_PAYMENT:
         raise InvoiceNotPayable(_("This invoice's deadline has passed: make a new order."))
+    raise InvoiceNotPayable(
+        _("This invoice is %(status)s: it cannot be paid.") % {"status": invoice.get_status_display()}
+    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from relasi.billing.forms import ConfirmForm, PaymentMethodForm, TaxSupportForm, TopUpForm
 from relasi.billing.gateways.base import GatewayUnavailable
-from relasi.billing.models import BalanceKind, InvoiceStatus, OrderStatus, PaymentMethod
+from relasi.billing.models import BalanceKind, OrderStatus, PaymentMethod
 from relasi.billing.orders import top_up_order_confirm, top_up_order_create
 from relasi.billing.payments import invoice_method_choose
 from relasi.billing.pdf import invoice_pdf
@@ -184,9 +184,6 @@ def invoice(request: WorkspacePageRequest, invoice_id: int) -> HttpResponseBase:
             return redirect(chosen.payment_url or _url("invoice", request, invoice_id=found.pk))
         found.refresh_from_db()
     order = order_of(workspace=request.workspace, order_id=found.order_id)
-    expired = found.status == InvoiceStatus.EXPIRED or (
-        found.status == InvoiceStatus.AWAITING_PAYMENT and found.due_at < timezone.now()
-    )
     return render(
         request,
         "billing/invoice.html",
@@ -195,8 +192,6 @@ def invoice(request: WorkspacePageRequest, invoice_id: int) -> HttpResponseBase:
             "invoice": found,
             "order": order,
             "form": form,
-            "expired": expired,
-            "payable": found.status == InvoiceStatus.AWAITING_PAYMENT and not expired,
             "card_fee_percent": CARD_FEE_PERCENT,
             "card_fee": card_fee(total=found.amount),
             "due_local": timezone.localtime(found.due_at, request.workspace.zone),

@@ -84,6 +84,5 @@ def subscription(request: WorkspacePageRequest) -> HttpResponse:
             "invoices": invoices_recent(workspace=workspace),
             "draft_orders": orders_draft(workspace=workspace),
             "support_requests": support_requests_recent(workspace=workspace),
-            "now": timezone.now(),
         },
     )

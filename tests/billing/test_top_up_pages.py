@@ -4,8 +4,10 @@ admins; agents get 403, outsiders 404, and a refused action changes nothing."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 
@@ -263,3 +265,17 @@ def test_the_subscription_page_lists_orders_not_confirmed_yet(acme, alice, clien
     page = client.get("/app/acme/settings/subscription/").content.decode()
     assert 'data-testid="draft-orders"' in page and f'href="{confirmation}"' in page and "Draft" in page
     assert 'data-testid="no-invoices"' not in page
+
+
+def test_an_invoice_past_its_deadline_reads_expired_before_the_job_marks_it(acme, alice, client_for) -> None:
+    client = client_for(alice)
+    client.post(_order_page(client), {"billing_email": "finance@acme.test"})
+    invoice = Invoice.objects.for_workspace(acme).get()
+    with time_machine.travel(invoice.due_at + timedelta(minutes=1)):
+        page = client.get(f"/app/acme/settings/subscription/invoices/{invoice.pk}/").content.decode()
+        listing = client.get("/app/acme/settings/subscription/").content.decode()
+    assert re.search(r'data-testid="invoice-status">Expired<', page)
+    assert 'data-testid="payment-methods"' not in page and "Make a new order" in page
+    assert "<td>Expired</td>" in listing
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.AWAITING_PAYMENT
