@@ -15,7 +15,7 @@ from relasi.billing.gateways.base import GatewayUnavailable
 from relasi.billing.models import Bank, Invoice, PaymentMethod, TopUpOrder
 from relasi.billing.orders import top_up_order_confirm, top_up_order_create
 from relasi.billing.payments import invoice_method_choose, payment_method_checked
-from relasi.billing.pdf import invoice_pdf
+from relasi.billing.pdf import invoice_pdf_of
 from relasi.billing.pricing import MUV_BLOCK, MUV_MAX, WHATSAPP_MAX
 from relasi.core.api_fields import InputSchema, WholeNumber
 from relasi.core.api_responses import (
@@ -254,10 +254,4 @@ def invoice_read(request: WorkspaceRequest, invoice_id: int) -> dict[str, Any]:
 )
 def invoice_pdf_download(request: WorkspaceRequest, invoice_id: int) -> HttpResponse:
     permission_require(workspace=request.workspace, actor=request.actor, permission=Permission.VIEW_BILLING)
-    invoice = selectors.invoice_of(workspace=request.workspace, invoice_id=invoice_id)
-    order = selectors.order_of(workspace=request.workspace, order_id=invoice.order_id)
-    response = HttpResponse(
-        invoice_pdf(invoice=invoice, order=order, workspace=request.workspace), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{invoice.number.replace("/", "-")}.pdf"'
-    return response
+    return invoice_pdf_of(workspace=request.workspace, invoice_id=invoice_id).as_download()

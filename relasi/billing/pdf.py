@@ -15,12 +15,14 @@ import logging
 import unicodedata
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
@@ -30,6 +32,7 @@ from fpdf.enums import TextMode
 from fpdf.fonts import TTFFont
 
 from relasi.billing.models import BalanceKind, Invoice, PaymentMethod, TopUpOrder
+from relasi.billing.selectors import invoice_of, order_of
 from relasi.core.formatting import format_money, format_number
 from relasi.tenancy.models import Workspace
 
@@ -58,6 +61,27 @@ def invoice_pdf(*, invoice: Invoice, order: TopUpOrder, workspace: Workspace) ->
     _totals(pdf, invoice=invoice, order=order)
     _note(pdf)
     return bytes(pdf.output())
+
+
+@dataclass(frozen=True)
+class InvoiceFile:
+    filename: str
+    content: bytes
+
+    def as_download(self) -> HttpResponse:
+        response = HttpResponse(self.content, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{self.filename}"'
+        return response
+
+
+def invoice_pdf_of(*, workspace: Workspace, invoice_id: int) -> InvoiceFile:
+    """The workspace's invoice as its proforma PDF file (another workspace's is a 404), for the page and the API."""
+    invoice = invoice_of(workspace=workspace, invoice_id=invoice_id)
+    order = order_of(workspace=workspace, order_id=invoice.order_id)
+    return InvoiceFile(
+        filename=f"{invoice.number.replace('/', '-')}.pdf",
+        content=invoice_pdf(invoice=invoice, order=order, workspace=workspace),
+    )
 
 
 class _ProformaPDF(FPDF):

@@ -20,7 +20,7 @@ from relasi.billing.gateways.base import GatewayUnavailable
 from relasi.billing.models import BalanceKind, OrderStatus, PaymentMethod
 from relasi.billing.orders import top_up_order_confirm, top_up_order_create
 from relasi.billing.payments import invoice_method_choose
-from relasi.billing.pdf import invoice_pdf
+from relasi.billing.pdf import invoice_pdf_of
 from relasi.billing.pricing import CARD_FEE_PERCENT, MUV_BLOCK, MUV_BLOCK_PRICE, WHATSAPP_MINIMUM, card_fee
 from relasi.billing.selectors import balances_of, invoice_of, invoice_of_order, order_of
 from relasi.billing.support import support_request_tax_create
@@ -203,10 +203,4 @@ def invoice(request: WorkspacePageRequest, invoice_id: int) -> HttpResponseBase:
 
 @workspace_page(permission=Permission.VIEW_BILLING)
 def invoice_download(request: WorkspacePageRequest, invoice_id: int) -> HttpResponse:
-    found = invoice_of(workspace=request.workspace, invoice_id=invoice_id)
-    order = order_of(workspace=request.workspace, order_id=found.order_id)
-    response = HttpResponse(
-        invoice_pdf(invoice=found, order=order, workspace=request.workspace), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{found.number.replace("/", "-")}.pdf"'
-    return response
+    return invoice_pdf_of(workspace=request.workspace, invoice_id=invoice_id).as_download()

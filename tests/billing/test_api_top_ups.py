@@ -69,7 +69,9 @@ def test_bad_orders_are_422_and_make_nothing(acme, acme_key) -> None:
     assert TopUpOrder.objects.for_workspace(acme).count() == 0
 
 
-def test_confirm_with_a_card_answers_the_invoice_with_the_fee_and_the_payment_page(acme, acme_key) -> None:
+def test_confirm_with_a_card_answers_the_invoice_with_the_fee_and_the_payment_page(
+    acme, acme_key, alice, client_for
+) -> None:
     order_id = _create(acme_key).json()["id"]
     answer = Client().post(
         f"/api/v1/top-up-orders/{order_id}/confirm",
@@ -94,6 +96,10 @@ def test_confirm_with_a_card_answers_the_invoice_with_the_fee_and_the_payment_pa
     pdf = Client().get(f"/api/v1/invoices/{invoice.pk}/pdf", **acme_key)
     assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
     assert pdf.content.startswith(b"%PDF-")
+    filename = invoice.number.replace("/", "-")
+    assert pdf["Content-Disposition"] == f'attachment; filename="{filename}.pdf"'
+    page = client_for(alice).get(f"/app/acme/settings/subscription/invoices/{invoice.pk}/pdf/")
+    assert (page.content, page["Content-Disposition"]) == (pdf.content, pdf["Content-Disposition"])
 
 
 def test_confirming_an_expired_invoice_is_409_and_a_bank_is_needed(acme, acme_key) -> None:
