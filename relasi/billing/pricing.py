@@ -77,27 +77,34 @@ class Quote:
     notices: list[str] = field(default_factory=list)
 
 
-def _whole(value: object, name: str, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise ValidationError({name: [_("Send a whole number from 0 to %(max)d.") % {"max": maximum}]})
-    return value
+def _whole(value: object, maximum: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= maximum
+
+
+def top_up_amounts_errors(*, muv_visitors: object, whatsapp_amount: object) -> dict[str, list[str]]:
+    """What is wrong with a top-up's amounts, by field: whole numbers in range, visitors in blocks, not both 0 —
+    for an order and for a request to support alike."""
+    errors: dict[str, list[str]] = {}
+    if not _whole(muv_visitors, MUV_MAX):
+        errors["muv_visitors"] = [_("Send a whole number from 0 to %(max)d.") % {"max": MUV_MAX}]
+    elif isinstance(muv_visitors, int) and muv_visitors % MUV_BLOCK:
+        errors["muv_visitors"] = [
+            _("Unique visitors are sold in multiples of %(block)d.") % {"block": MUV_BLOCK}
+        ]
+    if not _whole(whatsapp_amount, WHATSAPP_MAX):
+        errors["whatsapp_amount"] = [_("Send a whole number from 0 to %(max)d.") % {"max": WHATSAPP_MAX}]
+    if not errors and not muv_visitors and not whatsapp_amount:
+        errors["__all__"] = [_("Choose unique visitors, a WhatsApp amount, or both.")]
+    return errors
 
 
 def order_quote(*, muv_visitors: int, whatsapp_amount: int, whatsapp_balance: int, on: date) -> Quote:
     """The lines, VAT and total of a top-up of `muv_visitors` and `whatsapp_amount` (either may be 0, not both);
     `whatsapp_balance` is the balance now, whose outstanding the top-up settles first."""
-    visitors = _whole(muv_visitors, "muv_visitors", MUV_MAX)
-    amount = _whole(whatsapp_amount, "whatsapp_amount", WHATSAPP_MAX)
-    if visitors % MUV_BLOCK:
-        raise ValidationError(
-            {
-                "muv_visitors": [
-                    _("Unique visitors are sold in multiples of %(block)d.") % {"block": MUV_BLOCK}
-                ]
-            }
-        )
-    if not visitors and not amount:
-        raise ValidationError({"__all__": [_("Choose unique visitors, a WhatsApp amount, or both.")]})
+    errors = top_up_amounts_errors(muv_visitors=muv_visitors, whatsapp_amount=whatsapp_amount)
+    if errors:
+        raise ValidationError(errors)
+    visitors, amount = muv_visitors, whatsapp_amount
     lines: list[Line] = []
     notices: list[str] = []
     if visitors:

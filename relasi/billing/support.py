@@ -23,7 +23,7 @@ from relasi.billing.models import (
     TopUpOrder,
 )
 from relasi.billing.payments import order_credit
-from relasi.billing.pricing import MUV_BLOCK, MUV_MAX, WHATSAPP_MAX
+from relasi.billing.pricing import top_up_amounts_errors
 from relasi.billing.services import balance_top_up
 from relasi.core.audit import Actor, actor_of, audit_record
 from relasi.core.inputs import text_checked
@@ -49,25 +49,7 @@ def support_request_tax_create(
         raise PermissionDenied(
             _("This workspace tops up by itself: its top-ups are paid on the top-up page.")
         )
-    errors: dict[str, list[str]] = {}
-    if (
-        isinstance(muv_visitors, bool)
-        or not isinstance(muv_visitors, int)
-        or not 0 <= muv_visitors <= MUV_MAX
-    ):
-        errors["muv_visitors"] = [_("Send a whole number from 0 to %(max)d.") % {"max": MUV_MAX}]
-    elif muv_visitors % MUV_BLOCK:
-        errors["muv_visitors"] = [
-            _("Unique visitors are sold in multiples of %(block)d.") % {"block": MUV_BLOCK}
-        ]
-    if (
-        isinstance(whatsapp_amount, bool)
-        or not isinstance(whatsapp_amount, int)
-        or not 0 <= whatsapp_amount <= WHATSAPP_MAX
-    ):
-        errors["whatsapp_amount"] = [_("Send a whole number from 0 to %(max)d.") % {"max": WHATSAPP_MAX}]
-    if not errors and not muv_visitors and not whatsapp_amount:
-        errors["__all__"] = [_("Choose unique visitors, a WhatsApp amount, or both.")]
+    errors = top_up_amounts_errors(muv_visitors=muv_visitors, whatsapp_amount=whatsapp_amount)
     try:
         text = text_checked(message, max_length=MESSAGE_MAX)
     except ValidationError as error:
