@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from relasi.core.formatting import format_count
 from relasi.core.inputs import text_problem
+from relasi.customers.normalize import normalize_phone
 
 # An identity number is 16 digits; with separators people type it is still far under this. A longer value is
 # refused before it is looked at.
@@ -180,6 +181,7 @@ DOCUMENT_EXTENSIONS: dict[str, str] = {
 # The banks with their 3-digit transfer codes (the sandi kliring every ATM and transfer form asks for), checked
 # against several published lists; JSON so support can add a bank without a code change.
 BANKS_FILE = Path(__file__).parent / "data" / "banks.json"
+ACCOUNT_NUMBER_DIGITS = (5, 20)
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 _DIGITS = re.compile(r"[0-9]+")
@@ -499,3 +501,27 @@ def document_check(*, name: str, head: bytes, size: int) -> str:
         raise ValidationError(problems)
     assert kind is not None  # no content problem means a kind
     return kind
+
+
+def indonesian_phone_check(value: str) -> str:
+    """An Indonesian phone number in E.164 (+62…), or ValidationError: a partner is paid and reached in Indonesia."""
+    try:
+        phone = normalize_phone(value[:30])
+    except ValidationError:
+        phone = ""
+    if not phone.startswith("+62"):
+        raise ValidationError(
+            _("Enter an Indonesian phone number, such as 0812 3456 7890 or +62 812 3456 7890.")
+        )
+    return phone
+
+
+def account_number_check(value: str) -> str:
+    """A bank account number, spaces removed: 5 to 20 digits."""
+    number = "".join(value[:40].split())
+    low, high = ACCOUNT_NUMBER_DIGITS
+    if not (number.isdigit() and number.isascii() and low <= len(number) <= high):
+        raise ValidationError(
+            _("Enter the account number: %(low)d to %(high)d digits.") % {"low": low, "high": high}
+        )
+    return number

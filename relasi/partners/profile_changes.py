@@ -3,6 +3,8 @@ so a partner cannot change them alone; an approved change applies at once and is
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +13,7 @@ from django.utils.translation import gettext as _
 from relasi.accounts.models import User
 from relasi.core.audit import audit_record
 from relasi.core.inputs import text_checked
-from relasi.customers.normalize import normalize_phone
+from relasi.partners.identity import account_number_check, indonesian_phone_check
 from relasi.partners.models import ChangeField, ChangeRequest, ChangeRequestStatus, Partner
 
 VALUE_MAX = 150
@@ -25,18 +27,17 @@ def _value_checked(field: str, value: str) -> str:
         raise ValidationError({"new_value": error.messages}) from None
     if not text:
         raise ValidationError({"new_value": [_("Enter the new value.")]})
-    if field == ChangeField.PHONE:
-        try:
-            text = normalize_phone(text)
-        except ValidationError:
-            text = ""
-        if not text.startswith("+62"):
-            raise ValidationError({"new_value": [_("Enter an Indonesian phone number.")]})
-    if field == ChangeField.BANK_ACCOUNT_NUMBER:
-        text = "".join(text.split())
-        if not (text.isdigit() and text.isascii() and 5 <= len(text) <= 20):
-            raise ValidationError({"new_value": [_("Enter the account number: 5 to 20 digits.")]})
-    return text
+    checks: dict[str, Callable[[str], str]] = {
+        ChangeField.PHONE: indonesian_phone_check,
+        ChangeField.BANK_ACCOUNT_NUMBER: account_number_check,
+    }
+    check = checks.get(field)
+    if check is None:
+        return text
+    try:
+        return check(text)
+    except ValidationError as error:
+        raise ValidationError({"new_value": error.messages}) from None
 
 
 def _current(partner: Partner, field: str) -> str:

@@ -23,8 +23,15 @@ from relasi.accounts.services import user_create
 from relasi.core.audit import audit_record
 from relasi.core.emails import email_send_templated, site_link
 from relasi.core.inputs import text_checked
-from relasi.customers.normalize import normalize_phone
-from relasi.partners.identity import account_name_matches, banks, document_check, nik_check, npwp_check
+from relasi.partners.identity import (
+    account_name_matches,
+    account_number_check,
+    banks,
+    document_check,
+    indonesian_phone_check,
+    nik_check,
+    npwp_check,
+)
 from relasi.partners.models import (
     EmployeeSize,
     IdentityType,
@@ -46,7 +53,6 @@ TEXT_MAX = {
     "similar_software": 200,
     "heard_from": 200,
 }
-ACCOUNT_NUMBER_DIGITS = (5, 20)
 TEMPORARY_PASSWORD_LENGTH = 16
 
 
@@ -96,13 +102,10 @@ def _step_person(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str
         name: _text(data, name, errors) for name in ("full_name", "company_name", "position", "domicile")
     }
     try:
-        phone = normalize_phone(str(data.get("phone") or "")[:30])
-    except ValidationError:
+        phone = indonesian_phone_check(str(data.get("phone") or ""))
+    except ValidationError as error:
+        errors["phone"] = list(error.messages)
         phone = ""
-    if not phone.startswith("+62"):
-        errors["phone"] = [
-            _("Enter an Indonesian phone number, such as 0812 3456 7890 or +62 812 3456 7890.")
-        ]
     size = str(data.get("employee_size") or "")
     if size not in EmployeeSize.values:
         errors["employee_size"] = [_("Choose the company's size.")]
@@ -131,12 +134,11 @@ def _step_identity(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[s
     bank_code = str(data.get("bank_code") or "")
     if bank_code not in {code for code, _name in banks()}:
         errors["bank_code"] = [_("Choose the bank.")]
-    account_number = "".join(str(data.get("bank_account_number") or "")[:40].split())
-    low, high = ACCOUNT_NUMBER_DIGITS
-    if not (account_number.isdigit() and account_number.isascii() and low <= len(account_number) <= high):
-        errors["bank_account_number"] = [
-            _("Enter the account number: %(low)d to %(high)d digits.") % {"low": low, "high": high}
-        ]
+    try:
+        account_number = account_number_check(str(data.get("bank_account_number") or ""))
+    except ValidationError as error:
+        errors["bank_account_number"] = list(error.messages)
+        account_number = ""
     return {
         "identity_type": identity_type,
         "identity_number": number,

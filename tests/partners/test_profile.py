@@ -80,7 +80,14 @@ def test_bad_change_requests_are_refused_and_change_nothing(rina, alice) -> None
         {"field": "identity_number", "new_value": "x"},
         {"field": "full_name", "new_value": "x" * 151},
     ):
-        assert client.post("/partners/profile/changes/", data).status_code == 400, data
+        answer = client.post("/partners/profile/changes/", data)
+        assert answer.status_code == 400, data
+    assert (
+        "Enter an Indonesian phone number"
+        in client.post(
+            "/partners/profile/changes/", {"field": "phone", "new_value": "+1 202 555 0143"}
+        ).content.decode()
+    )
     assert ChangeRequest.objects.count() == 0
     # workspace users and strangers cannot ask, and only staff decide
     workspace_user = Client()
