@@ -3,13 +3,11 @@ rules are relasi.partners.leads'."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
@@ -20,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from relasi.accounts.forms import client_address
 from relasi.partners.forms import LeadForm
-from relasi.partners.leads import code_applied_record, lead_create
-from relasi.partners.models import LeadSource, Partner
+from relasi.partners.leads import code_applied_record, lead_create, lead_form_allowed, lead_referrer
+from relasi.partners.models import LeadSource
 from relasi.partners.selectors import leads_of, partner_by_code
 from relasi.partners.views import PartnerRequest, partner_page
 
@@ -38,30 +36,6 @@ def _visitor(request: HttpRequest) -> tuple[str, bool]:
     return secrets.token_hex(16), True
 
 
-def _form_allowed(request: HttpRequest) -> bool:
-    """At most PARTNER_LEAD_FORM_PER_HOUR leads an hour from one address (a counter in the cache)."""
-    address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
-    key = f"partners:lead-form:{address}:{timezone.now():%Y%m%d%H}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        sent = cache.incr(key)
-    except ValueError:
-        # Evicted between the add and the increment: this one is the first again.
-        cache.set(key, 1, timeout=3600)
-        sent = 1
-    return sent <= settings.PARTNER_LEAD_FORM_PER_HOUR
-
-
-def _attributed(request: HttpRequest, linked: Partner) -> Partner:
-    """The partner whose link the visitor followed first within the window, else this link's."""
-    code = request.COOKIES.get(ATTRIBUTION_COOKIE, "")[:20]
-    if code and code != linked.code:
-        earlier = partner_by_code(code=code)
-        if earlier is not None:
-            return earlier
-    return linked
-
-
 @require_http_methods(["GET", "POST"])
 def referral_link(request: HttpRequest, code: str) -> HttpResponseBase:
     partner = partner_by_code(code=code[:20])
@@ -75,7 +49,7 @@ def referral_link(request: HttpRequest, code: str) -> HttpResponseBase:
         code_applied_record(partner=partner, visitor=visitor, day=timezone.localdate())
     else:
         form = LeadForm(request.POST)
-        if not _form_allowed(request):
+        if not lead_form_allowed(address=client_address(request)):
             status = 429
             form.add_error(
                 None, _("Too many leads were sent from your network in the last hour. Try again later.")
@@ -85,7 +59,9 @@ def referral_link(request: HttpRequest, code: str) -> HttpResponseBase:
             if not form.cleaned_data["website"]:
                 try:
                     lead_create(
-                        referrer=_attributed(request, partner),
+                        referrer=lead_referrer(
+                            cookie_code=request.COOKIES.get(ATTRIBUTION_COOKIE, ""), linked=partner
+                        ),
                         source=LeadSource.LINK,
                         data=form.cleaned_data,
                         actor=None,

@@ -5,10 +5,12 @@ one — the first partner keeps theirs; a partner cannot refer themselves."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -20,6 +22,7 @@ from relasi.core.audit import Actor, audit_record
 from relasi.core.inputs import text_checked
 from relasi.customers.normalize import normalize_email, normalize_phone
 from relasi.partners.models import CodeApplied, EmployeeSize, Lead, LeadSource, LeadStage, Partner, Product
+from relasi.partners.selectors import partner_by_code
 
 TEXT_MAX = {"pic_name": 150, "company_name": 150, "industry": 100, "notes": 2000}
 # Addresses anyone can have: two leads with them are not the same company.
@@ -45,6 +48,32 @@ def code_applied_record(*, partner: Partner, visitor: str, day: date) -> bool:
         [CodeApplied(partner=partner, visitor=visitor[:64], day=day)], ignore_conflicts=True
     )
     return bool(created and created[0].pk)
+
+
+def lead_referrer(*, cookie_code: str, linked: Partner) -> Partner:
+    """Who a lead sent through `linked`'s link is attributed to: the partner whose link the visitor followed
+    first within the window (the attribution cookie's code), else `linked`."""
+    code = cookie_code[:20]
+    if code and code != linked.code:
+        earlier = partner_by_code(code=code)
+        if earlier is not None:
+            return earlier
+    return linked
+
+
+def lead_form_allowed(*, address: str) -> bool:
+    """At most PARTNER_LEAD_FORM_PER_HOUR leads an hour from one address (a counter in the cache, keyed by a hash
+    of the address). Counts this one."""
+    hashed = hashlib.sha256(address.encode()).hexdigest()[:32]
+    key = f"partners:lead-form:{hashed}:{timezone.now():%Y%m%d%H}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        sent = cache.incr(key)
+    except ValueError:
+        # Evicted between the add and the increment: this one is the first again.
+        cache.set(key, 1, timeout=3600)
+        sent = 1
+    return sent <= settings.PARTNER_LEAD_FORM_PER_HOUR
 
 
 def _lead_values(data: dict[str, Any]) -> dict[str, Any]:
