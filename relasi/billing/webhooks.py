@@ -7,7 +7,6 @@ import json
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,6 +19,7 @@ from relasi.billing.gateways.base import (
     GatewayUnavailable,
 )
 from relasi.billing.payments import payment_event_apply
+from relasi.core.inputs import request_body_within
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +35,8 @@ def payment_webhook(request: HttpRequest, gateway: str) -> HttpResponse:
     adapter = gateway_named(gateway) if gateway == settings.PAYMENT_GATEWAY else None
     if adapter is None:
         return _json(404, status="unknown_gateway")
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared.isdigit() and len(declared) < 12 and int(declared) > CALLBACK_MAX_BYTES:
-        return _json(413, status="too_large")
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return _json(413, status="too_large")
-    if len(body) > CALLBACK_MAX_BYTES:
+    body = request_body_within(request, CALLBACK_MAX_BYTES)
+    if body is None:
         return _json(413, status="too_large")
     try:
         event = adapter.callback_read(headers=request.headers, body=body)

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.http import HttpRequest
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -392,3 +393,16 @@ def structure_problem(value: Any, path: str = "") -> tuple[str, str] | None:
             if found:
                 return found
     return None
+
+
+def request_body_within(request: HttpRequest, max_bytes: int) -> bytes | None:
+    """A webhook's raw body, or None when it is larger than `max_bytes` — refused by its declared length before
+    any of it is read, and by what was read when the declaration was missing or wrong."""
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if declared.isdigit() and len(declared) < 12 and int(declared) > max_bytes:
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None
+    return body if len(body) <= max_bytes else None

@@ -3,11 +3,11 @@ event POSTs, stored at once and read by a job. Thin: the rules live in the chann
 
 from __future__ import annotations
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from relasi.core.inputs import request_body_within
 from relasi.interactions.channels import webhook_event_receive
 from relasi.interactions.channels_selectors import whatsapp_channel_by_url_token
 
@@ -33,14 +33,8 @@ def whatsapp_webhook(request: HttpRequest, token: str) -> HttpResponse:
         if mode != "subscribe" or not channel.verify_token_matches(verify_token[:200]):
             return _text(403, "Wrong verify token.")
         return _text(200, challenge[:200])
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared.isdigit() and len(declared) < 12 and int(declared) > WEBHOOK_MAX_BYTES:
-        return _text(413, "The body is too large.")
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return _text(413, "The body is too large.")
-    if len(body) > WEBHOOK_MAX_BYTES:
+    body = request_body_within(request, WEBHOOK_MAX_BYTES)
+    if body is None:
         return _text(413, "The body is too large.")
     if not channel.signature_valid(body, request.headers.get("X-Hub-Signature-256", "")):
         return _text(401, "Bad or missing signature.")
