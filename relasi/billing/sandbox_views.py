@@ -11,6 +11,7 @@ import uuid
 import httpx
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from relasi.billing.forms import WholeNumberField
 from relasi.billing.gateways.base import GATEWAY_TIMEOUT_SECONDS
 from relasi.billing.gateways.sandbox import SIGNATURE_HEADER, sandbox_checkout_read, sandbox_signature
 from relasi.billing.models import Bank, PaymentMethod
@@ -25,6 +27,8 @@ from relasi.core.emails import site_link
 
 SENT_SALT = "relasi.billing.sandbox.sent"
 AMOUNT_MAX = 10**12
+# Typed as on the top-up form: whole rupiah, thousands separators allowed.
+AMOUNT_FIELD = WholeNumberField(min_value=1, max_value=AMOUNT_MAX)
 
 
 def _callback_send(body: bytes) -> tuple[int | None, str]:
@@ -58,11 +62,10 @@ def _body(checkout: dict[str, object], status: str, amount: int | None) -> bytes
 
 
 def _other_amount(value: str) -> int | None:
-    text = value.strip().replace(".", "").replace(",", "")[:20]
-    if not text.isdigit() or not text.isascii():
+    try:
+        return AMOUNT_FIELD.clean(value)
+    except ValidationError:
         return None
-    amount = int(text)
-    return amount if 0 < amount <= AMOUNT_MAX else None
 
 
 @require_http_methods(["GET", "POST"])

@@ -17,6 +17,7 @@ from relasi.billing.models import (
     Invoice,
     InvoiceStatus,
     OrderStatus,
+    PaymentEvent,
     SupportRequest,
     TopUpOrder,
 )
@@ -279,3 +280,15 @@ def test_an_invoice_past_its_deadline_reads_expired_before_the_job_marks_it(acme
     assert "<td>Expired</td>" in listing
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.AWAITING_PAYMENT
+
+
+def test_the_sandbox_refuses_an_amount_that_is_not_whole_rupiah(acme, alice, client_for) -> None:
+    client = client_for(alice)
+    client.post(_order_page(client), {"billing_email": "finance@acme.test"})
+    invoice = Invoice.objects.for_workspace(acme).get()
+    client.post(f"/app/acme/settings/subscription/invoices/{invoice.pk}/", {"payment_method": "ovo"})
+    invoice.refresh_from_db()
+    for typed in ("12,5x", "0", "-1000", "9" * 30):
+        page = Client().post(invoice.payment_url, {"action": "pay_other", "amount": typed}).content.decode()
+        assert "Enter an amount in whole rupiah." in page and 'data-testid="sandbox-sent"' not in page, typed
+    assert PaymentEvent.objects.for_workspace(acme).count() == 0
