@@ -1,3 +1,6 @@
+from __future__ import annotations
+
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -9,6 +12,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from relasi.accounts.models import User
 from relasi.core.admin import backoffice
 from relasi.partners.leads import lead_stage_move
 from relasi.partners.models import ChangeRequest, Lead, LeadStage, Partner, Program
@@ -16,6 +20,31 @@ from relasi.partners.profile_changes import change_request_decide
 from relasi.partners.services import partner_review
 
 DOCUMENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
+
+
+def _staff_of(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _each(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    rows: QuerySet[Any],
+    act: Callable[[Any], object],
+) -> int:
+    """Apply a service to each selected row; a row it refuses is named in an error message, the others go on.
+    How many it applied to."""
+    done = 0
+    for row in rows:
+        try:
+            act(row)
+        except (ValidationError, PermissionDenied) as error:
+            reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            model_admin.message_user(request, f"{row}: {reason}", messages.ERROR)
+        else:
+            done += 1
+    return done
 
 
 @admin.register(Partner, site=backoffice)
@@ -65,17 +94,15 @@ class PartnerAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve the identity of the selected partners"))
     def approve(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        assert request.user.is_authenticated
-        for partner in queryset:
-            try:
-                partner_review(partner_id=partner.pk, staff=request.user, approve=True, reason="")
-            except (ValidationError, PermissionDenied) as error:
-                self.message_user(request, str(error), messages.ERROR)
-                return
-        self.message_user(request, _("Approved."), messages.SUCCESS)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return list(self.readonly_fields)
+        staff = _staff_of(request)
+        done = _each(
+            self,
+            request,
+            queryset,
+            lambda row: partner_review(partner_id=row.pk, staff=staff, approve=True, reason=""),
+        )
+        if done:
+            self.message_user(request, _("Approved."), messages.SUCCESS)
 
 
 @admin.register(Lead, site=backoffice)
@@ -96,17 +123,10 @@ class LeadAdmin(admin.ModelAdmin):
         return False
 
     def _move(self, request: HttpRequest, queryset: QuerySet[Lead], stage: str) -> None:
-        assert request.user.is_authenticated
-        moved = 0
-        for lead in queryset:
-            try:
-                lead_stage_move(lead_id=lead.pk, staff=request.user, stage=stage)
-            except (ValidationError, PermissionDenied) as error:
-                self.message_user(
-                    request, f"{lead}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
-                )
-            else:
-                moved += 1
+        staff = _staff_of(request)
+        moved = _each(
+            self, request, queryset, lambda row: lead_stage_move(lead_id=row.pk, staff=staff, stage=stage)
+        )
         if moved:
             self.message_user(request, _("%(count)d lead(s) moved.") % {"count": moved}, messages.SUCCESS)
 
@@ -147,14 +167,13 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         return False
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[ChangeRequest], approve: bool) -> None:
-        assert request.user.is_authenticated
-        for item in queryset:
-            try:
-                change_request_decide(request_id=item.pk, staff=request.user, approve=approve)
-            except (ValidationError, PermissionDenied) as error:
-                self.message_user(
-                    request, f"{item}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
-                )
+        staff = _staff_of(request)
+        _each(
+            self,
+            request,
+            queryset,
+            lambda row: change_request_decide(request_id=row.pk, staff=staff, approve=approve),
+        )
 
     @admin.action(description=_("Approve the selected changes"))
     def approve_changes(self, request: HttpRequest, queryset: QuerySet[ChangeRequest]) -> None:

@@ -103,3 +103,28 @@ def test_bad_change_requests_are_refused_and_change_nothing(rina, alice) -> None
         change_request_decide(request_id=request.pk, staff=alice, approve=True)
     rina.refresh_from_db()
     assert rina.domicile == ""
+
+
+def test_staff_approve_and_reject_change_requests_from_the_back_office(rina, client_for) -> None:
+    first = ChangeRequest.objects.create(partner=rina, field="domicile", new_value="Medan")
+    second = ChangeRequest.objects.create(partner=rina, field="position", new_value="Director")
+    staff = client_for(make_user("ops@relasi.test", "Ops", is_staff=True, is_superuser=True))
+    staff.post(
+        "/backoffice/partners/changerequest/", {"action": "approve_changes", "_selected_action": [first.pk]}
+    )
+    staff.post(
+        "/backoffice/partners/changerequest/", {"action": "reject_changes", "_selected_action": [second.pk]}
+    )
+    # deciding the first again is refused and named, the profile keeps the approved value
+    answer = staff.post(
+        "/backoffice/partners/changerequest/",
+        {"action": "reject_changes", "_selected_action": [first.pk]},
+        follow=True,
+    )
+    assert "This request was already decided." in answer.content.decode()
+    rina.refresh_from_db()
+    assert (rina.domicile, rina.position) == ("Medan", "")
+    assert list(ChangeRequest.objects.order_by("pk").values_list("status", flat=True)) == [
+        "approved",
+        "rejected",
+    ]
